@@ -1,0 +1,29 @@
+# Install rules and the CMake package files: mlprimTargets.cmake,
+# mlprimConfig.cmake and mlprimConfigVersion.cmake.
+include(CMakePackageConfigHelpers)
+
+set(MLPRIM_INSTALL_CMAKEDIR "${CMAKE_INSTALL_DATADIR}/cmake/mlprim"
+    CACHE STRING "Where mlprimConfig.cmake is installed (relative to the prefix)")
+
+install(TARGETS mlprim EXPORT mlprimTargets)
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/mlprim"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+        FILES_MATCHING PATTERN "*.hpp")
+install(EXPORT mlprimTargets
+        NAMESPACE mlprim::
+        DESTINATION "${MLPRIM_INSTALL_CMAKEDIR}")
+
+configure_package_config_file(
+  "${PROJECT_SOURCE_DIR}/cmake/mlprimConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/mlprimConfig.cmake"
+  INSTALL_DESTINATION "${MLPRIM_INSTALL_CMAKEDIR}")
+# SameMinorVersion while the API is 0.x; header-only, so any architecture.
+write_basic_package_version_file(
+  "${PROJECT_BINARY_DIR}/mlprimConfigVersion.cmake"
+  COMPATIBILITY SameMinorVersion
+  ARCH_INDEPENDENT)
+install(FILES "${PROJECT_BINARY_DIR}/mlprimConfig.cmake"
+              "${PROJECT_BINARY_DIR}/mlprimConfigVersion.cmake"
+        DESTINATION "${MLPRIM_INSTALL_CMAKEDIR}")
+install(FILES "${PROJECT_SOURCE_DIR}/LICENSE"
+        DESTINATION "${CMAKE_INSTALL_DATADIR}/doc/mlprim")

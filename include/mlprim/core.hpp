@@ -1,0 +1,14 @@
+// mlprim core: the basics every module stands on — matrix aliases, errors,
+// parallel loops, seeded random numbers and versioned binary streams.
+#ifndef MLPRIM_CORE_HPP
+#define MLPRIM_CORE_HPP
+
+#include "mlprim/version.hpp"
+#include "mlprim/core/config.hpp"
+#include "mlprim/core/types.hpp"
+#include "mlprim/core/error.hpp"
+#include "mlprim/core/parallel.hpp"
+#include "mlprim/core/random.hpp"
+#include "mlprim/core/io.hpp"
+
+#endif  // MLPRIM_CORE_HPP

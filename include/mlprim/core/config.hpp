@@ -1,0 +1,34 @@
+// Build configuration shared by every mlprim header: the Eigen version check
+// and the OpenMP switch.
+//
+// Threads follow Eigen's convention: mlprim runs loops in parallel when the
+// including translation unit is compiled with OpenMP (`_OPENMP` is defined,
+// e.g. by -fopenmp or by linking the CMake target built with MLPRIM_OPENMP),
+// unless MLPRIM_DONT_PARALLELIZE is defined before the first mlprim include.
+#ifndef MLPRIM_CORE_CONFIG_HPP
+#define MLPRIM_CORE_CONFIG_HPP
+
+#include <Eigen/Core>
+
+#if !EIGEN_VERSION_AT_LEAST(3, 4, 0)
+#error "mlprim needs Eigen 3.4 or newer"
+#endif
+
+#if defined(_OPENMP) && !defined(MLPRIM_DONT_PARALLELIZE)
+/// 1 when mlprim's parallel loops run on OpenMP threads, 0 when they run serially.
+#define MLPRIM_HAS_OPENMP 1
+#else
+#define MLPRIM_HAS_OPENMP 0
+#endif
+
+#define MLPRIM_DETAIL_PRAGMA(text) _Pragma(#text)
+
+#if MLPRIM_HAS_OPENMP
+/// MLPRIM_OMP(parallel for schedule(static)) expands to the matching
+/// `#pragma omp ...` with OpenMP and to nothing without it.
+#define MLPRIM_OMP(...) MLPRIM_DETAIL_PRAGMA(omp __VA_ARGS__)
+#else
+#define MLPRIM_OMP(...)
+#endif
+
+#endif  // MLPRIM_CORE_CONFIG_HPP

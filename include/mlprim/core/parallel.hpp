@@ -1,0 +1,111 @@
+// Parallel loops over index ranges.
+//
+// With OpenMP (see config.hpp) the range is cut into one contiguous chunk per
+// thread (static schedule), so which thread handles which index never depends
+// on timing; without OpenMP the loops run serially. A loop started inside an
+// already-parallel region runs serially on the calling thread. An exception
+// thrown by the body stops the remaining chunks and is rethrown on the calling
+// thread (the first one caught wins).
+#ifndef MLPRIM_CORE_PARALLEL_HPP
+#define MLPRIM_CORE_PARALLEL_HPP
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <string_view>
+#include <type_traits>
+
+#include "mlprim/core/config.hpp"
+#include "mlprim/core/error.hpp"
+
+#if MLPRIM_HAS_OPENMP
+#include <omp.h>
+#endif
+
+namespace mlprim {
+
+/// Threads available to mlprim: omp_get_max_threads() with OpenMP (which
+/// honours OMP_NUM_THREADS), 1 without.
+inline int max_threads() {
+#if MLPRIM_HAS_OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+/// Resolves a user's `num_threads` field: 0 means all of max_threads(); a
+/// positive count is used as given (OpenMP may run fewer). Negative throws.
+inline int resolve_threads(int num_threads) {
+  if (num_threads < 0)
+    throw_invalid_argument("resolve_threads", "num_threads = ", num_threads,
+                           " must be >= 0 (0 means all threads)");
+  return num_threads == 0 ? max_threads() : num_threads;
+}
+
+namespace detail {
+
+template <class IndexType, class Fn>
+void run_chunks(std::string_view fn_name, IndexType begin, IndexType end, int num_threads,
+                Fn&& fn) {
+  static_assert(std::is_integral_v<IndexType>, "mlprim: parallel loops need integral indices");
+  check_range(fn_name, begin, end);
+  if (num_threads < 0)
+    throw_invalid_argument(fn_name, "num_threads = ", num_threads,
+                           " must be >= 0 (0 means all threads)");
+  const int threads = resolve_threads(num_threads);
+  const long long length = static_cast<long long>(end) - static_cast<long long>(begin);
+  if (length == 0) return;
+  const long long chunks = std::min<long long>(threads, length);
+  auto chunk_bound = [&](long long c) {
+    return static_cast<IndexType>(static_cast<long long>(begin) + c * length / chunks);
+  };
+#if MLPRIM_HAS_OPENMP
+  if (chunks > 1 && !omp_in_parallel()) {
+    std::exception_ptr error;
+    std::atomic<bool> failed{false};
+    MLPRIM_OMP(parallel for schedule(static, 1) num_threads(static_cast<int>(chunks)))
+    for (long long c = 0; c < chunks; ++c) {
+      if (failed.load(std::memory_order_relaxed)) continue;
+      try {
+        fn(chunk_bound(c), chunk_bound(c + 1), static_cast<int>(c));
+      } catch (...) {
+        MLPRIM_OMP(critical(mlprim_parallel_error))
+        {
+          if (!error) error = std::current_exception();
+        }
+        failed.store(true, std::memory_order_relaxed);
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+#endif
+  for (long long c = 0; c < chunks; ++c) fn(chunk_bound(c), chunk_bound(c + 1), static_cast<int>(c));
+}
+
+}  // namespace detail
+
+/// Calls fn(chunk_begin, chunk_end, chunk_id) for min(threads, end - begin)
+/// contiguous chunks that tile [begin, end); chunk c starts at
+/// begin + c * (end - begin) / chunks. Chunks run in parallel on up to
+/// `num_threads` threads (0 = all). For kernels that make one pass over a
+/// contiguous slice per thread. end < begin and num_threads < 0 throw.
+template <class IndexType, class Fn>
+void parallel_for_chunks(IndexType begin, IndexType end, int num_threads, Fn&& fn) {
+  detail::run_chunks("parallel_for_chunks", begin, end, num_threads, fn);
+}
+
+/// Calls fn(i) for every i in [begin, end) exactly once, in parallel on up to
+/// `num_threads` threads (0 = all) with static chunking. end < begin and
+/// num_threads < 0 throw std::invalid_argument.
+template <class IndexType, class Fn>
+void parallel_for(IndexType begin, IndexType end, int num_threads, Fn&& fn) {
+  detail::run_chunks("parallel_for", begin, end, num_threads, [&fn](IndexType lo, IndexType hi, int) {
+    for (IndexType i = lo; i < hi; ++i) fn(i);
+  });
+}
+
+}  // namespace mlprim
+
+#endif  // MLPRIM_CORE_PARALLEL_HPP

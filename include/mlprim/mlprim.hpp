@@ -1,0 +1,7 @@
+// Everything in mlprim: includes every module's entry header.
+#ifndef MLPRIM_MLPRIM_HPP
+#define MLPRIM_MLPRIM_HPP
+
+#include "mlprim/core.hpp"
+
+#endif  // MLPRIM_MLPRIM_HPP

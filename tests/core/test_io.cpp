@@ -1,0 +1,239 @@
+#include <mlprim/core/io.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <streambuf>
+#include <string>
+#include <vector>
+
+#include "catch.hpp"
+
+namespace {
+
+constexpr const char* kMagic = "MLPTEST1";
+
+/// An input stream over a string that cannot seek or tell (like a pipe).
+class PipeBuffer : public std::streambuf {
+ public:
+  explicit PipeBuffer(std::string data) : data_(std::move(data)) {
+    char* begin = data_.data();
+    setg(begin, begin, begin + data_.size());
+  }
+
+ protected:
+  pos_type seekoff(off_type, std::ios_base::seekdir, std::ios_base::openmode) override {
+    return pos_type(off_type(-1));
+  }
+  pos_type seekpos(pos_type, std::ios_base::openmode) override { return pos_type(off_type(-1)); }
+
+ private:
+  std::string data_;
+};
+
+std::string write_sample() {
+  std::ostringstream out;
+  mlprim::io::BinaryWriter w(out, "test::save");
+  w.header(kMagic, 3);
+  w.value(std::int32_t{-7});
+  w.value(std::uint64_t{0x0123456789abcdefULL});
+  w.value(3.25f);
+  w.value(-1.0 / 3.0);
+  w.value(true);
+  w.value(Eigen::half(1.5f));
+  w.value(Eigen::bfloat16(-2.0f));
+  w.size(std::size_t{42});
+  w.vector(std::vector<double>{1.0, -2.0, 1e300});
+  w.string("hello");
+  mlprim::Matrix<float> col_major(2, 3);
+  col_major << 1, 2, 3, 4, 5, 6;
+  w.matrix(col_major);
+  return out.str();
+}
+
+template <class Fn>
+std::string runtime_error_message(Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "<no std::runtime_error thrown>";
+}
+
+}  // namespace
+
+TEST_CASE("BinaryWriter and BinaryReader round-trip every field", "[io]") {
+  std::istringstream in(write_sample());
+  mlprim::io::BinaryReader r(in, "test::load");
+  CHECK(r.header(kMagic, 3) == 3);
+  CHECK(r.value<std::int32_t>("i32") == -7);
+  CHECK(r.value<std::uint64_t>("u64") == 0x0123456789abcdefULL);
+  CHECK(r.value<float>("f32") == 3.25f);
+  CHECK(r.value<double>("f64") == -1.0 / 3.0);
+  CHECK(r.value<bool>("flag"));
+  CHECK(static_cast<float>(r.value<Eigen::half>("half")) == 1.5f);
+  CHECK(static_cast<float>(r.value<Eigen::bfloat16>("bf16")) == -2.0f);
+  CHECK(r.size("size", 100) == 42);
+  CHECK(r.vector<double>("vector", 10) == std::vector<double>{1.0, -2.0, 1e300});
+  CHECK(r.string("string", 10) == "hello");
+  const mlprim::RowMatrix<float> m = r.matrix<float>("matrix", 10, 10);
+  mlprim::RowMatrix<float> expected(2, 3);
+  expected << 1, 2, 3, 4, 5, 6;
+  CHECK(m == expected);
+  CHECK(in.peek() == std::char_traits<char>::eof());
+}
+
+TEST_CASE("values are written little-endian with fixed widths", "[io]") {
+  std::ostringstream out;
+  mlprim::io::BinaryWriter w(out, "test::save");
+  w.value(std::uint32_t{0x01020304});
+  w.value(1.0);  // IEEE-754 0x3FF0000000000000
+  w.value(false);
+  const std::string bytes = out.str();
+  const std::string expected("\x04\x03\x02\x01\x00\x00\x00\x00\x00\x00\xf0\x3f\x00", 13);
+  CHECK(bytes == expected);
+
+  std::ostringstream header;
+  mlprim::io::BinaryWriter(header, "test::save").header(kMagic, 2);
+  CHECK(header.str() == std::string("MLPTEST1\x02\x00\x00\x00", 12));
+}
+
+TEST_CASE("every truncation of a valid stream is rejected with runtime_error", "[io]") {
+  const std::string full = write_sample();
+  for (std::size_t length = 0; length < full.size(); ++length) {
+    std::istringstream in(full.substr(0, length));
+    mlprim::io::BinaryReader r(in, "test::load");
+    INFO("length = " << length);
+    CHECK_THROWS_AS(
+        [&] {
+          r.header(kMagic, 3);
+          r.value<std::int32_t>("i32");
+          r.value<std::uint64_t>("u64");
+          r.value<float>("f32");
+          r.value<double>("f64");
+          r.value<bool>("flag");
+          r.value<Eigen::half>("half");
+          r.value<Eigen::bfloat16>("bf16");
+          r.size("size", 100);
+          r.vector<double>("vector", 10);
+          r.string("string", 10);
+          r.matrix<float>("matrix", 10, 10);
+        }(),
+        std::runtime_error);
+  }
+}
+
+TEST_CASE("a truncated field is named in the message", "[io]") {
+  std::istringstream in(std::string("\x01\x02", 2));
+  mlprim::io::BinaryReader r(in, "KDTree::load");
+  CHECK(runtime_error_message([&] { r.value<std::uint32_t>("node count"); }) ==
+        "mlprim::KDTree::load: truncated stream while reading node count (needed 4 bytes, got 2)");
+}
+
+TEST_CASE("headers with the wrong magic or version are rejected", "[io]") {
+  auto header_bytes = [](const std::string& magic, std::uint32_t version) {
+    std::ostringstream out;
+    out.write(magic.data(), 8);
+    mlprim::io::BinaryWriter(out, "t").value(version);
+    return out.str();
+  };
+  {
+    std::istringstream in(header_bytes("NOTMINE!", 1));
+    mlprim::io::BinaryReader r(in, "test::load");
+    CHECK(runtime_error_message([&] { r.header(kMagic, 3); }) ==
+          "mlprim::test::load: not a \"MLPTEST1\" stream (bad magic)");
+  }
+  {
+    std::istringstream in(header_bytes(kMagic, 4));
+    mlprim::io::BinaryReader r(in, "test::load");
+    CHECK(runtime_error_message([&] { r.header(kMagic, 3); }) ==
+          "mlprim::test::load: format version = 4 is not supported (this build reads 1 to 3)");
+  }
+  {
+    std::istringstream in(header_bytes(kMagic, 0));
+    mlprim::io::BinaryReader r(in, "test::load");
+    CHECK_THROWS_AS(r.header(kMagic, 3), std::runtime_error);
+  }
+  std::ostringstream out;
+  mlprim::io::BinaryWriter w(out, "test::save");
+  CHECK_THROWS_WITH(w.header("SHORT", 1),
+                    "mlprim::test::save: magic = \"SHORT\" must be 8 characters");
+  CHECK_THROWS_WITH(w.header(kMagic, 0), "mlprim::test::save: format version = 0 is reserved");
+}
+
+TEST_CASE("sizes above the caller's limit are rejected before any allocation", "[io]") {
+  std::ostringstream out;
+  mlprim::io::BinaryWriter w(out, "t");
+  w.size(std::uint64_t{1} << 62);
+  std::istringstream in(out.str());
+  mlprim::io::BinaryReader r(in, "test::load");
+  CHECK(runtime_error_message([&] { r.vector<float>("weights", 1000); }) ==
+        "mlprim::test::load: weights = 4611686018427387904 exceeds the limit of 1000 (corrupt "
+        "stream?)");
+}
+
+TEST_CASE("an absurd size inside the limit is caught by measuring the stream", "[io]") {
+  std::ostringstream out;
+  mlprim::io::BinaryWriter w(out, "t");
+  w.size(std::uint64_t{1} << 40);  // 8 TiB of doubles claimed, 16 bytes present
+  w.value(1.0);
+  w.value(2.0);
+  std::istringstream in(out.str());
+  mlprim::io::BinaryReader r(in, "test::load");
+  CHECK(runtime_error_message([&] {
+          r.vector<double>("values", std::numeric_limits<std::uint64_t>::max() / 8);
+        }) == "mlprim::test::load: truncated stream: values needs 8796093022208 bytes, 16 left");
+}
+
+TEST_CASE("an unseekable stream claiming a huge array fails without allocating it", "[io]") {
+  std::ostringstream out;
+  mlprim::io::BinaryWriter w(out, "t");
+  w.size(std::uint64_t{1} << 40);
+  w.value(1.0);
+  PipeBuffer pipe(out.str());
+  std::istream in(&pipe);
+  mlprim::io::BinaryReader r(in, "test::load");
+  CHECK(r.remaining_bytes() == -1);
+  // Reads in 1 MiB chunks: fails at the first short chunk, having allocated 1 MiB.
+  CHECK_THROWS_AS(r.vector<double>("values", std::numeric_limits<std::uint64_t>::max() / 8),
+                  std::runtime_error);
+
+  std::ostringstream m;
+  mlprim::io::BinaryWriter wm(m, "t");
+  wm.size(std::uint64_t{1} << 30);
+  wm.size(std::uint64_t{1} << 20);
+  PipeBuffer matrix_pipe(m.str());
+  std::istream matrix_in(&matrix_pipe);
+  mlprim::io::BinaryReader rm(matrix_in, "test::load");
+  CHECK_THROWS_AS(rm.matrix<float>("matrix", std::uint64_t{1} << 40, std::uint64_t{1} << 40),
+                  std::runtime_error);
+}
+
+TEST_CASE("a matrix shape whose element count overflows is rejected", "[io]") {
+  std::ostringstream out;
+  mlprim::io::BinaryWriter w(out, "t");
+  w.size(std::uint64_t{1} << 40);
+  w.size(std::uint64_t{1} << 40);
+  std::istringstream in(out.str());
+  mlprim::io::BinaryReader r(in, "test::load");
+  CHECK_THROWS_AS(r.matrix<double>("m", std::numeric_limits<std::uint64_t>::max(),
+                                   std::numeric_limits<std::uint64_t>::max()),
+                  std::runtime_error);
+}
+
+TEST_CASE("a boolean byte other than 0 or 1 is corruption", "[io]") {
+  std::istringstream in(std::string("\x02", 1));
+  mlprim::io::BinaryReader r(in, "test::load");
+  CHECK(runtime_error_message([&] { r.value<bool>("flag"); }) ==
+        "mlprim::test::load: flag = 2 is not a boolean");
+}
+
+TEST_CASE("writing to a failed stream throws", "[io]") {
+  std::ostringstream out;
+  out.setstate(std::ios::badbit);
+  mlprim::io::BinaryWriter w(out, "test::save");
+  CHECK_THROWS_WITH(w.value(1), "mlprim::test::save: write to the output stream failed");
+  CHECK_THROWS_WITH(w.size(-1), "mlprim::test::save: size = -1 must be non-negative");
+}
