@@ -5,17 +5,13 @@
 #include <string>
 
 #include "catch.hpp"
+#include "test_util.hpp"
 
 namespace {
 
 template <class Fn>
 std::string invalid_argument_message(Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "<no std::invalid_argument thrown>";
+  return mlprim::test::exception_message<std::invalid_argument>(fn);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "test_util.hpp"
 
 namespace {
 
@@ -54,12 +55,7 @@ std::string write_sample() {
 
 template <class Fn>
 std::string runtime_error_message(Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "<no std::runtime_error thrown>";
+  return mlprim::test::exception_message<std::runtime_error>(fn);
 }
 
 }  // namespace

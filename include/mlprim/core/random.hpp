@@ -265,6 +265,18 @@ inline std::vector<Index> sample_without_replacement(Index n, Index k, Rng& rng)
   return pool;
 }
 
+namespace detail {
+
+/// x(i, j) = draw() row by row, whatever the storage order of x.
+template <class Derived, class Draw>
+void fill_row_by_row(const Eigen::MatrixBase<Derived>& x, Draw&& draw) {
+  auto& out = const_cast<Eigen::MatrixBase<Derived>&>(x);
+  for (Index i = 0; i < out.rows(); ++i)
+    for (Index j = 0; j < out.cols(); ++j) out(i, j) = draw();
+}
+
+}  // namespace detail
+
 /// Fills x with uniform draws in [lo, hi), visiting entries row by row
 /// whatever the storage order, so a RowMatrix and a Matrix get the same values.
 /// Takes `const MatrixBase&` so blocks and maps can be filled (Eigen's idiom).
@@ -272,9 +284,7 @@ template <class Derived>
 void fill_uniform(const Eigen::MatrixBase<Derived>& x, Rng& rng,
                   typename Derived::Scalar lo = typename Derived::Scalar(0),
                   typename Derived::Scalar hi = typename Derived::Scalar(1)) {
-  auto& out = const_cast<Eigen::MatrixBase<Derived>&>(x);
-  for (Index i = 0; i < out.rows(); ++i)
-    for (Index j = 0; j < out.cols(); ++j) out(i, j) = rng.uniform(lo, hi);
+  detail::fill_row_by_row(x, [&] { return rng.uniform(lo, hi); });
 }
 
 /// Fills x with N(mean, stddev^2) draws, row by row (see fill_uniform).
@@ -282,9 +292,7 @@ template <class Derived>
 void fill_normal(const Eigen::MatrixBase<Derived>& x, Rng& rng,
                  typename Derived::Scalar mean = typename Derived::Scalar(0),
                  typename Derived::Scalar stddev = typename Derived::Scalar(1)) {
-  auto& out = const_cast<Eigen::MatrixBase<Derived>&>(x);
-  for (Index i = 0; i < out.rows(); ++i)
-    for (Index j = 0; j < out.cols(); ++j) out(i, j) = rng.normal(mean, stddev);
+  detail::fill_row_by_row(x, [&] { return rng.normal(mean, stddev); });
 }
 
 }  // namespace mlprim
