@@ -3,5 +3,6 @@
 #define MLPRIM_MLPRIM_HPP
 
 #include "mlprim/core.hpp"
+#include "mlprim/optim.hpp"
 
 #endif  // MLPRIM_MLPRIM_HPP

@@ -1,0 +1,18 @@
+// mlprim optim: optimizers with torch.optim's exact semantics and defaults,
+// fused single-pass kernels over contiguous buffers.
+#ifndef MLPRIM_OPTIM_HPP
+#define MLPRIM_OPTIM_HPP
+
+#include "mlprim/core.hpp"
+#include "mlprim/optim/optimizer.hpp"
+#include "mlprim/optim/sgd.hpp"
+#include "mlprim/optim/adam.hpp"
+#include "mlprim/optim/rmsprop.hpp"
+#include "mlprim/optim/adagrad.hpp"
+#include "mlprim/optim/adadelta.hpp"
+#include "mlprim/optim/adamax.hpp"
+#include "mlprim/optim/nadam.hpp"
+#include "mlprim/optim/radam.hpp"
+#include "mlprim/optim/lion.hpp"
+
+#endif  // MLPRIM_OPTIM_HPP

@@ -1,0 +1,68 @@
+// Adadelta (Zeiler 2012), exactly as torch.optim.Adadelta (PyTorch 1.13).
+#ifndef MLPRIM_OPTIM_ADADELTA_HPP
+#define MLPRIM_OPTIM_ADADELTA_HPP
+
+#include "mlprim/optim/detail/blocks.hpp"
+#include "mlprim/optim/detail/option_checks.hpp"
+#include "mlprim/optim/optimizer.hpp"
+
+namespace mlprim {
+
+/// torch.optim.Adadelta's hyper-parameters and defaults.
+struct AdadeltaOptions {
+  double lr = 1.0;            ///< scales the delta
+  double rho = 0.9;           ///< smoothing of both running averages
+  double eps = 1e-6;          ///< added inside both square roots
+  double weight_decay = 0.0;  ///< L2 penalty added to the gradient
+  bool maximize = false;
+};
+
+/// One Adadelta step over contiguous buffers of n elements:
+///   d = ±g + wd p;  s = rho s + (1 - rho) d^2
+///   delta = sqrt(u + eps) / sqrt(s + eps) * d;  u = rho u + (1 - rho) delta^2
+///   p = p - lr delta
+template <class T>
+void adadelta_update(T* param, const T* grad, T* square_avg, T* acc_delta, Index n,
+                     const AdadeltaOptions& o, int num_threads = 0) {
+  detail::for_each_block(n, num_threads, [&](Index at, Index len) {
+    detail::BlockMap<T> p(param + at, len), sq(square_avg + at, len), acc(acc_delta + at, len);
+    detail::ConstBlockMap<T> g(grad + at, len);
+    detail::BlockArray<T> d = o.maximize ? detail::BlockArray<T>(-g) : detail::BlockArray<T>(g);
+    if (o.weight_decay != 0) d = d + T(o.weight_decay) * p;
+    sq = sq * T(o.rho) + (T(1 - o.rho) * d) * d;
+    const detail::BlockArray<T> delta = detail::block_sqrt<T>(acc + T(o.eps)) / detail::block_sqrt<T>(sq + T(o.eps)) * d;
+    acc = acc * T(o.rho) + (T(1 - o.rho) * delta) * delta;
+    p = p + T(-o.lr) * delta;
+  });
+}
+
+/// The Adadelta rule. Buffers: square_avg, acc_delta.
+struct AdadeltaRule {
+  using Options = AdadeltaOptions;
+  static constexpr const char* name = "Adadelta";
+
+  static void validate(const Options& o) {
+    detail::check_lr(name, o.lr);
+    check_in_range(name, "rho", o.rho, 0.0, 1.0);
+    detail::check_eps(name, o.eps);
+    detail::check_weight_decay(name, o.weight_decay);
+  }
+
+  template <class T>
+  static void init_state(const Options&, ParamState<T>& s, Index n) {
+    s.buffers.assign(2, Vector<T>::Zero(n));
+  }
+
+  template <class T>
+  static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
+    adadelta_update(p, g, s.buffers[0].data(), s.buffers[1].data(), n, o, threads);
+  }
+};
+
+/// Adadelta, torch.optim.Adadelta's semantics.
+template <class T>
+using Adadelta = Optimizer<T, AdadeltaRule>;
+
+}  // namespace mlprim
+
+#endif  // MLPRIM_OPTIM_ADADELTA_HPP

@@ -1,0 +1,70 @@
+// Adagrad (Duchi, Hazan & Singer 2011), exactly as torch.optim.Adagrad
+// (PyTorch 1.13, dense gradients).
+#ifndef MLPRIM_OPTIM_ADAGRAD_HPP
+#define MLPRIM_OPTIM_ADAGRAD_HPP
+
+#include <cstdint>
+
+#include "mlprim/optim/detail/blocks.hpp"
+#include "mlprim/optim/detail/option_checks.hpp"
+#include "mlprim/optim/optimizer.hpp"
+
+namespace mlprim {
+
+/// torch.optim.Adagrad's hyper-parameters and defaults.
+struct AdagradOptions {
+  double lr = 1e-2;
+  double lr_decay = 0.0;                   ///< lr_t = lr / (1 + (t - 1) lr_decay)
+  double weight_decay = 0.0;               ///< L2 penalty added to the gradient
+  double initial_accumulator_value = 0.0;  ///< starting value of the sum of squares
+  double eps = 1e-10;                      ///< added after the square root
+  bool maximize = false;
+};
+
+/// One Adagrad step (1-based `step`) over contiguous buffers of n elements:
+///   d = ±g + wd p;  s = s + d^2;  p = p - lr_t d / (sqrt(s) + eps)
+template <class T>
+void adagrad_update(T* param, const T* grad, T* state_sum, Index n, const AdagradOptions& o,
+                    std::int64_t step, int num_threads = 0) {
+  const double clr = o.lr / (1 + static_cast<double>(step - 1) * o.lr_decay);
+  detail::for_each_block(n, num_threads, [&](Index at, Index len) {
+    detail::BlockMap<T> p(param + at, len), sum(state_sum + at, len);
+    detail::ConstBlockMap<T> g(grad + at, len);
+    detail::BlockArray<T> d = o.maximize ? detail::BlockArray<T>(-g) : detail::BlockArray<T>(g);
+    if (o.weight_decay != 0) d = d + T(o.weight_decay) * p;
+    sum = sum + d * d;
+    p = p + (T(-clr) * d) / (detail::block_sqrt<T>(sum) + T(o.eps));
+  });
+}
+
+/// The Adagrad rule. Buffers: sum (starts at initial_accumulator_value).
+struct AdagradRule {
+  using Options = AdagradOptions;
+  static constexpr const char* name = "Adagrad";
+
+  static void validate(const Options& o) {
+    detail::check_lr(name, o.lr);
+    check_non_negative(name, "lr_decay", o.lr_decay);
+    detail::check_weight_decay(name, o.weight_decay);
+    check_non_negative(name, "initial_accumulator_value", o.initial_accumulator_value);
+    detail::check_eps(name, o.eps);
+  }
+
+  template <class T>
+  static void init_state(const Options& o, ParamState<T>& s, Index n) {
+    s.buffers.assign(1, Vector<T>::Constant(n, T(o.initial_accumulator_value)));
+  }
+
+  template <class T>
+  static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
+    adagrad_update(p, g, s.buffers[0].data(), n, o, s.step, threads);
+  }
+};
+
+/// Adagrad, torch.optim.Adagrad's semantics.
+template <class T>
+using Adagrad = Optimizer<T, AdagradRule>;
+
+}  // namespace mlprim
+
+#endif  // MLPRIM_OPTIM_ADAGRAD_HPP

@@ -1,0 +1,141 @@
+// Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019), exactly as
+// torch.optim.Adam / torch.optim.AdamW (PyTorch 1.13), with amsgrad and maximize.
+#ifndef MLPRIM_OPTIM_ADAM_HPP
+#define MLPRIM_OPTIM_ADAM_HPP
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+
+#include "mlprim/optim/detail/blocks.hpp"
+#include "mlprim/optim/detail/option_checks.hpp"
+#include "mlprim/optim/optimizer.hpp"
+
+namespace mlprim {
+
+/// torch.optim.Adam's hyper-parameters and defaults.
+struct AdamOptions {
+  double lr = 1e-3;
+  std::array<double, 2> betas = {0.9, 0.999};  ///< decay of the first and second moments
+  double eps = 1e-8;                           ///< added to the denominator (outside the sqrt)
+  double weight_decay = 0.0;                   ///< L2 penalty added to the gradient
+  bool amsgrad = false;                        ///< use the running max of the second moment
+  bool maximize = false;
+};
+
+/// torch.optim.AdamW's hyper-parameters and defaults (decoupled weight decay,
+/// default 1e-2).
+struct AdamWOptions {
+  double lr = 1e-3;
+  std::array<double, 2> betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 1e-2;  ///< decoupled: p *= 1 - lr * weight_decay before the update
+  bool amsgrad = false;
+  bool maximize = false;
+};
+
+namespace detail {
+
+/// The shared Adam/AdamW step; `decoupled` selects AdamW's weight decay.
+template <class T, class Options>
+void adam_family_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, T* max_exp_avg_sq,
+                        Index n, const Options& o, std::int64_t step, bool decoupled,
+                        int num_threads) {
+  const double beta1 = o.betas[0], beta2 = o.betas[1];
+  const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
+  const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step));
+  const double step_size = o.lr / bias_correction1;
+  const double bias_correction2_sqrt = std::sqrt(bias_correction2);
+  for_each_block(n, num_threads, [&](Index at, Index len) {
+    BlockMap<T> p(param + at, len), m(exp_avg + at, len), v(exp_avg_sq + at, len);
+    ConstBlockMap<T> g(grad + at, len);
+    BlockArray<T> d = o.maximize ? BlockArray<T>(-g) : BlockArray<T>(g);
+    if (decoupled)
+      p = p * T(1 - o.lr * o.weight_decay);
+    else if (o.weight_decay != 0)
+      d = d + T(o.weight_decay) * p;
+    m = m * T(beta1) + T(1 - beta1) * d;
+    v = v * T(beta2) + (T(1 - beta2) * d) * d;
+    BlockArray<T> denom;
+    if (o.amsgrad) {
+      BlockMap<T> vmax(max_exp_avg_sq + at, len);
+      vmax = vmax.max(v);
+      denom = block_sqrt<T>(vmax) / T(bias_correction2_sqrt) + T(o.eps);
+    } else {
+      denom = block_sqrt<T>(v) / T(bias_correction2_sqrt) + T(o.eps);
+    }
+    p = p + (T(-step_size) * m) / denom;
+  });
+}
+
+template <class Options>
+void validate_adam_family(const char* name, const Options& o) {
+  check_lr(name, o.lr);
+  check_betas(name, o.betas);
+  check_eps(name, o.eps);
+  check_weight_decay(name, o.weight_decay);
+}
+
+}  // namespace detail
+
+/// One Adam step over contiguous buffers of n elements (one pass); `step` is
+/// the 1-based step number:
+///   d = ±g + wd p;  m = b1 m + (1 - b1) d;  v = b2 v + (1 - b2) d^2
+///   vmax = max(vmax, v) (amsgrad, then used for v)
+///   p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+/// `max_exp_avg_sq` may be null unless amsgrad.
+template <class T>
+void adam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, T* max_exp_avg_sq, Index n,
+                 const AdamOptions& o, std::int64_t step, int num_threads = 0) {
+  detail::adam_family_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, n, o, step, false,
+                             num_threads);
+}
+
+/// One AdamW step: p *= 1 - lr wd, then the Adam update without L2 term.
+template <class T>
+void adamw_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, T* max_exp_avg_sq, Index n,
+                  const AdamWOptions& o, std::int64_t step, int num_threads = 0) {
+  detail::adam_family_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, n, o, step, true,
+                             num_threads);
+}
+
+namespace detail {
+
+template <class Opts, bool Decoupled>
+struct AdamFamilyRule {
+  using Options = Opts;
+  static constexpr const char* name = Decoupled ? "AdamW" : "Adam";
+
+  static void validate(const Options& o) { validate_adam_family(name, o); }
+
+  /// Buffers: exp_avg, exp_avg_sq, and max_exp_avg_sq with amsgrad.
+  template <class T>
+  static void init_state(const Options& o, ParamState<T>& s, Index n) {
+    s.buffers.assign(o.amsgrad ? 3 : 2, Vector<T>::Zero(n));
+  }
+
+  template <class T>
+  static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
+    if (o.amsgrad && s.buffers.size() < 3) s.buffers.push_back(Vector<T>::Zero(n));
+    adam_family_update(p, g, s.buffers[0].data(), s.buffers[1].data(),
+                       o.amsgrad ? s.buffers[2].data() : nullptr, n, o, s.step, Decoupled,
+                       threads);
+  }
+};
+
+}  // namespace detail
+
+using AdamRule = detail::AdamFamilyRule<AdamOptions, false>;
+using AdamWRule = detail::AdamFamilyRule<AdamWOptions, true>;
+
+/// Adam, torch.optim.Adam's semantics.
+template <class T>
+using Adam = Optimizer<T, AdamRule>;
+
+/// AdamW, torch.optim.AdamW's semantics.
+template <class T>
+using AdamW = Optimizer<T, AdamWRule>;
+
+}  // namespace mlprim
+
+#endif  // MLPRIM_OPTIM_ADAM_HPP

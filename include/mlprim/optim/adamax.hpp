@@ -1,0 +1,72 @@
+// Adamax, the infinity-norm variant of Adam (Kingma & Ba 2015, section 7),
+// exactly as torch.optim.Adamax (PyTorch 1.13).
+#ifndef MLPRIM_OPTIM_ADAMAX_HPP
+#define MLPRIM_OPTIM_ADAMAX_HPP
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+
+#include "mlprim/optim/detail/blocks.hpp"
+#include "mlprim/optim/detail/option_checks.hpp"
+#include "mlprim/optim/optimizer.hpp"
+
+namespace mlprim {
+
+/// torch.optim.Adamax's hyper-parameters and defaults.
+struct AdamaxOptions {
+  double lr = 2e-3;
+  std::array<double, 2> betas = {0.9, 0.999};
+  double eps = 1e-8;          ///< added to |g| inside the running max
+  double weight_decay = 0.0;  ///< L2 penalty added to the gradient
+  bool maximize = false;
+};
+
+/// One Adamax step (1-based `step`) over contiguous buffers of n elements:
+///   d = ±g + wd p;  m = b1 m + (1 - b1) d;  u = max(b2 u, |d| + eps)
+///   p = p - lr / (1 - b1^t) * m / u
+template <class T>
+void adamax_update(T* param, const T* grad, T* exp_avg, T* exp_inf, Index n,
+                   const AdamaxOptions& o, std::int64_t step, int num_threads = 0) {
+  const double clr = o.lr / (1 - std::pow(o.betas[0], static_cast<double>(step)));
+  detail::for_each_block(n, num_threads, [&](Index at, Index len) {
+    detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len), u(exp_inf + at, len);
+    detail::ConstBlockMap<T> g(grad + at, len);
+    detail::BlockArray<T> d = o.maximize ? detail::BlockArray<T>(-g) : detail::BlockArray<T>(g);
+    if (o.weight_decay != 0) d = d + T(o.weight_decay) * p;
+    m = m * T(o.betas[0]) + T(1 - o.betas[0]) * d;
+    u = (u * T(o.betas[1])).max(d.abs() + T(o.eps));
+    p = p + (T(-clr) * m) / u;
+  });
+}
+
+/// The Adamax rule. Buffers: exp_avg, exp_inf.
+struct AdamaxRule {
+  using Options = AdamaxOptions;
+  static constexpr const char* name = "Adamax";
+
+  static void validate(const Options& o) {
+    detail::check_lr(name, o.lr);
+    detail::check_betas(name, o.betas);
+    detail::check_eps(name, o.eps);
+    detail::check_weight_decay(name, o.weight_decay);
+  }
+
+  template <class T>
+  static void init_state(const Options&, ParamState<T>& s, Index n) {
+    s.buffers.assign(2, Vector<T>::Zero(n));
+  }
+
+  template <class T>
+  static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
+    adamax_update(p, g, s.buffers[0].data(), s.buffers[1].data(), n, o, s.step, threads);
+  }
+};
+
+/// Adamax, torch.optim.Adamax's semantics.
+template <class T>
+using Adamax = Optimizer<T, AdamaxRule>;
+
+}  // namespace mlprim
+
+#endif  // MLPRIM_OPTIM_ADAMAX_HPP

@@ -1,0 +1,52 @@
+// Elementwise kernel driver for the optimizers: one pass over the buffers in
+// L1-sized blocks, the blocks spread over threads for large buffers.
+#ifndef MLPRIM_OPTIM_DETAIL_BLOCKS_HPP
+#define MLPRIM_OPTIM_DETAIL_BLOCKS_HPP
+
+#include <algorithm>
+
+#include "mlprim/core/parallel.hpp"
+#include "mlprim/core/types.hpp"
+#include "mlprim/optim/detail/exact_sqrt.hpp"
+
+namespace mlprim::detail {
+
+/// Elements per block: every buffer's block fits in L1 together with the
+/// rule's temporaries, so a step reads and writes each buffer once from memory.
+inline constexpr Index optim_block_size = 512;
+
+/// Below this many elements per thread a buffer is updated on one thread.
+inline constexpr Index optim_min_per_thread = Index{1} << 15;
+
+/// A block-sized temporary on the stack (no heap allocation in a step).
+template <class T>
+using BlockArray = Eigen::Array<T, Eigen::Dynamic, 1, 0, optim_block_size, 1>;
+
+template <class T>
+using BlockMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+using ConstBlockMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+
+/// The correctly rounded square root of a block expression (see exact_sqrt.hpp;
+/// Eigen's own sqrt() is approximate under EIGEN_FAST_MATH).
+template <class T, class Expr>
+BlockArray<T> block_sqrt(const Expr& x) {
+  BlockArray<T> out = x;
+  exact_sqrt_in_place(out.data(), out.size());
+  return out;
+}
+
+/// Calls fn(offset, length) for consecutive blocks covering [0, n). Elementwise
+/// updates give the same result for any thread count.
+template <class Fn>
+void for_each_block(Index n, int num_threads, Fn&& fn) {
+  const Index useful = std::max<Index>(1, n / optim_min_per_thread);
+  const int threads = static_cast<int>(std::min<Index>(resolve_threads(num_threads), useful));
+  parallel_for_chunks(Index{0}, n, threads, [&fn](Index lo, Index hi, int) {
+    for (Index b = lo; b < hi; b += optim_block_size) fn(b, std::min(optim_block_size, hi - b));
+  });
+}
+
+}  // namespace mlprim::detail
+
+#endif  // MLPRIM_OPTIM_DETAIL_BLOCKS_HPP

@@ -1,0 +1,33 @@
+// Validation of the hyper-parameters the optimizers share, with PyTorch's
+// ranges (and eps > 0, which PyTorch does not require).
+#ifndef MLPRIM_OPTIM_DETAIL_OPTION_CHECKS_HPP
+#define MLPRIM_OPTIM_DETAIL_OPTION_CHECKS_HPP
+
+#include <array>
+#include <string_view>
+
+#include "mlprim/core/error.hpp"
+
+namespace mlprim::detail {
+
+inline void check_lr(std::string_view fn, double lr) { check_non_negative(fn, "lr", lr); }
+
+inline void check_eps(std::string_view fn, double eps) { check_positive(fn, "eps", eps); }
+
+inline void check_weight_decay(std::string_view fn, double weight_decay) {
+  check_non_negative(fn, "weight_decay", weight_decay);
+}
+
+/// A decay rate in [0, 1) such as a beta, rho or alpha.
+inline void check_decay(std::string_view fn, std::string_view name, double value) {
+  check_in_half_open(fn, name, value, 0.0, 1.0);
+}
+
+inline void check_betas(std::string_view fn, const std::array<double, 2>& betas) {
+  check_decay(fn, "betas[0]", betas[0]);
+  check_decay(fn, "betas[1]", betas[1]);
+}
+
+}  // namespace mlprim::detail
+
+#endif  // MLPRIM_OPTIM_DETAIL_OPTION_CHECKS_HPP

@@ -1,0 +1,68 @@
+// Lion, "EvoLved Sign Momentum" (Chen et al. 2023, "Symbolic Discovery of
+// Optimization Algorithms"). PyTorch has no Lion; the update follows the paper.
+#ifndef MLPRIM_OPTIM_LION_HPP
+#define MLPRIM_OPTIM_LION_HPP
+
+#include <array>
+
+#include "mlprim/optim/detail/blocks.hpp"
+#include "mlprim/optim/detail/option_checks.hpp"
+#include "mlprim/optim/optimizer.hpp"
+
+namespace mlprim {
+
+/// Lion's hyper-parameters; defaults from the paper (b1 = 0.9, b2 = 0.99,
+/// lr 1e-4, a tenth or less of AdamW's, and no weight decay).
+struct LionOptions {
+  double lr = 1e-4;
+  std::array<double, 2> betas = {0.9, 0.99};  ///< interpolation, then momentum decay
+  double weight_decay = 0.0;                  ///< decoupled, scaled by lr
+  bool maximize = false;
+};
+
+/// One Lion step over contiguous buffers of n elements:
+///   c = b1 m + (1 - b1) g;  p = p - lr (sign(c) + wd p);  m = b2 m + (1 - b2) g
+/// (g negated when maximizing; sign(0) = 0).
+template <class T>
+void lion_update(T* param, const T* grad, T* exp_avg, Index n, const LionOptions& o,
+                 int num_threads = 0) {
+  const double beta1 = o.betas[0], beta2 = o.betas[1];
+  detail::for_each_block(n, num_threads, [&](Index at, Index len) {
+    detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len);
+    detail::ConstBlockMap<T> g(grad + at, len);
+    const detail::BlockArray<T> d = o.maximize ? detail::BlockArray<T>(-g) : detail::BlockArray<T>(g);
+    const detail::BlockArray<T> c = m * T(beta1) + T(1 - beta1) * d;
+    p = p - T(o.lr) * (c.sign() + T(o.weight_decay) * p);
+    m = m * T(beta2) + T(1 - beta2) * d;
+  });
+}
+
+/// The Lion rule. Buffers: exp_avg.
+struct LionRule {
+  using Options = LionOptions;
+  static constexpr const char* name = "Lion";
+
+  static void validate(const Options& o) {
+    detail::check_lr(name, o.lr);
+    detail::check_betas(name, o.betas);
+    detail::check_weight_decay(name, o.weight_decay);
+  }
+
+  template <class T>
+  static void init_state(const Options&, ParamState<T>& s, Index n) {
+    s.buffers.assign(1, Vector<T>::Zero(n));
+  }
+
+  template <class T>
+  static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
+    lion_update(p, g, s.buffers[0].data(), n, o, threads);
+  }
+};
+
+/// Lion (Chen et al. 2023).
+template <class T>
+using Lion = Optimizer<T, LionRule>;
+
+}  // namespace mlprim
+
+#endif  // MLPRIM_OPTIM_LION_HPP

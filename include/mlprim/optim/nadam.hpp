@@ -1,0 +1,92 @@
+// NAdam, Adam with Nesterov momentum (Dozat 2016), exactly as torch.optim.NAdam
+// (PyTorch 1.13), including its momentum-decay schedule.
+#ifndef MLPRIM_OPTIM_NADAM_HPP
+#define MLPRIM_OPTIM_NADAM_HPP
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+
+#include "mlprim/optim/detail/blocks.hpp"
+#include "mlprim/optim/detail/option_checks.hpp"
+#include "mlprim/optim/optimizer.hpp"
+
+namespace mlprim {
+
+/// torch.optim.NAdam's hyper-parameters and defaults (1.13 has no maximize).
+struct NAdamOptions {
+  double lr = 2e-3;
+  std::array<double, 2> betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0.0;      ///< L2 penalty added to the gradient
+  double momentum_decay = 4e-3;   ///< psi in mu_t = b1 (1 - 0.5 * 0.96^(t psi))
+};
+
+/// One NAdam step (1-based `step`) over contiguous buffers of n elements.
+/// `mu_product` is the running product of the mu_t; PyTorch 1.13 keeps it in
+/// a float32 tensor whatever the parameters' type, and so does this function:
+///   mu_t = b1 (1 - 0.5 * 0.96^(t psi)),  mu_{t+1} likewise
+///   mu_product *= mu_t (in float)
+///   d = g + wd p;  m = b1 m + (1 - b1) d;  v = b2 v + (1 - b2) d^2
+///   denom = sqrt(v / (1 - b2^t)) + eps
+///   p -= lr (1 - mu_t) / (1 - mu_product) * d / denom
+///   p -= lr mu_{t+1} / (1 - mu_product mu_{t+1}) * m / denom
+template <class T>
+void nadam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, float& mu_product, Index n,
+                  const NAdamOptions& o, std::int64_t step, int num_threads = 0) {
+  const double beta1 = o.betas[0], beta2 = o.betas[1], t = static_cast<double>(step);
+  const double bias_correction2 = 1 - std::pow(beta2, t);
+  const double mu = beta1 * (1. - 0.5 * std::pow(0.96, t * o.momentum_decay));
+  const double mu_next = beta1 * (1. - 0.5 * std::pow(0.96, (t + 1) * o.momentum_decay));
+  mu_product = mu_product * static_cast<float>(mu);
+  const float mu_product_next = mu_product * static_cast<float>(mu) * static_cast<float>(mu_next);
+  const double grad_coefficient = -o.lr * (1. - mu) / (1. - static_cast<double>(mu_product));
+  const double avg_coefficient = -o.lr * mu_next / (1. - static_cast<double>(mu_product_next));
+  detail::for_each_block(n, num_threads, [&](Index at, Index len) {
+    detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len), v(exp_avg_sq + at, len);
+    detail::ConstBlockMap<T> g(grad + at, len);
+    detail::BlockArray<T> d = g;
+    if (o.weight_decay != 0) d = d + T(o.weight_decay) * p;
+    m = m * T(beta1) + T(1 - beta1) * d;
+    v = v * T(beta2) + (T(1 - beta2) * d) * d;
+    const detail::BlockArray<T> denom = detail::block_sqrt<T>(v / T(bias_correction2)) + T(o.eps);
+    p = p + (T(grad_coefficient) * d) / denom;
+    p = p + (T(avg_coefficient) * m) / denom;
+  });
+}
+
+/// The NAdam rule. Buffers: exp_avg, exp_avg_sq; scalars: mu_product.
+struct NAdamRule {
+  using Options = NAdamOptions;
+  static constexpr const char* name = "NAdam";
+
+  static void validate(const Options& o) {
+    detail::check_lr(name, o.lr);
+    detail::check_betas(name, o.betas);
+    detail::check_eps(name, o.eps);
+    detail::check_weight_decay(name, o.weight_decay);
+    check_non_negative(name, "momentum_decay", o.momentum_decay);
+  }
+
+  template <class T>
+  static void init_state(const Options&, ParamState<T>& s, Index n) {
+    s.buffers.assign(2, Vector<T>::Zero(n));
+    s.scalars.assign(1, 1.0);
+  }
+
+  template <class T>
+  static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
+    auto mu_product = static_cast<float>(s.scalars[0]);
+    nadam_update(p, g, s.buffers[0].data(), s.buffers[1].data(), mu_product, n, o, s.step,
+                 threads);
+    s.scalars[0] = mu_product;
+  }
+};
+
+/// NAdam, torch.optim.NAdam's semantics.
+template <class T>
+using NAdam = Optimizer<T, NAdamRule>;
+
+}  // namespace mlprim
+
+#endif  // MLPRIM_OPTIM_NADAM_HPP

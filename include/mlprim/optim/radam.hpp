@@ -1,0 +1,90 @@
+// RAdam, Adam with a rectified adaptive learning rate (Liu et al. 2020,
+// "On the Variance of the Adaptive Learning Rate and Beyond"), exactly as
+// torch.optim.RAdam (PyTorch 1.13).
+#ifndef MLPRIM_OPTIM_RADAM_HPP
+#define MLPRIM_OPTIM_RADAM_HPP
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+
+#include "mlprim/optim/detail/blocks.hpp"
+#include "mlprim/optim/detail/option_checks.hpp"
+#include "mlprim/optim/optimizer.hpp"
+
+namespace mlprim {
+
+/// torch.optim.RAdam's hyper-parameters and defaults (1.13 has no maximize).
+struct RAdamOptions {
+  double lr = 1e-3;
+  std::array<double, 2> betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0.0;  ///< L2 penalty added to the gradient
+};
+
+/// One RAdam step (1-based `step`) over contiguous buffers of n elements:
+///   d = g + wd p;  m = b1 m + (1 - b1) d;  v = b2 v + (1 - b2) d^2
+///   rho_inf = 2 / (1 - b2) - 1;  rho_t = rho_inf - 2 t b2^t / (1 - b2^t)
+///   rho_t > 5: r = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t)),
+///              p -= m / (1 - b1^t) * lr * sqrt(1 - b2^t) / (sqrt(v) + eps) * r
+///   otherwise: p -= m / (1 - b1^t) * lr   (plain momentum while the variance is intractable)
+template <class T>
+void radam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, Index n,
+                  const RAdamOptions& o, std::int64_t step, int num_threads = 0) {
+  const double beta1 = o.betas[0], beta2 = o.betas[1], t = static_cast<double>(step);
+  const double bias_correction1 = 1 - std::pow(beta1, t);
+  const double bias_correction2 = 1 - std::pow(beta2, t);
+  const double rho_inf = 2 / (1 - beta2) - 1;
+  const double rho_t = rho_inf - 2 * t * std::pow(beta2, t) / bias_correction2;
+  const bool rectify = rho_t > 5.;
+  const double rect =
+      rectify ? std::sqrt((rho_t - 4) * (rho_t - 2) * rho_inf /
+                          ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+              : 0.0;
+  detail::for_each_block(n, num_threads, [&](Index at, Index len) {
+    detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len), v(exp_avg_sq + at, len);
+    detail::ConstBlockMap<T> g(grad + at, len);
+    detail::BlockArray<T> d = g;
+    if (o.weight_decay != 0) d = d + T(o.weight_decay) * p;
+    m = m * T(beta1) + T(1 - beta1) * d;
+    v = v * T(beta2) + (T(1 - beta2) * d) * d;
+    const detail::BlockArray<T> corrected = m / T(bias_correction1);
+    if (rectify) {
+      const detail::BlockArray<T> adaptive = T(std::sqrt(bias_correction2)) / (detail::block_sqrt<T>(v) + T(o.eps));
+      p = p - ((corrected * T(o.lr)) * adaptive) * T(rect);
+    } else {
+      p = p - corrected * T(o.lr);
+    }
+  });
+}
+
+/// The RAdam rule. Buffers: exp_avg, exp_avg_sq.
+struct RAdamRule {
+  using Options = RAdamOptions;
+  static constexpr const char* name = "RAdam";
+
+  static void validate(const Options& o) {
+    detail::check_lr(name, o.lr);
+    detail::check_betas(name, o.betas);
+    detail::check_eps(name, o.eps);
+    detail::check_weight_decay(name, o.weight_decay);
+  }
+
+  template <class T>
+  static void init_state(const Options&, ParamState<T>& s, Index n) {
+    s.buffers.assign(2, Vector<T>::Zero(n));
+  }
+
+  template <class T>
+  static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
+    radam_update(p, g, s.buffers[0].data(), s.buffers[1].data(), n, o, s.step, threads);
+  }
+};
+
+/// RAdam, torch.optim.RAdam's semantics.
+template <class T>
+using RAdam = Optimizer<T, RAdamRule>;
+
+}  // namespace mlprim
+
+#endif  // MLPRIM_OPTIM_RADAM_HPP

@@ -1,0 +1,91 @@
+// RMSprop (Hinton's lecture 6e; centered variant of Graves 2013), exactly as
+// torch.optim.RMSprop (PyTorch 1.13).
+#ifndef MLPRIM_OPTIM_RMSPROP_HPP
+#define MLPRIM_OPTIM_RMSPROP_HPP
+
+#include "mlprim/optim/detail/blocks.hpp"
+#include "mlprim/optim/detail/option_checks.hpp"
+#include "mlprim/optim/optimizer.hpp"
+
+namespace mlprim {
+
+/// torch.optim.RMSprop's hyper-parameters and defaults.
+struct RMSpropOptions {
+  double lr = 1e-2;
+  double alpha = 0.99;        ///< smoothing of the squared-gradient average
+  double eps = 1e-8;          ///< added after the square root
+  double weight_decay = 0.0;  ///< L2 penalty added to the gradient
+  double momentum = 0.0;      ///< >= 0; > 0 keeps a momentum buffer
+  bool centered = false;      ///< divide by the estimated standard deviation
+  bool maximize = false;
+};
+
+/// One RMSprop step over contiguous buffers of n elements (one pass):
+///   d = ±g + wd p;  s = alpha s + (1 - alpha) d^2
+///   centered: a = alpha a + (1 - alpha) d, avg = sqrt(s - a^2) + eps; else avg = sqrt(s) + eps
+///   momentum: b = momentum b + d / avg, p = p - lr b;  else p = p - lr d / avg
+/// `grad_avg` may be null unless centered, `buffer` unless momentum > 0.
+template <class T>
+void rmsprop_update(T* param, const T* grad, T* square_avg, T* grad_avg, T* buffer, Index n,
+                    const RMSpropOptions& o, int num_threads = 0) {
+  detail::for_each_block(n, num_threads, [&](Index at, Index len) {
+    detail::BlockMap<T> p(param + at, len), sq(square_avg + at, len);
+    detail::ConstBlockMap<T> g(grad + at, len);
+    detail::BlockArray<T> d = o.maximize ? detail::BlockArray<T>(-g) : detail::BlockArray<T>(g);
+    if (o.weight_decay != 0) d = d + T(o.weight_decay) * p;
+    sq = sq * T(o.alpha) + (T(1 - o.alpha) * d) * d;
+    detail::BlockArray<T> avg;
+    if (o.centered) {
+      detail::BlockMap<T> ga(grad_avg + at, len);
+      ga = ga * T(o.alpha) + T(1 - o.alpha) * d;
+      avg = detail::block_sqrt<T>(sq + (T(-1) * ga) * ga) + T(o.eps);
+    } else {
+      avg = detail::block_sqrt<T>(sq) + T(o.eps);
+    }
+    if (o.momentum > 0) {
+      detail::BlockMap<T> b(buffer + at, len);
+      b = b * T(o.momentum) + d / avg;
+      p = p + T(-o.lr) * b;
+    } else {
+      p = p + (T(-o.lr) * d) / avg;
+    }
+  });
+}
+
+/// The RMSprop rule. Buffers: square_avg, then momentum_buffer (momentum > 0),
+/// then grad_avg (centered).
+struct RMSpropRule {
+  using Options = RMSpropOptions;
+  static constexpr const char* name = "RMSprop";
+
+  static void validate(const Options& o) {
+    detail::check_lr(name, o.lr);
+    detail::check_decay(name, "alpha", o.alpha);
+    detail::check_eps(name, o.eps);
+    detail::check_weight_decay(name, o.weight_decay);
+    check_non_negative(name, "momentum", o.momentum);
+  }
+
+  template <class T>
+  static void init_state(const Options& o, ParamState<T>& s, Index n) {
+    s.buffers.assign(1 + (o.momentum > 0) + o.centered, Vector<T>::Zero(n));
+  }
+
+  template <class T>
+  static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
+    const std::size_t wanted = 1 + (o.momentum > 0) + o.centered;
+    if (s.buffers.size() != wanted)
+      throw_invalid_argument(name, "momentum or centered changed after the first step");
+    T* buffer = o.momentum > 0 ? s.buffers[1].data() : nullptr;
+    T* grad_avg = o.centered ? s.buffers.back().data() : nullptr;
+    rmsprop_update(p, g, s.buffers[0].data(), grad_avg, buffer, n, o, threads);
+  }
+};
+
+/// RMSprop, torch.optim.RMSprop's semantics.
+template <class T>
+using RMSprop = Optimizer<T, RMSpropRule>;
+
+}  // namespace mlprim
+
+#endif  // MLPRIM_OPTIM_RMSPROP_HPP
