@@ -27,8 +27,7 @@ void adadelta_update(T* param, const T* grad, T* square_avg, T* acc_delta, Index
   detail::for_each_block(n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len), sq(square_avg + at, len), acc(acc_delta + at, len);
     detail::ConstBlockMap<T> g(grad + at, len);
-    detail::BlockArray<T> d = o.maximize ? detail::BlockArray<T>(-g) : detail::BlockArray<T>(g);
-    if (o.weight_decay != 0) d = d + T(o.weight_decay) * p;
+    detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
     sq = sq * T(o.rho) + (T(1 - o.rho) * d) * d;
     const detail::BlockArray<T> delta = detail::block_sqrt<T>(acc + T(o.eps)) / detail::block_sqrt<T>(sq + T(o.eps)) * d;
     acc = acc * T(o.rho) + (T(1 - o.rho) * delta) * delta;
@@ -50,7 +49,7 @@ struct AdadeltaRule {
 
   template <class T>
   static void init_state(const Options&, ParamState<T>& s, Index n) {
-    s.buffers.assign(2, Vector<T>::Zero(n));
+    detail::zero_buffers(s, 2, n);
   }
 
   template <class T>

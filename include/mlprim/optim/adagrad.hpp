@@ -30,8 +30,7 @@ void adagrad_update(T* param, const T* grad, T* state_sum, Index n, const Adagra
   detail::for_each_block(n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len), sum(state_sum + at, len);
     detail::ConstBlockMap<T> g(grad + at, len);
-    detail::BlockArray<T> d = o.maximize ? detail::BlockArray<T>(-g) : detail::BlockArray<T>(g);
-    if (o.weight_decay != 0) d = d + T(o.weight_decay) * p;
+    detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
     sum = sum + d * d;
     p = p + (T(-clr) * d) / (detail::block_sqrt<T>(sum) + T(o.eps));
   });

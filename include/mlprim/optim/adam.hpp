@@ -49,11 +49,8 @@ void adam_family_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, T* m
   for_each_block(n, num_threads, [&](Index at, Index len) {
     BlockMap<T> p(param + at, len), m(exp_avg + at, len), v(exp_avg_sq + at, len);
     ConstBlockMap<T> g(grad + at, len);
-    BlockArray<T> d = o.maximize ? BlockArray<T>(-g) : BlockArray<T>(g);
-    if (decoupled)
-      p = p * T(1 - o.lr * o.weight_decay);
-    else if (o.weight_decay != 0)
-      d = d + T(o.weight_decay) * p;
+    if (decoupled) p = p * T(1 - o.lr * o.weight_decay);
+    const BlockArray<T> d = directed_gradient<T>(g, p, o.maximize, decoupled ? 0.0 : o.weight_decay);
     m = m * T(beta1) + T(1 - beta1) * d;
     v = v * T(beta2) + (T(1 - beta2) * d) * d;
     BlockArray<T> denom;
@@ -66,14 +63,6 @@ void adam_family_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, T* m
     }
     p = p + (T(-step_size) * m) / denom;
   });
-}
-
-template <class Options>
-void validate_adam_family(const char* name, const Options& o) {
-  check_lr(name, o.lr);
-  check_betas(name, o.betas);
-  check_eps(name, o.eps);
-  check_weight_decay(name, o.weight_decay);
 }
 
 }  // namespace detail
@@ -106,12 +95,12 @@ struct AdamFamilyRule {
   using Options = Opts;
   static constexpr const char* name = Decoupled ? "AdamW" : "Adam";
 
-  static void validate(const Options& o) { validate_adam_family(name, o); }
+  static void validate(const Options& o) { check_adam_like(name, o); }
 
   /// Buffers: exp_avg, exp_avg_sq, and max_exp_avg_sq with amsgrad.
   template <class T>
   static void init_state(const Options& o, ParamState<T>& s, Index n) {
-    s.buffers.assign(o.amsgrad ? 3 : 2, Vector<T>::Zero(n));
+    zero_buffers(s, o.amsgrad ? 3 : 2, n);
   }
 
   template <class T>

@@ -32,8 +32,7 @@ void adamax_update(T* param, const T* grad, T* exp_avg, T* exp_inf, Index n,
   detail::for_each_block(n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len), u(exp_inf + at, len);
     detail::ConstBlockMap<T> g(grad + at, len);
-    detail::BlockArray<T> d = o.maximize ? detail::BlockArray<T>(-g) : detail::BlockArray<T>(g);
-    if (o.weight_decay != 0) d = d + T(o.weight_decay) * p;
+    detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
     m = m * T(o.betas[0]) + T(1 - o.betas[0]) * d;
     u = (u * T(o.betas[1])).max(d.abs() + T(o.eps));
     p = p + (T(-clr) * m) / u;
@@ -46,15 +45,12 @@ struct AdamaxRule {
   static constexpr const char* name = "Adamax";
 
   static void validate(const Options& o) {
-    detail::check_lr(name, o.lr);
-    detail::check_betas(name, o.betas);
-    detail::check_eps(name, o.eps);
-    detail::check_weight_decay(name, o.weight_decay);
+    detail::check_adam_like(name, o);
   }
 
   template <class T>
   static void init_state(const Options&, ParamState<T>& s, Index n) {
-    s.buffers.assign(2, Vector<T>::Zero(n));
+    detail::zero_buffers(s, 2, n);
   }
 
   template <class T>

@@ -30,7 +30,7 @@ void lion_update(T* param, const T* grad, T* exp_avg, Index n, const LionOptions
   detail::for_each_block(n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len);
     detail::ConstBlockMap<T> g(grad + at, len);
-    const detail::BlockArray<T> d = o.maximize ? detail::BlockArray<T>(-g) : detail::BlockArray<T>(g);
+    const detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, 0.0);
     const detail::BlockArray<T> c = m * T(beta1) + T(1 - beta1) * d;
     p = p - T(o.lr) * (c.sign() + T(o.weight_decay) * p);
     m = m * T(beta2) + T(1 - beta2) * d;
@@ -50,7 +50,7 @@ struct LionRule {
 
   template <class T>
   static void init_state(const Options&, ParamState<T>& s, Index n) {
-    s.buffers.assign(1, Vector<T>::Zero(n));
+    detail::zero_buffers(s, 1, n);
   }
 
   template <class T>

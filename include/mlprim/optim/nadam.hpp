@@ -45,8 +45,7 @@ void nadam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, float& mu_
   detail::for_each_block(n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len), v(exp_avg_sq + at, len);
     detail::ConstBlockMap<T> g(grad + at, len);
-    detail::BlockArray<T> d = g;
-    if (o.weight_decay != 0) d = d + T(o.weight_decay) * p;
+    const detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, false, o.weight_decay);
     m = m * T(beta1) + T(1 - beta1) * d;
     v = v * T(beta2) + (T(1 - beta2) * d) * d;
     const detail::BlockArray<T> denom = detail::block_sqrt<T>(v / T(bias_correction2)) + T(o.eps);
@@ -61,16 +60,13 @@ struct NAdamRule {
   static constexpr const char* name = "NAdam";
 
   static void validate(const Options& o) {
-    detail::check_lr(name, o.lr);
-    detail::check_betas(name, o.betas);
-    detail::check_eps(name, o.eps);
-    detail::check_weight_decay(name, o.weight_decay);
+    detail::check_adam_like(name, o);
     check_non_negative(name, "momentum_decay", o.momentum_decay);
   }
 
   template <class T>
   static void init_state(const Options&, ParamState<T>& s, Index n) {
-    s.buffers.assign(2, Vector<T>::Zero(n));
+    detail::zero_buffers(s, 2, n);
     s.scalars.assign(1, 1.0);
   }
 

@@ -47,6 +47,16 @@ struct ParamState {
   bool initialized = false;
 };
 
+namespace detail {
+
+/// Gives `state` `count` zero-filled buffers of n elements.
+template <class T>
+void zero_buffers(ParamState<T>& state, std::size_t count, Index n) {
+  state.buffers.assign(count, Vector<T>::Zero(n));
+}
+
+}  // namespace detail
+
 template <class T, class Rule>
 class Optimizer {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,

@@ -31,8 +31,7 @@ void rmsprop_update(T* param, const T* grad, T* square_avg, T* grad_avg, T* buff
   detail::for_each_block(n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len), sq(square_avg + at, len);
     detail::ConstBlockMap<T> g(grad + at, len);
-    detail::BlockArray<T> d = o.maximize ? detail::BlockArray<T>(-g) : detail::BlockArray<T>(g);
-    if (o.weight_decay != 0) d = d + T(o.weight_decay) * p;
+    detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
     sq = sq * T(o.alpha) + (T(1 - o.alpha) * d) * d;
     detail::BlockArray<T> avg;
     if (o.centered) {
@@ -68,7 +67,7 @@ struct RMSpropRule {
 
   template <class T>
   static void init_state(const Options& o, ParamState<T>& s, Index n) {
-    s.buffers.assign(1 + (o.momentum > 0) + o.centered, Vector<T>::Zero(n));
+    detail::zero_buffers(s, 1 + (o.momentum > 0) + o.centered, n);
   }
 
   template <class T>

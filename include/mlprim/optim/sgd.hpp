@@ -33,8 +33,7 @@ void sgd_update(T* param, const T* grad, T* buffer, Index n, const SGDOptions& o
   detail::for_each_block(n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len);
     detail::ConstBlockMap<T> g(grad + at, len);
-    detail::BlockArray<T> d = o.maximize ? detail::BlockArray<T>(-g) : detail::BlockArray<T>(g);
-    if (o.weight_decay != 0) d = d + T(o.weight_decay) * p;
+    detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
     if (o.momentum != 0) {
       detail::BlockMap<T> b(buffer + at, len);
       if (first_step)
@@ -67,7 +66,7 @@ struct SGDRule {
 
   template <class T>
   static void init_state(const Options& o, ParamState<T>& s, Index n) {
-    if (o.momentum != 0) s.buffers.assign(1, Vector<T>::Zero(n));
+    if (o.momentum != 0) detail::zero_buffers(s, 1, n);
   }
 
   template <class T>

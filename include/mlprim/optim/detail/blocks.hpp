@@ -36,6 +36,15 @@ BlockArray<T> block_sqrt(const Expr& x) {
   return out;
 }
 
+/// The gradient a rule steps along: d = ±g + weight_decay * p (negated when
+/// maximizing; the L2 term is added only when weight_decay != 0, as PyTorch).
+template <class T, class G, class P>
+BlockArray<T> directed_gradient(const G& g, const P& p, bool maximize, double weight_decay) {
+  BlockArray<T> d = maximize ? BlockArray<T>(-g) : BlockArray<T>(g);
+  if (weight_decay != 0) d = d + T(weight_decay) * p;
+  return d;
+}
+
 /// Calls fn(offset, length) for consecutive blocks covering [0, n). Elementwise
 /// updates give the same result for any thread count.
 template <class Fn>

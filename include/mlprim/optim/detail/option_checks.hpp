@@ -28,6 +28,15 @@ inline void check_betas(std::string_view fn, const std::array<double, 2>& betas)
   check_decay(fn, "betas[1]", betas[1]);
 }
 
+/// lr, betas, eps and weight_decay: the options every Adam-like rule shares.
+template <class Options>
+void check_adam_like(std::string_view fn, const Options& o) {
+  check_lr(fn, o.lr);
+  check_betas(fn, o.betas);
+  check_eps(fn, o.eps);
+  check_weight_decay(fn, o.weight_decay);
+}
+
 }  // namespace mlprim::detail
 
 #endif  // MLPRIM_OPTIM_DETAIL_OPTION_CHECKS_HPP
