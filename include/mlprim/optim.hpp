@@ -14,5 +14,7 @@
 #include "mlprim/optim/nadam.hpp"
 #include "mlprim/optim/radam.hpp"
 #include "mlprim/optim/lion.hpp"
+#include "mlprim/optim/schedule.hpp"
+#include "mlprim/optim/clip.hpp"
 
 #endif  // MLPRIM_OPTIM_HPP

@@ -72,13 +72,13 @@ class Optimizer {
       : num_threads_(num_threads) {
     Rule::validate(defaults);
     check_non_negative(Rule::name, "num_threads", num_threads);
-    groups_.push_back(Group{defaults, {}});
+    groups_.push_back(Group{defaults, defaults.lr, {}});
   }
 
   /// Adds a parameter group with its own options; returns its index.
   Index add_group(const Options& options) {
     Rule::validate(options);
-    groups_.push_back(Group{options, {}});
+    groups_.push_back(Group{options, options.lr, {}});
     return static_cast<Index>(groups_.size()) - 1;
   }
 
@@ -158,6 +158,22 @@ class Optimizer {
     changed.lr = lr;
     Rule::validate(changed);
     groups_[static_cast<std::size_t>(group)].options = changed;
+  }
+
+  /// The lr the group was created with: what LR schedules scale (PyTorch's
+  /// group["initial_lr"]). set_lr() and set_options() leave it unchanged.
+  double initial_lr(Index group = 0) const {
+    check_group(qualified("initial_lr"), group);
+    return groups_[static_cast<std::size_t>(group)].initial_lr;
+  }
+
+  /// Every registered gradient, as maps over its current storage (for
+  /// clipping and loss scaling), in group then registration order.
+  std::vector<Eigen::Map<Vector<T>>> gradients() {
+    std::vector<Eigen::Map<Vector<T>>> out;
+    for (Group& g : groups_)
+      for (Slot& s : g.slots) out.emplace_back(s.grad.data(), s.grad.size());
+    return out;
   }
 
   const Options& options(Index group = 0) const {
@@ -292,6 +308,7 @@ class Optimizer {
   };
   struct Group {
     Options options;
+    double initial_lr;
     std::vector<Slot> slots;
   };
 
