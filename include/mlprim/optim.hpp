@@ -16,5 +16,7 @@
 #include "mlprim/optim/lion.hpp"
 #include "mlprim/optim/schedule.hpp"
 #include "mlprim/optim/clip.hpp"
+#include "mlprim/optim/grad_scaler.hpp"
+#include "mlprim/optim/master_weights.hpp"
 
 #endif  // MLPRIM_OPTIM_HPP

@@ -17,6 +17,7 @@
 
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/types.hpp"
+#include "mlprim/optim/detail/binding.hpp"
 
 namespace mlprim {
 namespace detail {
@@ -75,9 +76,7 @@ void append_grad(std::vector<GradMap<T>>& out, Eigen::DenseBase<D>& g) {
                 "mlprim::clip_grad_*: every gradient must have the same scalar type");
   static_assert(bool(Eigen::internal::traits<D>::Flags & Eigen::DirectAccessBit),
                 "mlprim::clip_grad_*: gradients need direct storage");
-  const Index inner = D::IsRowMajor ? g.cols() : g.rows();
-  if (g.size() > 1 && (g.innerStride() != 1 || (g.outerSize() > 1 && g.outerStride() != inner)))
-    throw_invalid_argument("clip_grad_norm", "a gradient is not contiguous");
+  require_contiguous("clip_grad_norm", "a gradient", g.derived());
   out.emplace_back(g.derived().data(), g.size());
 }
 

@@ -30,6 +30,7 @@
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/io.hpp"
 #include "mlprim/core/types.hpp"
+#include "mlprim/optim/detail/binding.hpp"
 
 namespace mlprim {
 
@@ -98,8 +99,8 @@ class Optimizer {
                   "mlprim::Optimizer::add_param: parameter and gradient need direct storage");
     const std::string fn = qualified("add_param");
     check_group(fn, group);
-    require_contiguous(fn, "param", param.derived());
-    require_contiguous(fn, "grad", grad.derived());
+    detail::require_contiguous(fn, "param", param.derived());
+    detail::require_contiguous(fn, "grad", grad.derived());
     if (param.rows() != grad.rows() || param.cols() != grad.cols())
       throw_invalid_argument(fn, "grad shape ", grad.rows(), " x ", grad.cols(),
                              " does not match param shape ", param.rows(), " x ", param.cols());
@@ -108,7 +109,7 @@ class Optimizer {
         if (overlaps(s.param.data(), s.rows * s.cols, param.derived().data(), param.size()))
           throw_invalid_argument(fn, "this parameter's storage is already registered");
     groups_[static_cast<std::size_t>(group)].slots.push_back(
-        Slot{Binding::to(param.derived()), Binding::to(grad.derived()), param.rows(),
+        Slot{Binding(param.derived()), Binding(grad.derived()), param.rows(),
              param.cols(), {}});
   }
 
@@ -276,29 +277,7 @@ class Optimizer {
   static constexpr const char* magic = "MLPOPTIM";
   static constexpr std::uint32_t format_version = 1;
 
-  /// A reference to a registered Eigen object, read afresh at each use.
-  class Binding {
-   public:
-    template <class D>
-    static Binding to(D& object) {
-      Binding b;
-      b.object_ = &object;
-      b.data_ = [](void* o) { return static_cast<D*>(o)->data(); };
-      b.rows_ = [](void* o) { return static_cast<D*>(o)->rows(); };
-      b.cols_ = [](void* o) { return static_cast<D*>(o)->cols(); };
-      return b;
-    }
-    T* data() const { return data_(object_); }
-    Index rows() const { return rows_(object_); }
-    Index cols() const { return cols_(object_); }
-    Index size() const { return rows() * cols(); }
-
-   private:
-    void* object_ = nullptr;
-    T* (*data_)(void*) = nullptr;
-    Index (*rows_)(void*) = nullptr;
-    Index (*cols_)(void*) = nullptr;
-  };
+  using Binding = detail::EigenBinding<T>;
 
   struct Slot {
     Binding param;
@@ -318,16 +297,6 @@ class Optimizer {
 
   void check_group(std::string_view fn, Index group) const {
     check_in_half_open(fn, "group", group, Index{0}, static_cast<Index>(groups_.size()));
-  }
-
-  template <class D>
-  static void require_contiguous(std::string_view fn, std::string_view what, const D& x) {
-    const Index inner = D::IsRowMajor ? x.cols() : x.rows();
-    const bool contiguous = x.size() <= 1 || (x.innerStride() == 1 &&
-                                              (x.outerSize() == 1 || x.outerStride() == inner));
-    if (!contiguous)
-      throw_invalid_argument(fn, what, " is not contiguous (inner stride ", x.innerStride(),
-                             ", outer stride ", x.outerStride(), ")");
   }
 
   static bool overlaps(const T* a, Index na, const T* b, Index nb) {
