@@ -18,5 +18,7 @@
 #include "mlprim/optim/clip.hpp"
 #include "mlprim/optim/grad_scaler.hpp"
 #include "mlprim/optim/master_weights.hpp"
+#include "mlprim/optim/minimize.hpp"
+#include "mlprim/optim/stochastic_approximation.hpp"
 
 #endif  // MLPRIM_OPTIM_HPP

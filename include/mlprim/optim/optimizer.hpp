@@ -141,6 +141,12 @@ class Optimizer {
     ++steps_;
   }
 
+  /// Forgets every registered parameter and its state; groups, options and
+  /// the step count stay.
+  void clear_params() {
+    for (Group& g : groups_) g.slots.clear();
+  }
+
   /// Sets every registered gradient to zero.
   void zero_grad() {
     for (Group& g : groups_)
