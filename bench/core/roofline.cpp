@@ -11,11 +11,11 @@
 
 #include <cstddef>
 
-#include <mlprim/core/parallel.hpp>
 #include <mlprim/core/random.hpp>
 #include <mlprim/core/types.hpp>
 
 #include "common/bench_main.hpp"
+#include "common/triad.hpp"
 
 namespace {
 
@@ -43,32 +43,15 @@ void gemm_4096x64x4096(benchmark::State& state) { gemm(state, 4096, 64, 4096); }
 
 void triad(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
-  const std::ptrdiff_t n = std::ptrdiff_t{1} << 25;  // 128 MiB per array
-  std::vector<float> a(static_cast<std::size_t>(n)), b(a.size()), c(a.size());
-  // First touch by the same chunking as the timed loop (NUMA-friendly).
-  mlprim::parallel_for_chunks(std::ptrdiff_t{0}, n, threads,
-                              [&](std::ptrdiff_t lo, std::ptrdiff_t hi, int) {
-                                for (std::ptrdiff_t i = lo; i < hi; ++i) {
-                                  a[static_cast<std::size_t>(i)] = 0.0f;
-                                  b[static_cast<std::size_t>(i)] = 1.0f;
-                                  c[static_cast<std::size_t>(i)] = 2.0f;
-                                }
-                              });
-  const float s = 3.0f;
+  mlprim::bench::TriadArrays arrays(std::ptrdiff_t{1} << 25, threads);  // 128 MiB per array
   for (auto _ : state) {
-    mlprim::parallel_for_chunks(std::ptrdiff_t{0}, n, threads,
-                                [&](std::ptrdiff_t lo, std::ptrdiff_t hi, int) {
-                                  float* pa = a.data();
-                                  const float* pb = b.data();
-                                  const float* pc = c.data();
-                                  for (std::ptrdiff_t i = lo; i < hi; ++i) pa[i] = pb[i] + s * pc[i];
-                                });
-    benchmark::DoNotOptimize(a.data());
+    arrays.triad(3.0f, threads);
+    benchmark::DoNotOptimize(arrays.a.data());
     benchmark::ClobberMemory();
   }
-  state.counters["GB"] = benchmark::Counter(
-      3e-9 * sizeof(float) * static_cast<double>(n) * static_cast<double>(state.iterations()),
-      benchmark::Counter::kIsRate);
+  state.counters["GB"] =
+      benchmark::Counter(1e-9 * arrays.bytes() * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
 }
 
 }  // namespace

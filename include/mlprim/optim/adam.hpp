@@ -46,22 +46,31 @@ void adam_family_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, T* m
   const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step));
   const double step_size = o.lr / bias_correction1;
   const double bias_correction2_sqrt = std::sqrt(bias_correction2);
+  const double l2 = decoupled ? 0.0 : o.weight_decay;
   for_each_block(n, num_threads, [&](Index at, Index len) {
     BlockMap<T> p(param + at, len), m(exp_avg + at, len), v(exp_avg_sq + at, len);
     ConstBlockMap<T> g(grad + at, len);
     if (decoupled) p = p * T(1 - o.lr * o.weight_decay);
-    const BlockArray<T> d = directed_gradient<T>(g, p, o.maximize, decoupled ? 0.0 : o.weight_decay);
-    m = m * T(beta1) + T(1 - beta1) * d;
-    v = v * T(beta2) + (T(1 - beta2) * d) * d;
-    BlockArray<T> denom;
+    // One temporary: the square-root operand, rooted in place; the gradient
+    // is read straight from its buffer unless it must be negated or decayed.
+    BlockArray<T> root;
+    auto moments = [&](const auto& d) {
+      m = m * T(beta1) + T(1 - beta1) * d;
+      v = v * T(beta2) + (T(1 - beta2) * d) * d;
+    };
+    if (!o.maximize && l2 == 0)
+      moments(g);
+    else
+      moments(directed_gradient<T>(g, p, o.maximize, l2));
     if (o.amsgrad) {
       BlockMap<T> vmax(max_exp_avg_sq + at, len);
       vmax = vmax.max(v);
-      denom = block_sqrt<T>(vmax) / T(bias_correction2_sqrt) + T(o.eps);
+      root = vmax;
     } else {
-      denom = block_sqrt<T>(v) / T(bias_correction2_sqrt) + T(o.eps);
+      root = v;
     }
-    p = p + (T(-step_size) * m) / denom;
+    exact_sqrt_in_place(root.data(), len);
+    p = p + (T(-step_size) * m) / (root / T(bias_correction2_sqrt) + T(o.eps));
   });
 }
 

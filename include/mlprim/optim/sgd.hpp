@@ -33,19 +33,27 @@ void sgd_update(T* param, const T* grad, T* buffer, Index n, const SGDOptions& o
   detail::for_each_block(n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len);
     detail::ConstBlockMap<T> g(grad + at, len);
-    detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
-    if (o.momentum != 0) {
+    // `d` is the gradient map itself unless it must be negated or decayed,
+    // so the common cases copy nothing.
+    auto update = [&](const auto& d) {
+      if (o.momentum == 0) {
+        p = p + T(-o.lr) * d;
+        return;
+      }
       detail::BlockMap<T> b(buffer + at, len);
       if (first_step)
         b = d;
       else
         b = b * T(o.momentum) + T(1 - o.dampening) * d;
       if (o.nesterov)
-        d = d + T(o.momentum) * b;
+        p = p + T(-o.lr) * (d + T(o.momentum) * b);
       else
-        d = b;
-    }
-    p = p + T(-o.lr) * d;
+        p = p + T(-o.lr) * b;
+    };
+    if (!o.maximize && o.weight_decay == 0)
+      update(g);
+    else
+      update(detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay));
   });
 }
 
