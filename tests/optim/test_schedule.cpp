@@ -77,6 +77,20 @@ TEST_CASE("sequential warmup then cosine matches SequentialLR", "[optim][schedul
   CHECK(worst_lr_error("sequential", schedule) <= 1e-12);
 }
 
+TEST_CASE("lr(step) uses the schedule's own base_lr", "[optim][schedule]") {
+  mlprim::CosineAnnealingLR cosine{300, 0.001};
+  cosine.base_lr = base_lr;
+  CHECK(cosine.lr(123) == cosine.lr(123, base_lr));
+  CHECK(worst_lr_error("exponential", mlprim::ExponentialLR{0.995, base_lr}) <= 1e-12);
+  mlprim::LinearLR warmup{0.01, 1.0, 100, base_lr};
+  mlprim::CosineAnnealingLR decay{900, 0.0, base_lr};
+  const auto chained = mlprim::sequential({100}, warmup, decay);
+  const auto& reference = schedules().at("sequential");
+  for (std::int64_t t : {0, 50, 99, 100, 101, 500, 999})
+    CHECK(chained.lr(t) == Approx(reference(t, 0)).epsilon(1e-12));
+  CHECK(mlprim::StepLR{10}.lr(25) == Approx(0.01).epsilon(1e-15));  // base_lr 1 by default
+}
+
 TEST_CASE("apply sets every group from its initial lr; OneCycle also cycles momentum",
           "[optim][schedule]") {
   Eigen::VectorXd p = Eigen::VectorXd::Zero(2), g = Eigen::VectorXd::Zero(2);

@@ -1,6 +1,7 @@
 // Learning-rate schedules with torch.optim.lr_scheduler's semantics, as small
-// value types: lr(step, base_lr) gives the learning rate after `step` calls of
-// PyTorch's scheduler.step(), from PyTorch's closed form where it has one; and
+// value types: lr(step) gives the learning rate after `step` calls of
+// PyTorch's scheduler.step() for the schedule's own base_lr, lr(step, base_lr)
+// for another, from PyTorch's closed form where it has one; and
 // apply(optimizer, step) sets every parameter group's lr from the group's
 // initial_lr (OneCycleLR also sets momentum / beta1, as PyTorch does).
 //
@@ -40,11 +41,14 @@ void apply_lr(const Schedule& schedule, Opt& optimizer, std::int64_t step) {
 struct StepLR {
   std::int64_t step_size = 1;  ///< steps between decays, > 0
   double gamma = 0.1;          ///< decay factor (PyTorch's default)
+  double base_lr = 1.0;  ///< the lr that lr(step) scales; apply() uses each group's instead
 
-  double lr(std::int64_t step, double base_lr) const {
+  double lr(std::int64_t step) const { return lr(step, base_lr); }
+
+  double lr(std::int64_t step, double base) const {
     detail::check_step("StepLR::lr", step);
     check_positive("StepLR::lr", "step_size", step_size);
-    return base_lr * std::pow(gamma, static_cast<double>(step / step_size));
+    return base * std::pow(gamma, static_cast<double>(step / step_size));
   }
   template <class Opt>
   void apply(Opt& optimizer, std::int64_t step) const { detail::apply_lr(*this, optimizer, step); }
@@ -54,13 +58,16 @@ struct StepLR {
 struct MultiStepLR {
   std::vector<std::int64_t> milestones;  ///< increasing steps at which lr decays
   double gamma = 0.1;
+  double base_lr = 1.0;  ///< the lr that lr(step) scales; apply() uses each group's instead
 
-  double lr(std::int64_t step, double base_lr) const {
+  double lr(std::int64_t step) const { return lr(step, base_lr); }
+
+  double lr(std::int64_t step, double base) const {
     detail::check_step("MultiStepLR::lr", step);
     if (!std::is_sorted(milestones.begin(), milestones.end()))
       throw_invalid_argument("MultiStepLR::lr", "milestones must be increasing");
     const auto passed = std::upper_bound(milestones.begin(), milestones.end(), step) - milestones.begin();
-    return base_lr * std::pow(gamma, static_cast<double>(passed));
+    return base * std::pow(gamma, static_cast<double>(passed));
   }
   template <class Opt>
   void apply(Opt& optimizer, std::int64_t step) const { detail::apply_lr(*this, optimizer, step); }
@@ -69,10 +76,13 @@ struct MultiStepLR {
 /// ExponentialLR: base_lr * gamma^step.
 struct ExponentialLR {
   double gamma = 1.0;
+  double base_lr = 1.0;  ///< the lr that lr(step) scales; apply() uses each group's instead
 
-  double lr(std::int64_t step, double base_lr) const {
+  double lr(std::int64_t step) const { return lr(step, base_lr); }
+
+  double lr(std::int64_t step, double base) const {
     detail::check_step("ExponentialLR::lr", step);
-    return base_lr * std::pow(gamma, static_cast<double>(step));
+    return base * std::pow(gamma, static_cast<double>(step));
   }
   template <class Opt>
   void apply(Opt& optimizer, std::int64_t step) const { detail::apply_lr(*this, optimizer, step); }
@@ -84,11 +94,14 @@ struct ExponentialLR {
 struct CosineAnnealingLR {
   std::int64_t T_max = 1;  ///< half period in steps, > 0
   double eta_min = 0.0;    ///< lowest lr
+  double base_lr = 1.0;  ///< the lr that lr(step) scales; apply() uses each group's instead
 
-  double lr(std::int64_t step, double base_lr) const {
+  double lr(std::int64_t step) const { return lr(step, base_lr); }
+
+  double lr(std::int64_t step, double base) const {
     detail::check_step("CosineAnnealingLR::lr", step);
     check_positive("CosineAnnealingLR::lr", "T_max", T_max);
-    return eta_min + (base_lr - eta_min) *
+    return eta_min + (base - eta_min) *
                          (1 + std::cos(detail::pi * static_cast<double>(step) / static_cast<double>(T_max))) / 2;
   }
   template <class Opt>
@@ -102,8 +115,11 @@ struct CosineAnnealingWarmRestarts {
   std::int64_t T_0 = 1;     ///< first period, > 0
   std::int64_t T_mult = 1;  ///< period growth factor, >= 1
   double eta_min = 0.0;
+  double base_lr = 1.0;  ///< the lr that lr(step) scales; apply() uses each group's instead
 
-  double lr(std::int64_t step, double base_lr) const {
+  double lr(std::int64_t step) const { return lr(step, base_lr); }
+
+  double lr(std::int64_t step, double base) const {
     const char* fn = "CosineAnnealingWarmRestarts::lr";
     detail::check_step(fn, step);
     check_positive(fn, "T_0", T_0);
@@ -117,7 +133,7 @@ struct CosineAnnealingWarmRestarts {
         t_i *= T_mult;
       }
     }
-    return eta_min + (base_lr - eta_min) *
+    return eta_min + (base - eta_min) *
                          (1 + std::cos(detail::pi * static_cast<double>(t_cur) / static_cast<double>(t_i))) / 2;
   }
   template <class Opt>
@@ -130,15 +146,18 @@ struct LinearLR {
   double start_factor = 1.0 / 3;  ///< in (0, 1]
   double end_factor = 1.0;        ///< in [0, 1]
   std::int64_t total_iters = 5;   ///< > 0
+  double base_lr = 1.0;  ///< the lr that lr(step) scales; apply() uses each group's instead
 
-  double lr(std::int64_t step, double base_lr) const {
+  double lr(std::int64_t step) const { return lr(step, base_lr); }
+
+  double lr(std::int64_t step, double base) const {
     const char* fn = "LinearLR::lr";
     detail::check_step(fn, step);
     if (!(start_factor > 0 && start_factor <= 1))
       throw_invalid_argument(fn, "start_factor = ", start_factor, " must be in (0, 1]");
     check_in_range(fn, "end_factor", end_factor, 0.0, 1.0);
     check_positive(fn, "total_iters", total_iters);
-    return base_lr * (start_factor + (end_factor - start_factor) *
+    return base * (start_factor + (end_factor - start_factor) *
                                          static_cast<double>(std::min(total_iters, step)) /
                                          static_cast<double>(total_iters));
   }
@@ -166,7 +185,7 @@ struct OneCycleLR {
   double final_div_factor = 1e4;    ///< min lr = initial lr / final_div_factor
   bool three_phase = false;
 
-  double lr(std::int64_t step, double /*base_lr*/ = 0.0) const { return evaluate(step).first; }
+  double lr(std::int64_t step, double /*base*/ = 0.0) const { return evaluate(step).first; }
   double momentum(std::int64_t step) const { return evaluate(step).second; }
 
   /// Sets lr, and momentum (SGD, RMSprop) or betas[0] (Adam family) when
@@ -260,22 +279,41 @@ class SequentialLR {
                                " must be positive and above the previous milestone");
   }
 
-  double lr(std::int64_t step, double base_lr) const {
+  /// Every schedule scaled from base_lr (what apply() uses, per group).
+  double lr(std::int64_t step, double base) const {
     detail::check_step("SequentialLR::lr", step);
-    const auto index = static_cast<std::size_t>(
-        std::upper_bound(milestones_.begin(), milestones_.end(), step) - milestones_.begin());
+    const std::size_t index = segment(step);
     const std::int64_t start = index == 0 ? 0 : milestones_[index - 1];
-    return lr_of(index, step - start, base_lr, std::index_sequence_for<Schedules...>{});
+    double out = 0;
+    visit(index, [&](const auto& schedule) { out = schedule.lr(step - start, base); });
+    return out;
   }
+  /// Each schedule with its own base_lr.
+  double lr(std::int64_t step) const {
+    detail::check_step("SequentialLR::lr", step);
+    const std::size_t index = segment(step);
+    const std::int64_t start = index == 0 ? 0 : milestones_[index - 1];
+    double out = 0;
+    visit(index, [&](const auto& schedule) { out = schedule.lr(step - start); });
+    return out;
+  }
+
   template <class Opt>
   void apply(Opt& optimizer, std::int64_t step) const { detail::apply_lr(*this, optimizer, step); }
 
  private:
-  template <std::size_t... I>
-  double lr_of(std::size_t index, std::int64_t step, double base_lr, std::index_sequence<I...>) const {
-    double out = 0;
-    ((I == index ? (out = std::get<I>(schedules_).lr(step, base_lr), 0) : 0), ...);
-    return out;
+  std::size_t segment(std::int64_t step) const {
+    return static_cast<std::size_t>(
+        std::upper_bound(milestones_.begin(), milestones_.end(), step) - milestones_.begin());
+  }
+
+  template <class Fn, std::size_t... I>
+  void visit(std::size_t index, Fn&& fn, std::index_sequence<I...>) const {
+    ((I == index ? (fn(std::get<I>(schedules_)), 0) : 0), ...);
+  }
+  template <class Fn>
+  void visit(std::size_t index, Fn&& fn) const {
+    visit(index, fn, std::index_sequence_for<Schedules...>{});
   }
 
   std::vector<std::int64_t> milestones_;
