@@ -3,6 +3,7 @@
 #define MLPRIM_MLPRIM_HPP
 
 #include "mlprim/core.hpp"
+#include "mlprim/neighbors.hpp"
 #include "mlprim/optim.hpp"
 
 #endif  // MLPRIM_MLPRIM_HPP

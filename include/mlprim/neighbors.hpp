@@ -1,0 +1,11 @@
+// mlprim neighbors: k-d tree nearest-neighbour, radius and box search, and
+// the brute-force search it is checked against.
+#ifndef MLPRIM_NEIGHBORS_HPP
+#define MLPRIM_NEIGHBORS_HPP
+
+#include "mlprim/core.hpp"
+#include "mlprim/neighbors/metrics.hpp"
+#include "mlprim/neighbors/kdtree.hpp"
+#include "mlprim/neighbors/bruteforce.hpp"
+
+#endif  // MLPRIM_NEIGHBORS_HPP

@@ -1,0 +1,112 @@
+// The k best candidates of a kNN query, ordered by accumulated distance and
+// then by the smaller original index (so results are deterministic), kept in
+// the caller's storage without allocating: a small sorted array for k <= 64
+// (faster than a heap for the usual small k), a max-heap above, sorted by
+// finish().
+#ifndef MLPRIM_NEIGHBORS_DETAIL_NEAREST_SET_HPP
+#define MLPRIM_NEIGHBORS_DETAIL_NEAREST_SET_HPP
+
+#include <initializer_list>
+#include <utility>
+
+#include "mlprim/core/types.hpp"
+
+namespace mlprim::detail {
+
+template <class Scalar>
+class NearestSet {
+ public:
+  static constexpr Index sorted_array_limit = 64;
+
+  /// Holds up to k entries in indices[0..k) / dists[0..k), accepting only
+  /// accumulated distances <= limit.
+  NearestSet(Index k, Scalar limit, Index* indices, Scalar* dists)
+      : k_(k), limit_(limit), heap_(k > sorted_array_limit), indices_(indices), dists_(dists) {}
+
+  /// The accumulated distance a candidate must not exceed to be useful.
+  Scalar bound() const { return count_ < k_ ? limit_ : dists_[heap_ ? 0 : k_ - 1]; }
+
+  /// Inserts (dist, index) if it beats the current k-th entry.
+  void offer(Scalar dist, Index index) {
+    if (count_ < k_) {
+      if (!(dist <= limit_)) return;
+      if (heap_) {
+        put(count_, dist, index);
+        sift_up(count_++);
+      } else {
+        insert_sorted(count_++, dist, index);
+      }
+      return;
+    }
+    const Index worst = heap_ ? 0 : k_ - 1;
+    if (!before(dist, index, dists_[worst], indices_[worst])) return;
+    if (heap_) {
+      put(0, dist, index);
+      sift_down(0, count_);
+    } else {
+      insert_sorted(k_ - 1, dist, index);
+    }
+  }
+
+  /// Puts the entries in ascending order (a no-op for the sorted array).
+  void finish() {
+    if (!heap_) return;
+    for (Index end = count_ - 1; end > 0; --end) {
+      swap_entries(0, end);
+      sift_down(0, end);
+    }
+  }
+
+  Index count() const { return count_; }
+
+ private:
+  static bool before(Scalar da, Index ia, Scalar db, Index ib) { return da < db || (da == db && ia < ib); }
+
+  void put(Index i, Scalar dist, Index index) {
+    dists_[i] = dist;
+    indices_[i] = index;
+  }
+  void swap_entries(Index a, Index b) {
+    std::swap(dists_[a], dists_[b]);
+    std::swap(indices_[a], indices_[b]);
+  }
+
+  /// Shifts larger entries right from `hole` and puts (dist, index) in order.
+  void insert_sorted(Index hole, Scalar dist, Index index) {
+    while (hole > 0 && before(dist, index, dists_[hole - 1], indices_[hole - 1])) {
+      put(hole, dists_[hole - 1], indices_[hole - 1]);
+      --hole;
+    }
+    put(hole, dist, index);
+  }
+
+  void sift_up(Index i) {
+    while (i > 0) {
+      const Index parent = (i - 1) / 2;
+      if (!before(dists_[parent], indices_[parent], dists_[i], indices_[i])) return;
+      swap_entries(parent, i);
+      i = parent;
+    }
+  }
+  void sift_down(Index i, Index size) {
+    for (;;) {
+      Index largest = i;
+      for (Index child : {2 * i + 1, 2 * i + 2})
+        if (child < size && before(dists_[largest], indices_[largest], dists_[child], indices_[child]))
+          largest = child;
+      if (largest == i) return;
+      swap_entries(i, largest);
+      i = largest;
+    }
+  }
+
+  Index k_, count_ = 0;
+  Scalar limit_;
+  bool heap_;
+  Index* indices_;
+  Scalar* dists_;
+};
+
+}  // namespace mlprim::detail
+
+#endif  // MLPRIM_NEIGHBORS_DETAIL_NEAREST_SET_HPP
