@@ -7,16 +7,24 @@
 // tree then updates its cell bound incrementally) or takes a max. L2
 // accumulates squared differences, so
 // comparisons need no square root; the reported distance is Euclidean.
+// `power` names the metric in saved trees (0 stands for infinity).
+//
+// Periodic<Base> wraps any of them on a torus, as SciPy's cKDTree `boxsize`.
 #ifndef MLPRIM_NEIGHBORS_METRICS_HPP
 #define MLPRIM_NEIGHBORS_METRICS_HPP
 
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace mlprim {
 
 /// Euclidean distance sqrt(sum (a_i - b_i)^2).
 struct L2 {
   static constexpr const char* name = "L2";
+  static constexpr int power = 2;
   static constexpr bool sums = true;
   template <class S> S term(S diff) const { return diff * diff; }
   template <class S> S combine(S acc, S t) const { return acc + t; }
@@ -29,6 +37,7 @@ struct L2 {
 /// Manhattan distance sum |a_i - b_i|.
 struct L1 {
   static constexpr const char* name = "L1";
+  static constexpr int power = 1;
   static constexpr bool sums = true;
   template <class S> S term(S diff) const { return std::abs(diff); }
   template <class S> S combine(S acc, S t) const { return acc + t; }
@@ -40,6 +49,7 @@ struct L1 {
 /// Chebyshev distance max |a_i - b_i|.
 struct Linf {
   static constexpr const char* name = "Linf";
+  static constexpr int power = 0;
   static constexpr bool sums = false;
   template <class S> S term(S diff) const { return std::abs(diff); }
   template <class S> S combine(S acc, S t) const { return acc > t ? acc : t; }
@@ -54,6 +64,7 @@ template <int P>
 struct Minkowski {
   static_assert(P >= 1, "mlprim::Minkowski<P> needs P >= 1");
   static constexpr const char* name = "Minkowski";
+  static constexpr int power = P;
   static constexpr bool sums = true;
   template <class S> S term(S diff) const {
     const S a = std::abs(diff);
@@ -67,6 +78,58 @@ struct Minkowski {
   template <class S> S eps_factor(S eps) const { return term(1 + eps); }
 };
 
+/// Base's distance on a torus (periodic boundary conditions, as SciPy's
+/// cKDTree `boxsize`): along dimension j with box[j] = L > 0 the coordinate
+/// difference is |a_j - b_j| folded to min(|a_j - b_j|, L - |a_j - b_j|);
+/// box[j] = 0 leaves dimension j open. Points must lie in [0, L) along every
+/// periodic dimension (the tree throws otherwise); queries are wrapped into
+/// it first.
+///
+///   mlprim::KDTree<double, 3, mlprim::Periodic<>> tree(points, {}, mlprim::Periodic<>({10, 10, 10}));
+template <class Base = L2>
+struct Periodic : Base {
+  static constexpr bool periodic = true;
+  std::vector<double> box;  ///< period per dimension; 0 = not periodic
+
+  Periodic() = default;
+  explicit Periodic(std::vector<double> box_sizes, const Base& base = {})
+      : Base(base), box(std::move(box_sizes)) {}
+};
+
+namespace detail {
+
+/// True for Periodic<...> metrics.
+template <class M, class = void>
+struct is_periodic : std::false_type {};
+template <class M>
+struct is_periodic<M, std::void_t<decltype(M::periodic)>> : std::bool_constant<M::periodic> {};
+
+/// |diff| on a ring of length L (L = 0: the real line). Needs |diff| < L.
+template <class S>
+S ring_difference(S diff, S L) {
+  const S a = std::abs(diff);
+  return L > 0 && a > L / 2 ? L - a : a;
+}
+
+/// x mapped into [0, L) (L = 0: unchanged).
+template <class S>
+S wrap_into_box(S x, S L) {
+  if (!(L > 0)) return x;
+  S r = std::fmod(x, L);
+  if (r < 0) r += L;
+  return r < L ? r : S(0);  // r + L may round up to L
+}
+
+/// Distance from q to the interval [a, b] on a ring of length L (L = 0: the
+/// real line), for q, a, b in [0, L).
+template <class S>
+S ring_gap(S q, S a, S b, S L) {
+  if (q < a) return L > 0 ? std::min(a - q, q + L - b) : a - q;
+  if (q > b) return L > 0 ? std::min(q - b, a + L - q) : q - b;
+  return S(0);
+}
+
+}  // namespace detail
 }  // namespace mlprim
 
 #endif  // MLPRIM_NEIGHBORS_METRICS_HPP
