@@ -4,11 +4,14 @@
 //   (b) 10^5 uniform 16-D points, 10^4 queries, k = 10
 //   (c) radius search in (a)'s cloud with about 30 neighbours per query
 //   (d) a clustered 3-D cloud (Gaussian blobs of mixed spread), k = 10
+//   (e) 2 * 10^4 uniform 64-D points, 2000 queries, k = 10 (tree against brute
+//       force: the crossover)
 // and the build time of (a) and (d). Both trees use leaf size 10 (nanoflann's
-// default), compile-time dimensions, and run each query through the same
-// per-query loop into preallocated buffers, split over threads identically.
-// Counters: queries (per second), bytes_per_point (mlprim's points copy,
-// index map and nodes).
+// default) and compile-time dimensions. "mlprim" is the batch call
+// tree.knn(queries, k); "mlprim-single" and "nanoflann" run the same
+// per-query loop into preallocated buffers, split over threads identically;
+// "bruteforce" is mlprim::knn_bruteforce. Counters: queries (per second),
+// bytes_per_point (mlprim's points copy, index map and nodes).
 #include <Eigen/Core>
 #include <nanoflann.hpp>
 
@@ -67,6 +70,10 @@ Problem<16>& uniform16d() {
   static Problem<16> p(uniform<16>(100000, 3), uniform<16>(10000, 4));
   return p;
 }
+Problem<64>& uniform64d() {
+  static Problem<64> p(uniform<64>(20000, 7), uniform<64>(2000, 8));
+  return p;
+}
 Problem<3>& clustered3d() {
   static Problem<3> p(clustered(1000000, 5, 5), clustered(100000, 5, 6));
   return p;
@@ -85,6 +92,24 @@ void knn_ours(benchmark::State& state, Problem<D>& p, Eigen::Index k) {
     });
   state.counters["queries"] = benchmark::Counter(static_cast<double>(m * state.iterations()), benchmark::Counter::kIsRate);
   state.counters["bytes_per_point"] = static_cast<double>(p.ours.memory_bytes()) / static_cast<double>(p.points.rows());
+}
+
+template <int D>
+void knn_ours_batch(benchmark::State& state, Problem<D>& p, Eigen::Index k) {
+  mlprim::KnnOptions<float> options;
+  options.num_threads = static_cast<int>(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(p.ours.knn(p.queries, k, options).indices.data());
+  state.counters["queries"] =
+      benchmark::Counter(static_cast<double>(p.queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
+}
+
+template <int D>
+void knn_bruteforce(benchmark::State& state, Problem<D>& p, Eigen::Index k) {
+  mlprim::KnnOptions<float> options;
+  options.num_threads = static_cast<int>(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(mlprim::knn_bruteforce(p.points, p.queries, k, options).indices.data());
+  state.counters["queries"] =
+      benchmark::Counter(static_cast<double>(p.queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
 }
 
 template <int D>
@@ -140,9 +165,11 @@ void radius_theirs(benchmark::State& state) {
 template <class Make>
 void build(benchmark::State& state, Make&& make_cloud, bool ours) {
   const Cloud<3> points = make_cloud();
+  mlprim::KDTreeParams params;
+  params.num_threads = static_cast<int>(state.range(0));
   for (auto _ : state) {
     if (ours) {
-      mlprim::KDTree<float, 3> tree(points);
+      mlprim::KDTree<float, 3> tree(points, params);
       benchmark::DoNotOptimize(tree.size());
     } else {
       Nanoflann<3> tree(3, std::cref(points), 10);
@@ -157,17 +184,26 @@ void one_thread(benchmark::internal::Benchmark* b) {
   b->Arg(1);
 }
 
-// Each case is a pair of plain functions, so data are built on first use only.
-#define MLPRIM_KNN_CASE(name, problem, k)                                                  \
-  void ours_##name(benchmark::State& s) { knn_ours(s, problem(), k); }                     \
-  void theirs_##name(benchmark::State& s) { knn_theirs(s, problem(), k); }                 \
-  BENCHMARK(ours_##name)->Name("mlprim:" #name)->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond); \
-  BENCHMARK(theirs_##name)->Name("nanoflann:" #name)->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond)
+// Each case is a set of plain functions, so data are built on first use only.
+#define MLPRIM_REGISTER(fn, label) \
+  BENCHMARK(fn)->Name(label)->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond)
+#define MLPRIM_KNN_CASE(name, problem, k)                                         \
+  void batch_##name(benchmark::State& s) { knn_ours_batch(s, problem(), k); }     \
+  void single_##name(benchmark::State& s) { knn_ours(s, problem(), k); }          \
+  void theirs_##name(benchmark::State& s) { knn_theirs(s, problem(), k); }        \
+  MLPRIM_REGISTER(batch_##name, "mlprim:" #name);                                 \
+  MLPRIM_REGISTER(single_##name, "mlprim-single:" #name);                         \
+  MLPRIM_REGISTER(theirs_##name, "nanoflann:" #name)
 
 MLPRIM_KNN_CASE(knn_uniform3d_1M_k1, uniform3d, 1);
 MLPRIM_KNN_CASE(knn_uniform3d_1M_k10, uniform3d, 10);
 MLPRIM_KNN_CASE(knn_uniform16d_100k_k10, uniform16d, 10);
 MLPRIM_KNN_CASE(knn_clustered3d_1M_k10, clustered3d, 10);
+MLPRIM_KNN_CASE(knn_uniform64d_20k_k10, uniform64d, 10);
+void brute16(benchmark::State& s) { knn_bruteforce(s, uniform16d(), 10); }
+void brute64(benchmark::State& s) { knn_bruteforce(s, uniform64d(), 10); }
+MLPRIM_REGISTER(brute16, "bruteforce:knn_uniform16d_100k_k10");
+MLPRIM_REGISTER(brute64, "bruteforce:knn_uniform64d_20k_k10");
 
 void build_ours_uniform(benchmark::State& s) { build(s, [] { return uniform<3>(1000000, 1); }, true); }
 void build_theirs_uniform(benchmark::State& s) { build(s, [] { return uniform<3>(1000000, 1); }, false); }
@@ -178,9 +214,9 @@ void build_theirs_clustered(benchmark::State& s) { build(s, [] { return clustere
 
 BENCHMARK(radius_ours)->Name("mlprim:radius_uniform3d_30nn")->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(radius_theirs)->Name("nanoflann:radius_uniform3d_30nn")->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(build_ours_uniform)->Name("mlprim:build_uniform3d_1M")->Apply(one_thread)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(build_ours_uniform)->Name("mlprim:build_uniform3d_1M")->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(build_theirs_uniform)->Name("nanoflann:build_uniform3d_1M")->Apply(one_thread)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(build_ours_clustered)->Name("mlprim:build_clustered3d_1M")->Apply(one_thread)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(build_ours_clustered)->Name("mlprim:build_clustered3d_1M")->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(build_theirs_clustered)->Name("nanoflann:build_clustered3d_1M")->Apply(one_thread)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 MLPRIM_BENCHMARK_MAIN();

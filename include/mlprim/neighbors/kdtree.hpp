@@ -127,18 +127,23 @@ class KDTree {
   const KDTreeParams& params() const { return params_; }
 
   /// The k nearest points to each row of `queries` (m x d). Parallel over
-  /// queries. O(m log n) expected for low d.
+  /// queries, which are visited in the order of the leaves they fall in (so
+  /// neighbouring queries share cached nodes and points); row i of the
+  /// result is always query i. O(m log n) expected for low d.
   KnnResult<Scalar> knn(const Points& queries, Index k, const KnnOptions<Scalar>& options = {}) const {
     const char* fn = "KDTree::knn";
     check_queries(fn, queries);
     check_k(fn, k, n_);
     check_knn_options(fn, options);
     KnnResult<Scalar> out{IndexMatrix(queries.rows(), k), RowMatrix<Scalar>(queries.rows(), k)};
+    const std::vector<Index> order = leaf_order(queries, options.num_threads);
     parallel_for_chunks(Index{0}, queries.rows(), options.num_threads, [&](Index lo, Index hi, int) {
       Workspace work(d_);
-      for (Index q = lo; q < hi; ++q)
+      for (Index i = lo; i < hi; ++i) {
+        const Index q = order[static_cast<std::size_t>(i)];
         knn_into(queries.row(q).data(), k, options, out.indices.row(q).data(), out.distances.row(q).data(),
                  work);
+      }
     });
     return out;
   }
@@ -225,9 +230,10 @@ class KDTree {
       const Points queries = query.derived();
       check_queries(fn, queries);
       check_radius(fn, r, options);
+      const std::vector<Index> order = leaf_order(queries, options.num_threads);
       return gather_radius(queries.rows(), options, [&](Index i, std::vector<Neighbor<Scalar>>& found, Workspace& work) {
         radius_into(queries.row(i).data(), r, options, found, work, all_alive);
-      });
+      }, order.data());
     }
   }
 
@@ -699,6 +705,29 @@ class KDTree {
     });
   }
 
+  /// The query rows sorted by the first slot of the leaf that a greedy
+  /// descent reaches (ties by row): an order along the tree's own layout.
+  std::vector<Index> leaf_order(const Points& queries, int num_threads) const {
+    std::vector<std::pair<std::int32_t, Index>> keys(static_cast<std::size_t>(queries.rows()));
+    parallel_for(Index{0}, queries.rows(), num_threads, [&](Index q) {
+      std::int32_t id = 0;
+      if (!nodes_.empty()) {
+        Workspace work(d_);
+        const Scalar* p = prepare_query(queries.row(q).data(), work);
+        while (nodes_[static_cast<std::size_t>(id)].dim >= 0) {
+          const Node& node = nodes_[static_cast<std::size_t>(id)];
+          id = node.child + ((p[node.dim] - node.low) + (p[node.dim] - node.high) < 0 ? 0 : 1);
+        }
+        id = nodes_[static_cast<std::size_t>(id)].child;
+      }
+      keys[static_cast<std::size_t>(q)] = {id, q};
+    });
+    std::sort(keys.begin(), keys.end());
+    std::vector<Index> order(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].second;
+    return order;
+  }
+
   /// The accumulated-space limit for max_distance.
   Scalar knn_limit(const KnnOptions<Scalar>& options) const {
     return std::isinf(options.max_distance) ? options.max_distance : metric_.from_distance(options.max_distance);
@@ -756,14 +785,17 @@ class KDTree {
     for (auto& nb : out) nb.distance = metric_.to_distance(nb.distance);
   }
 
-  /// Runs search(i, found, work) for each of m queries in parallel and packs
-  /// the finished results in compressed layout.
+  /// Runs search(i, found, work) for each of m queries in parallel (in the
+  /// given order, when there is one) and packs the finished results in
+  /// compressed layout.
   template <class Search>
-  RadiusResults<Scalar> gather_radius(Index m, const RadiusOptions& options, const Search& search) const {
+  RadiusResults<Scalar> gather_radius(Index m, const RadiusOptions& options, const Search& search,
+                                      const Index* order = nullptr) const {
     std::vector<std::vector<Neighbor<Scalar>>> per_query(static_cast<std::size_t>(m));
     parallel_for_chunks(Index{0}, m, options.num_threads, [&](Index lo, Index hi, int) {
       Workspace work(d_);
-      for (Index i = lo; i < hi; ++i) {
+      for (Index at = lo; at < hi; ++at) {
+        const Index i = order ? order[at] : at;
         auto& found = per_query[static_cast<std::size_t>(i)];
         search(i, found, work);
         finish_radius(options, found);
