@@ -17,8 +17,9 @@ case "$1" in
 esac
 
 # Everything the presets need: compiler, make, CMake >= 3.25 (workflow
-# presets), Eigen 3.4, Catch2, Google Benchmark (for the bench preset).
-packages=(cmake make g++ libeigen3-dev catch2 libbenchmark-dev)
+# presets), Eigen 3.4, Catch2, and for the bench preset Google Benchmark and
+# nanoflann (the k-d tree peer).
+packages=(cmake make g++ libeigen3-dev catch2 libbenchmark-dev libnanoflann-dev)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

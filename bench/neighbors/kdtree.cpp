@@ -79,19 +79,32 @@ Problem<3>& clustered3d() {
   return p;
 }
 
-template <int D>
-void knn_ours(benchmark::State& state, Problem<D>& p, Eigen::Index k) {
+/// Runs search(query, indices, distances) for every query of p into
+/// preallocated buffers, split over the state's thread count.
+template <int D, class Search>
+void knn_loop(benchmark::State& state, Problem<D>& p, Eigen::Index k, const Search& search) {
   const int threads = static_cast<int>(state.range(0));
   const Eigen::Index m = p.queries.rows();
   std::vector<Eigen::Index> idx(static_cast<std::size_t>(m * k));
   std::vector<float> dist(idx.size());
   for (auto _ : state)
     mlprim::parallel_for_chunks(Eigen::Index{0}, m, threads, [&](Eigen::Index lo, Eigen::Index hi, int) {
-      for (Eigen::Index q = lo; q < hi; ++q)
-        p.ours.knn(p.queries.row(q).data(), k, idx.data() + q * k, dist.data() + q * k);
+      for (Eigen::Index q = lo; q < hi; ++q) search(p.queries.row(q).data(), idx.data() + q * k, dist.data() + q * k);
     });
   state.counters["queries"] = benchmark::Counter(static_cast<double>(m * state.iterations()), benchmark::Counter::kIsRate);
+}
+
+template <int D>
+void knn_ours(benchmark::State& state, Problem<D>& p, Eigen::Index k) {
+  knn_loop(state, p, k, [&](const float* q, Eigen::Index* idx, float* dist) { p.ours.knn(q, k, idx, dist); });
   state.counters["bytes_per_point"] = static_cast<double>(p.ours.memory_bytes()) / static_cast<double>(p.points.rows());
+}
+
+template <int D>
+void knn_theirs(benchmark::State& state, Problem<D>& p, Eigen::Index k) {
+  knn_loop(state, p, k, [&](const float* q, Eigen::Index* idx, float* dist) {
+    p.theirs.index->knnSearch(q, static_cast<std::size_t>(k), idx, dist);
+  });
 }
 
 template <int D>
@@ -110,21 +123,6 @@ void knn_bruteforce(benchmark::State& state, Problem<D>& p, Eigen::Index k) {
   for (auto _ : state) benchmark::DoNotOptimize(mlprim::knn_bruteforce(p.points, p.queries, k, options).indices.data());
   state.counters["queries"] =
       benchmark::Counter(static_cast<double>(p.queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
-}
-
-template <int D>
-void knn_theirs(benchmark::State& state, Problem<D>& p, Eigen::Index k) {
-  const int threads = static_cast<int>(state.range(0));
-  const Eigen::Index m = p.queries.rows();
-  std::vector<Eigen::Index> idx(static_cast<std::size_t>(m * k));
-  std::vector<float> dist(idx.size());
-  for (auto _ : state)
-    mlprim::parallel_for_chunks(Eigen::Index{0}, m, threads, [&](Eigen::Index lo, Eigen::Index hi, int) {
-      for (Eigen::Index q = lo; q < hi; ++q)
-        p.theirs.index->knnSearch(p.queries.row(q).data(), static_cast<std::size_t>(k),
-                                  idx.data() + q * k, dist.data() + q * k);
-    });
-  state.counters["queries"] = benchmark::Counter(static_cast<double>(m * state.iterations()), benchmark::Counter::kIsRate);
 }
 
 constexpr float radius30 = 0.0193f;  // (30 * 3 / (4 pi 10^6))^(1/3): ~30 of 10^6 uniform points
