@@ -1,6 +1,8 @@
 // Brute-force k nearest neighbours: every query against every point. The
-// test oracle of the k-d trees, and the better choice for small n or high d
-// (bench/neighbors measures the crossover; see bench/README.md).
+// test oracle of the k-d trees, and the better choice for small n or high d:
+// on uniform data (bench/neighbors, bench/README.md) the tree wins at d = 8
+// and this GEMM-screened scan at d = 16 (3.5x) and beyond; data of low
+// intrinsic dimension favour the tree further up.
 #ifndef MLPRIM_NEIGHBORS_BRUTEFORCE_HPP
 #define MLPRIM_NEIGHBORS_BRUTEFORCE_HPP
 
@@ -25,7 +27,7 @@ namespace mlprim {
 /// ignored). With a Periodic metric, points must lie in its box and queries
 /// are wrapped into it, as in the tree.
 ///
-/// O(m n d), parallel over queries. For L2 from d = 32 on, blocks of
+/// O(m n d), parallel over queries. For L2 from d = 8 on, blocks of
 /// queries and points go through Eigen's matrix product: the expansion
 /// |q|^2 + |p|^2 - 2 q.p of the centred data, with a bound on its rounding
 /// error, rules out the points that cannot enter the k best, and only the
@@ -69,7 +71,7 @@ KnnResult<Scalar> knn_bruteforce(const Eigen::MatrixBase<P>& points, const Eigen
   };
 
   constexpr bool gemm = std::is_same_v<Metric, L2>;
-  if (!gemm || d < 32) {
+  if (!gemm || d < 8) {
     parallel_for(Index{0}, m, options.num_threads, [&](Index qi) {
       detail::NearestSet<Scalar> set(k, limit, out.indices.row(qi).data(), out.distances.row(qi).data());
       for (Index pi = 0; pi < n; ++pi) set.offer(distance(qi, pi, set.bound()), pi);

@@ -2,7 +2,9 @@
 // then by the smaller original index (so results are deterministic), kept in
 // the caller's storage without allocating: a small sorted array for k <= 64
 // (faster than a heap for the usual small k), a max-heap above, sorted by
-// finish().
+// finish(). Candidates may be offered as positions into an id map (a tree's
+// slots), compared by id only on equal distances and turned into ids by
+// finish(), so a search need not load an id for every point it looks at.
 #ifndef MLPRIM_NEIGHBORS_DETAIL_NEAREST_SET_HPP
 #define MLPRIM_NEIGHBORS_DETAIL_NEAREST_SET_HPP
 
@@ -19,9 +21,10 @@ class NearestSet {
   static constexpr Index sorted_array_limit = 64;
 
   /// Holds up to k entries in indices[0..k) / dists[0..k), accepting only
-  /// accumulated distances <= limit.
-  NearestSet(Index k, Scalar limit, Index* indices, Scalar* dists)
-      : k_(k), limit_(limit), heap_(k > sorted_array_limit), indices_(indices), dists_(dists) {}
+  /// accumulated distances <= limit. With `ids`, offered indices are
+  /// positions and ids[position] is the index they stand for.
+  NearestSet(Index k, Scalar limit, Index* indices, Scalar* dists, const Index* ids = nullptr)
+      : k_(k), limit_(limit), heap_(k > sorted_array_limit), indices_(indices), dists_(dists), ids_(ids) {}
 
   /// The accumulated distance a candidate must not exceed to be useful.
   Scalar bound() const { return count_ < k_ ? limit_ : dists_[heap_ ? 0 : k_ - 1]; }
@@ -48,19 +51,24 @@ class NearestSet {
     }
   }
 
-  /// Puts the entries in ascending order (a no-op for the sorted array).
+  /// Puts the entries in ascending order (the sorted array already is) and
+  /// turns positions into ids.
   void finish() {
-    if (!heap_) return;
-    for (Index end = count_ - 1; end > 0; --end) {
-      swap_entries(0, end);
-      sift_down(0, end);
-    }
+    if (heap_)
+      for (Index end = count_ - 1; end > 0; --end) {
+        swap_entries(0, end);
+        sift_down(0, end);
+      }
+    if (ids_)
+      for (Index i = 0; i < count_; ++i) indices_[i] = ids_[indices_[i]];
   }
 
   Index count() const { return count_; }
 
  private:
-  static bool before(Scalar da, Index ia, Scalar db, Index ib) { return da < db || (da == db && ia < ib); }
+  bool before(Scalar da, Index ia, Scalar db, Index ib) const {
+    return da < db || (da == db && (ids_ ? ids_[ia] < ids_[ib] : ia < ib));
+  }
 
   void put(Index i, Scalar dist, Index index) {
     dists_[i] = dist;
@@ -105,6 +113,7 @@ class NearestSet {
   bool heap_;
   Index* indices_;
   Scalar* dists_;
+  const Index* ids_;
 };
 
 }  // namespace mlprim::detail
