@@ -452,15 +452,7 @@ class KDTree {
       const Index count = end - begin;
       if (count <= tree_.params_.leaf_size) return false;
       const Index d = tree_.dims();
-      std::fill(min_.begin(), min_.end(), std::numeric_limits<Scalar>::infinity());
-      std::fill(max_.begin(), max_.end(), -std::numeric_limits<Scalar>::infinity());
-      for (Index s = begin; s < end; ++s) {
-        const Scalar* p = tree_.point(s);
-        for (Index j = 0; j < d; ++j) {
-          min_[static_cast<std::size_t>(j)] = std::min(min_[static_cast<std::size_t>(j)], p[j]);
-          max_[static_cast<std::size_t>(j)] = std::max(max_[static_cast<std::size_t>(j)], p[j]);
-        }
-      }
+      tree_.extent(begin, end, min_.data(), max_.data());
       // The cell's widest side among dimensions where the points differ;
       // near-ties (within 1e-5) go to the larger spread of the points.
       Scalar widest = -1;
@@ -551,15 +543,39 @@ class KDTree {
     std::vector<Scalar> min_, max_, coords_;
   };
 
+  /// The smallest and largest coordinates of slots [begin, end) in every
+  /// dimension. Up to stack_dims dimensions they gather in local arrays,
+  /// which the compiler keeps in registers (it cannot for the caller's
+  /// storage, which the point pointer might alias).
+  void extent(Index begin, Index end, Scalar* lo, Scalar* hi) const {
+    auto scan = [&](Scalar* mn, Scalar* mx) {
+      for (Index j = 0; j < dims(); ++j) {
+        mn[j] = std::numeric_limits<Scalar>::infinity();
+        mx[j] = -std::numeric_limits<Scalar>::infinity();
+      }
+      for (Index s = begin; s < end; ++s) {
+        const Scalar* p = point(s);
+        for (Index j = 0; j < dims(); ++j) {
+          mn[j] = std::min(mn[j], p[j]);
+          mx[j] = std::max(mx[j], p[j]);
+        }
+      }
+    };
+    if (dims() <= stack_dims) {
+      Scalar mn[stack_dims], mx[stack_dims];
+      scan(mn, mx);
+      std::copy(mn, mn + dims(), lo);
+      std::copy(mx, mx + dims(), hi);
+    } else {
+      scan(lo, hi);
+    }
+  }
+
   /// lo_ / hi_: the bounding box of all points.
   void compute_bounds() {
-    lo_.assign(static_cast<std::size_t>(d_), std::numeric_limits<Scalar>::infinity());
-    hi_.assign(static_cast<std::size_t>(d_), -std::numeric_limits<Scalar>::infinity());
-    for (Index s = 0; s < n_; ++s)
-      for (Index j = 0; j < d_; ++j) {
-        lo_[static_cast<std::size_t>(j)] = std::min(lo_[static_cast<std::size_t>(j)], point(s)[j]);
-        hi_[static_cast<std::size_t>(j)] = std::max(hi_[static_cast<std::size_t>(j)], point(s)[j]);
-      }
+    lo_.resize(static_cast<std::size_t>(d_));
+    hi_.resize(static_cast<std::size_t>(d_));
+    extent(0, n_, lo_.data(), hi_.data());
   }
 
   /// Reorders data_/index_ into leaf order and fills nodes_: the top levels
