@@ -138,14 +138,11 @@ class KDTree {
     check_k(fn, k, n_);
     check_knn_options(fn, options);
     KnnResult<Scalar> out{IndexMatrix(queries.rows(), k), RowMatrix<Scalar>(queries.rows(), k)};
-    const std::vector<Index> order = leaf_order(queries, options.num_threads);
     parallel_for_chunks(Index{0}, queries.rows(), options.num_threads, [&](Index lo, Index hi, int) {
       Workspace work(d_);
-      for (Index i = lo; i < hi; ++i) {
-        const Index q = order[static_cast<std::size_t>(i)];
+      for (Index q : leaf_order(queries, lo, hi, work))
         knn_into(queries.row(q).data(), k, options, out.indices.row(q).data(), out.distances.row(q).data(),
                  work);
-      }
     });
     return out;
   }
@@ -232,10 +229,9 @@ class KDTree {
       const Points queries = query.derived();
       check_queries(fn, queries);
       check_radius(fn, r, options);
-      const std::vector<Index> order = leaf_order(queries, options.num_threads);
       return gather_radius(queries.rows(), options, [&](Index i, std::vector<Neighbor<Scalar>>& found, Workspace& work) {
         radius_into(queries.row(i).data(), r, options, found, work, all_alive);
-      }, order.data());
+      }, &queries);
     }
   }
 
@@ -732,14 +728,16 @@ class KDTree {
     });
   }
 
-  /// The query rows sorted by the first slot of the leaf that a greedy
-  /// descent reaches (ties by row): an order along the tree's own layout.
-  std::vector<Index> leaf_order(const Points& queries, int num_threads) const {
-    std::vector<std::pair<std::int32_t, Index>> keys(static_cast<std::size_t>(queries.rows()));
-    parallel_for(Index{0}, queries.rows(), num_threads, [&](Index q) {
+  /// Query rows [lo, hi) sorted by the first slot of the leaf that a greedy
+  /// descent reaches (ties by row): an order along the tree's own layout, in
+  /// which consecutive queries share cached nodes and points. Any order
+  /// gives the same results.
+  std::vector<Index> leaf_order(const Points& queries, Index lo, Index hi, Workspace& work) const {
+    std::vector<std::pair<std::int32_t, Index>> keys;
+    keys.reserve(static_cast<std::size_t>(hi - lo));
+    for (Index q = lo; q < hi; ++q) {
       std::int32_t id = 0;
       if (!nodes_.empty()) {
-        Workspace work(d_);
         const Scalar* p = prepare_query(queries.row(q).data(), work);
         while (nodes_[static_cast<std::size_t>(id)].dim >= 0) {
           const Node& node = nodes_[static_cast<std::size_t>(id)];
@@ -747,8 +745,8 @@ class KDTree {
         }
         id = nodes_[static_cast<std::size_t>(id)].child;
       }
-      keys[static_cast<std::size_t>(q)] = {id, q};
-    });
+      keys.emplace_back(id, q);
+    }
     std::sort(keys.begin(), keys.end());
     std::vector<Index> order(keys.size());
     for (std::size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].second;
@@ -812,17 +810,19 @@ class KDTree {
     for (auto& nb : out) nb.distance = metric_.to_distance(nb.distance);
   }
 
-  /// Runs search(i, found, work) for each of m queries in parallel (in the
-  /// given order, when there is one) and packs the finished results in
-  /// compressed layout.
+  /// Runs search(i, found, work) for each of m queries in parallel (each
+  /// thread's share in leaf_order when `queries` are this tree's) and packs
+  /// the finished results in compressed layout.
   template <class Search>
   RadiusResults<Scalar> gather_radius(Index m, const RadiusOptions& options, const Search& search,
-                                      const Index* order = nullptr) const {
+                                      const Points* queries = nullptr) const {
     std::vector<std::vector<Neighbor<Scalar>>> per_query(static_cast<std::size_t>(m));
     parallel_for_chunks(Index{0}, m, options.num_threads, [&](Index lo, Index hi, int) {
       Workspace work(d_);
+      std::vector<Index> order;
+      if (queries) order = leaf_order(*queries, lo, hi, work);
       for (Index at = lo; at < hi; ++at) {
-        const Index i = order ? order[at] : at;
+        const Index i = queries ? order[static_cast<std::size_t>(at - lo)] : at;
         auto& found = per_query[static_cast<std::size_t>(i)];
         search(i, found, work);
         finish_radius(options, found);
