@@ -104,7 +104,7 @@ class DynamicKDTree;
 /// Scalar is float or double; Dim fixes d at compile time (unrolled distance
 /// loops) or is Eigen::Dynamic; Metric is L2 (default), L1, Linf,
 /// Minkowski<P> or Periodic<Base>. Memory: the points copy (n d scalars), the
-/// index map (n Index) and about 2 n / leaf_size nodes of 8 + 2 sizeof(Scalar)
+/// index map (4 n bytes) and about 2 n / leaf_size nodes of 8 + 2 sizeof(Scalar)
 /// bytes; memory_bytes() reports it. Up to 2^31 - 1 points.
 template <class Scalar, int Dim = Eigen::Dynamic, class Metric = L2>
 class KDTree {
@@ -249,7 +249,7 @@ class KDTree {
 
   /// Bytes held: the point copy, the index map and the nodes.
   std::size_t memory_bytes() const {
-    return static_cast<std::size_t>(data_.size()) * sizeof(Scalar) + index_.size() * sizeof(Index) +
+    return static_cast<std::size_t>(data_.size()) * sizeof(Scalar) + index_.size() * sizeof(std::int32_t) +
            nodes_.size() * sizeof(Node);
   }
 
@@ -338,7 +338,7 @@ class KDTree {
     for (Index i = 0; i < n_; ++i)
       for (Index j = 0; j < d_; ++j) data_[i * d_ + j] = points(i, j);
     index_.resize(static_cast<std::size_t>(n_));
-    for (Index i = 0; i < n_; ++i) index_[static_cast<std::size_t>(i)] = ids ? ids[i] : i;
+    for (Index i = 0; i < n_; ++i) index_[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(ids ? ids[i] : i);
     build();
   }
 
@@ -942,11 +942,11 @@ class KDTree {
         corrupt(e.what());
       }
     }
-    index_ = r.vector<Index>("index map", static_cast<std::uint64_t>(n_));
+    index_ = r.vector<std::int32_t>("index map", static_cast<std::uint64_t>(n_));
     if (static_cast<Index>(index_.size()) != n_) corrupt("index map holds ", index_.size(), " entries, not ", n_);
     const std::int64_t limit = id_limit < 0 ? n_ : id_limit;
     std::vector<bool> seen(static_cast<std::size_t>(limit));
-    for (Index id : index_) {
+    for (const Index id : index_) {
       if (id < 0 || id >= limit || seen[static_cast<std::size_t>(id)]) corrupt("index ", id, " is out of range or repeated");
       seen[static_cast<std::size_t>(id)] = true;
     }
@@ -1018,7 +1018,7 @@ class KDTree {
   KDTreeParams params_;
   Index n_, d_;
   Vector<Scalar> data_;          // n x d, row-major, in leaf order
-  std::vector<Index> index_;     // slot -> caller's row (or id)
+  std::vector<std::int32_t> index_;  // slot -> caller's row (or id)
   std::vector<Node> nodes_;      // node 0 is the root; children in adjacent pairs
   std::vector<Scalar> lo_, hi_;  // bounding box of all points
   std::vector<Scalar> period_;   // periodic metrics: box size per dimension

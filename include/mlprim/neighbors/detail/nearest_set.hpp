@@ -8,6 +8,7 @@
 #ifndef MLPRIM_NEIGHBORS_DETAIL_NEAREST_SET_HPP
 #define MLPRIM_NEIGHBORS_DETAIL_NEAREST_SET_HPP
 
+#include <cstdint>
 #include <initializer_list>
 #include <utility>
 
@@ -23,7 +24,7 @@ class NearestSet {
   /// Holds up to k entries in indices[0..k) / dists[0..k), accepting only
   /// accumulated distances <= limit. With `ids`, offered indices are
   /// positions and ids[position] is the index they stand for.
-  NearestSet(Index k, Scalar limit, Index* indices, Scalar* dists, const Index* ids = nullptr)
+  NearestSet(Index k, Scalar limit, Index* indices, Scalar* dists, const std::int32_t* ids = nullptr)
       : k_(k), limit_(limit), heap_(k > sorted_array_limit), indices_(indices), dists_(dists), ids_(ids) {}
 
   /// The accumulated distance a candidate must not exceed to be useful.
@@ -113,7 +114,7 @@ class NearestSet {
   bool heap_;
   Index* indices_;
   Scalar* dists_;
-  const Index* ids_;
+  const std::int32_t* ids_;
 };
 
 }  // namespace mlprim::detail
