@@ -829,14 +829,18 @@ class KDTree {
       }
     });
     RadiusResults<Scalar> out;
-    out.offsets.assign(1, 0);
-    for (const auto& found : per_query) {
-      for (const auto& nb : found) {
-        out.indices.push_back(nb.index);
-        out.distances.push_back(nb.distance);
+    out.offsets.assign(static_cast<std::size_t>(m) + 1, 0);
+    for (std::size_t i = 0; i < per_query.size(); ++i)
+      out.offsets[i + 1] = out.offsets[i] + static_cast<Index>(per_query[i].size());
+    out.indices.resize(static_cast<std::size_t>(out.offsets.back()));
+    out.distances.resize(out.indices.size());
+    parallel_for(Index{0}, m, options.num_threads, [&](Index i) {
+      auto at = static_cast<std::size_t>(out.offsets[static_cast<std::size_t>(i)]);
+      for (const auto& nb : per_query[static_cast<std::size_t>(i)]) {
+        out.indices[at] = nb.index;
+        out.distances[at++] = nb.distance;
       }
-      out.offsets.push_back(static_cast<Index>(out.indices.size()));
-    }
+    });
     return out;
   }
 
