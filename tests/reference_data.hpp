@@ -1,9 +1,10 @@
 // Reader for the reference matrices that the scripts in tests/data/ print:
-// blocks of "<name> <rows> <cols>" followed by rows * cols numbers; lines
-// starting with '#' are comments.
+// blocks of "<name> <rows> <cols>" followed by rows * cols numbers (inf,
+// -inf and nan allowed); lines starting with '#' are comments.
 #ifndef MLPRIM_TESTS_REFERENCE_DATA_HPP
 #define MLPRIM_TESTS_REFERENCE_DATA_HPP
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <stdexcept>
@@ -32,8 +33,14 @@ inline ReferenceData read_reference_data(const std::string& relative_path) {
     if (!(in >> rows >> cols) || rows < 0 || cols < 0)
       throw std::runtime_error(path + ": bad shape for " + name);
     RowMatrix<double> m(rows, cols);
-    for (Index i = 0; i < m.size(); ++i)
-      if (!(in >> m.data()[i])) throw std::runtime_error(path + ": truncated block " + name);
+    // Tokens through strtod, so that inf, -inf and nan read back too.
+    std::string token;
+    for (Index i = 0; i < m.size(); ++i) {
+      char* end = nullptr;
+      if (!(in >> token)) throw std::runtime_error(path + ": truncated block " + name);
+      m.data()[i] = std::strtod(token.c_str(), &end);
+      if (end != token.c_str() + token.size()) throw std::runtime_error(path + ": bad number " + token + " in " + name);
+    }
     data[name] = std::move(m);
   }
   return data;

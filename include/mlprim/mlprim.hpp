@@ -5,5 +5,6 @@
 #include "mlprim/core.hpp"
 #include "mlprim/neighbors.hpp"
 #include "mlprim/optim.hpp"
+#include "mlprim/attention.hpp"
 
 #endif  // MLPRIM_MLPRIM_HPP

@@ -1,0 +1,12 @@
+// mlprim attention: exact softmax attention (the materialised reference and
+// FlashAttention-2 forward and backward) and rotary position embeddings.
+#ifndef MLPRIM_ATTENTION_HPP
+#define MLPRIM_ATTENTION_HPP
+
+#include "mlprim/core.hpp"
+#include "mlprim/attention/options.hpp"
+#include "mlprim/attention/reference.hpp"
+#include "mlprim/attention/flash.hpp"
+#include "mlprim/attention/rotary.hpp"
+
+#endif  // MLPRIM_ATTENTION_HPP

@@ -1,0 +1,202 @@
+// FlashAttention-2 on the CPU (Dao, "FlashAttention-2: Faster Attention with
+// Better Parallelism and Work Partitioning", 2023): exact softmax attention
+// over tiles of queries and keys with an online softmax, never forming the
+// Nq x Nk score matrix.
+//
+// Forward, per tile of Br query rows (in parallel over tiles): for each tile
+// of Bc visible keys, S = scale Q_i K_j^T (one small GEMM), then per row the
+// running maximum m, the running sum l and the accumulator O are rescaled by
+// exp(m_old - m_new) and updated with P = exp(s - m_new): O += P V_j. Tiles
+// that the causal or window masks hide entirely are skipped. Extra memory:
+// O(Br (Bc + dv)) per thread, plus a copy of Q, K, V in the accumulation
+// type.
+//
+// Backward: D = rowsum(dO o O); P is recomputed per tile from lse, then
+// dS = P o (dP - D) with dP = dO_i V_j^T. One pass over key tiles (in
+// parallel) accumulates dK_j and dV_j, a second over query tiles accumulates
+// dQ_i, so every output tile has one writer and the result is the same for
+// any thread count (at the cost of recomputing S twice).
+#ifndef MLPRIM_ATTENTION_FLASH_HPP
+#define MLPRIM_ATTENTION_FLASH_HPP
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "mlprim/attention/options.hpp"
+#include "mlprim/core/parallel.hpp"
+#include "mlprim/core/types.hpp"
+
+namespace mlprim {
+namespace detail {
+
+/// Query and key tile sizes: 64 x 64 score tiles (16 KiB in float) keep a
+/// tile of Q, K, V and S in the L1/L2 caches for head dimensions up to 128.
+inline constexpr Index flash_query_tile = 64;
+inline constexpr Index flash_key_tile = 64;
+
+/// Turns the raw products z (rows i0.., keys j0..) of a tile into scores,
+/// with -inf where the masks hide the key.
+template <class Acc>
+void score_tile(const ResolvedAttention<Acc>& r, Index i0, Index j0, Eigen::Ref<RowMatrix<Acc>> s,
+                RowMatrix<Acc>* capped) {
+  for (Index a = 0; a < s.rows(); ++a) {
+    const Index i = i0 + a, begin = r.key_begin(i), end = r.key_end(i);
+    for (Index b = 0; b < s.cols(); ++b) {
+      const Index j = j0 + b;
+      const Acc z = r.scale * s(a, b);
+      if (capped) (*capped)(a, b) = r.softcap > 0 ? r.softcap * std::tanh(z / r.softcap) : z;
+      s(a, b) = j >= begin && j < end ? r.score(z, i, j) : -std::numeric_limits<Acc>::infinity();
+    }
+  }
+}
+
+/// False when no row of [i0, i1) can see a key of [j0, j1) (the visible
+/// ranges only move right as i grows).
+template <class Acc>
+bool tile_visible(const ResolvedAttention<Acc>& r, Index i0, Index i1, Index j0, Index j1) {
+  return r.key_end(i1 - 1) > j0 && r.key_begin(i0) < j1;  // conservative: masked entries still score -inf
+}
+
+}  // namespace detail
+
+/// FlashAttention-2 forward for one head: the same result as
+/// scaled_dot_product_attention (to rounding) without materialising the
+/// scores, plus each row's log-sum-exp. Q is Nq x d, K Nk x d, V Nk x dv.
+/// Parallel over tiles of 64 query rows (options.num_threads, 0 = all); the
+/// result does not depend on the thread count. Work 4 Nq Nk d flops (about
+/// half under causal).
+template <class DQ, class DK, class DV, class T = typename DQ::Scalar>
+AttentionOutput<T> flash_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
+                                   const Eigen::MatrixBase<DV>& V, const AttentionOptions& options = {}) {
+  using Acc = AccumulatorT<T>;
+  constexpr Acc inf = std::numeric_limits<Acc>::infinity();
+  const auto r = detail::resolve_attention<Acc>("flash_attention", Q.rows(), K.rows(), Q.cols(), K.cols(),
+                                                V.rows(), options);
+  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(), v = V.template cast<Acc>();
+  const Index nq = r.nq, dv = v.cols(), br = detail::flash_query_tile, bc = detail::flash_key_tile;
+  AttentionOutput<T> result{RowMatrix<T>(nq, dv), Vector<Acc>(nq)};
+  const Index tiles = (nq + br - 1) / br;
+  parallel_for(Index{0}, tiles, options.num_threads, [&](Index t) {
+    const Index i0 = t * br, rows = std::min(br, nq - i0);
+    RowMatrix<Acc> p(rows, bc), s(rows, bc), acc = RowMatrix<Acc>::Zero(rows, dv);
+    Vector<Acc> m = Vector<Acc>::Constant(rows, -inf), l = Vector<Acc>::Zero(rows);
+    const Index keys_begin = r.key_begin(i0), keys_end = r.key_end(i0 + rows - 1);
+    for (Index j0 = keys_begin; j0 < keys_end; j0 += bc) {
+      const Index cols = std::min(bc, keys_end - j0);
+      if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) continue;
+      auto scores = s.leftCols(cols);
+      auto tile = p.leftCols(cols);
+      scores.noalias() = q.middleRows(i0, rows) * k.middleRows(j0, cols).transpose();
+      detail::score_tile<Acc>(r, i0, j0, scores, nullptr);
+      for (Index a = 0; a < rows; ++a) {
+        Acc m_new = m(a);  // a NaN score wins, so NaN inputs give NaN rows
+        for (Index b = 0; b < cols; ++b)
+          if (!(scores(a, b) <= m_new)) m_new = scores(a, b);
+        if (m_new == -inf) {  // nothing visible in this row yet
+          tile.row(a).setZero();
+          continue;
+        }
+        const Acc alpha = std::exp(m(a) - m_new);  // exp(-inf) = 0 on the first visible tile
+        Acc sum = 0;
+        for (Index b = 0; b < cols; ++b) sum += tile(a, b) = std::exp(scores(a, b) - m_new);
+        l(a) = l(a) * alpha + sum;
+        acc.row(a) *= alpha;
+        m(a) = m_new;
+      }
+      acc.noalias() += tile * v.middleRows(j0, cols);
+    }
+    for (Index a = 0; a < rows; ++a) {
+      Acc mm = m(a), ll = l(a);
+      if (r.has_sink) {  // the sink joins the denominator only
+        const Acc m_new = std::max(mm, r.sink);
+        ll = (ll > 0 ? ll * std::exp(mm - m_new) : Acc(0)) + std::exp(r.sink - m_new);
+        acc.row(a) *= mm == -inf ? Acc(0) : std::exp(mm - m_new);
+        mm = m_new;
+      }
+      if (mm == -inf) {
+        result.out.row(i0 + a).setZero();
+        result.lse(i0 + a) = -inf;
+      } else {
+        result.out.row(i0 + a) = (acc.row(a) / ll).template cast<T>();
+        result.lse(i0 + a) = mm + std::log(ll);
+      }
+    }
+  });
+  return result;
+}
+
+/// FlashAttention-2 backward for one head: dQ, dK, dV of a scalar loss from
+/// dO = dLoss/dOut, given the forward's out O and lse, recomputing the
+/// probabilities tile by tile (extra memory O(tile) per thread plus O(N d)).
+/// Same options as the forward; equals scaled_dot_product_attention_backward
+/// to rounding. The sink logit gets no gradient.
+template <class DQ, class DK, class DV, class DOut, class DGrad, class DL, class T = typename DQ::Scalar>
+AttentionGradients<T> flash_attention_backward(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
+                                               const Eigen::MatrixBase<DV>& V, const Eigen::MatrixBase<DOut>& O,
+                                               const Eigen::MatrixBase<DGrad>& dO, const Eigen::MatrixBase<DL>& lse,
+                                               const AttentionOptions& options = {}) {
+  using Acc = AccumulatorT<T>;
+  constexpr Acc inf = std::numeric_limits<Acc>::infinity();
+  const char* fn = "flash_attention_backward";
+  const auto r = detail::resolve_attention<Acc>(fn, Q.rows(), K.rows(), Q.cols(), K.cols(), V.rows(), options);
+  const Index nq = r.nq, nk = r.nk, d = Q.cols(), dv = V.cols();
+  if (O.rows() != nq || O.cols() != dv || dO.rows() != nq || dO.cols() != dv)
+    throw_invalid_argument(fn, "O is ", O.rows(), " x ", O.cols(), " and dO ", dO.rows(), " x ", dO.cols(),
+                           ", the output ", nq, " x ", dv);
+  if (lse.size() != nq) throw_invalid_argument(fn, "lse has ", lse.size(), " entries, Q ", nq, " rows");
+  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(), v = V.template cast<Acc>();
+  const RowMatrix<Acc> d_out = dO.template cast<Acc>();
+  const Vector<Acc> row_lse = lse.derived().reshaped().template cast<Acc>();
+  const Vector<Acc> delta = (d_out.array() * O.template cast<Acc>().array()).rowwise().sum();
+  const Index br = detail::flash_query_tile, bc = detail::flash_key_tile;
+
+  // dZ for tile (i0.., j0..) into `dz` (P into `p`): recomputed from lse.
+  auto gradient_tile = [&](Index i0, Index rows, Index j0, Index cols, RowMatrix<Acc>& p, RowMatrix<Acc>& dz,
+                           RowMatrix<Acc>& capped) {
+    p.resize(rows, cols);
+    capped.resize(rows, cols);
+    p.noalias() = q.middleRows(i0, rows) * k.middleRows(j0, cols).transpose();
+    detail::score_tile<Acc>(r, i0, j0, p, &capped);
+    for (Index a = 0; a < rows; ++a) {
+      const Acc row_lse_a = row_lse(i0 + a);
+      for (Index b = 0; b < cols; ++b) p(a, b) = row_lse_a == -inf ? Acc(0) : std::exp(p(a, b) - row_lse_a);
+    }
+    dz.resize(rows, cols);
+    dz.noalias() = d_out.middleRows(i0, rows) * v.middleRows(j0, cols).transpose();
+    for (Index a = 0; a < rows; ++a)
+      for (Index b = 0; b < cols; ++b)
+        dz(a, b) = p(a, b) * (dz(a, b) - delta(i0 + a)) * r.score_derivative(capped(a, b));
+  };
+
+  AttentionGradients<T> g{RowMatrix<T>(nq, d), RowMatrix<T>(nk, d), RowMatrix<T>(nk, dv)};
+  parallel_for(Index{0}, (nk + bc - 1) / bc, options.num_threads, [&](Index t) {
+    const Index j0 = t * bc, cols = std::min(bc, nk - j0);
+    RowMatrix<Acc> dk = RowMatrix<Acc>::Zero(cols, d), dvv = RowMatrix<Acc>::Zero(cols, dv), p, dz, capped;
+    for (Index i0 = 0; i0 < nq; i0 += br) {
+      const Index rows = std::min(br, nq - i0);
+      if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) continue;
+      gradient_tile(i0, rows, j0, cols, p, dz, capped);
+      dvv.noalias() += p.transpose() * d_out.middleRows(i0, rows);
+      dk.noalias() += dz.transpose() * q.middleRows(i0, rows);
+    }
+    g.dK.middleRows(j0, cols) = (r.scale * dk).template cast<T>();
+    g.dV.middleRows(j0, cols) = dvv.template cast<T>();
+  });
+  parallel_for(Index{0}, (nq + br - 1) / br, options.num_threads, [&](Index t) {
+    const Index i0 = t * br, rows = std::min(br, nq - i0);
+    RowMatrix<Acc> dq = RowMatrix<Acc>::Zero(rows, d), p, dz, capped;
+    for (Index j0 = 0; j0 < nk; j0 += bc) {
+      const Index cols = std::min(bc, nk - j0);
+      if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) continue;
+      gradient_tile(i0, rows, j0, cols, p, dz, capped);
+      dq.noalias() += dz * k.middleRows(j0, cols);
+    }
+    g.dQ.middleRows(i0, rows) = (r.scale * dq).template cast<T>();
+  });
+  return g;
+}
+
+}  // namespace mlprim
+
+#endif  // MLPRIM_ATTENTION_FLASH_HPP

@@ -1,0 +1,184 @@
+// Options shared by the softmax attentions, and the score each one computes.
+//
+// For query row i and key row j of one head (one token per row):
+//
+//   z_ij = scale * q_i . k_j
+//   s_ij = softcap * tanh(z_ij / softcap)   (softcap > 0; else s_ij = z_ij)
+//          + bias_ij                         (optional additive bias, Nq x Nk)
+//          - alibi_slope * |i + Nk - Nq - j| (ALiBi, Press et al. 2022)
+//   s_ij = -inf where the mask hides j from i
+//   p_ij = exp(s_ij) / (sum_j exp(s_ij) + exp(sink))   (sink: optional extra logit)
+//   out_i = sum_j p_ij v_j,   lse_i = log(sum_j exp(s_ij) + exp(sink))
+//
+// Masks are aligned bottom-right, as flash-attn 2.1+ does: query i sits at
+// key position i + Nk - Nq, so with causal it sees keys j <= i + Nk - Nq, and
+// window_left / window_right keep keys within that many positions before /
+// after it. PyTorch's scaled_dot_product_attention(is_causal=True) aligns
+// top-left instead (query i sees j <= i); the two agree when Nq == Nk, and
+// the top-left mask is obtained here by passing a bias of -inf above the
+// diagonal. A row whose keys are all masked (and has no sink) gives zeros
+// and lse = -inf, never NaN.
+#ifndef MLPRIM_ATTENTION_OPTIONS_HPP
+#define MLPRIM_ATTENTION_OPTIONS_HPP
+
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <type_traits>
+#include <vector>
+
+#include "mlprim/core/error.hpp"
+#include "mlprim/core/types.hpp"
+
+namespace mlprim {
+
+/// A non-owning view of an additive attention bias (Nq x Nk, float or double,
+/// any storage order), e.g. a padding mask of 0 / -inf. The matrix must
+/// outlive the call that uses it.
+class AttentionBias {
+ public:
+  AttentionBias() = default;
+  template <class Derived>
+  AttentionBias(const Eigen::PlainObjectBase<Derived>& m)  // NOLINT: implicit by design
+      : data_(m.data()), is_double_(std::is_same_v<typename Derived::Scalar, double>), rows_(m.rows()),
+        cols_(m.cols()), row_stride_(Derived::IsRowMajor ? m.cols() : 1), col_stride_(Derived::IsRowMajor ? 1 : m.rows()) {
+    static_assert(std::is_same_v<typename Derived::Scalar, float> || std::is_same_v<typename Derived::Scalar, double>,
+                  "mlprim::AttentionBias: the bias must be float or double");
+  }
+  bool empty() const { return data_ == nullptr; }
+  Index rows() const { return rows_; }
+  Index cols() const { return cols_; }
+  double operator()(Index i, Index j) const {
+    const Index at = i * row_stride_ + j * col_stride_;
+    return is_double_ ? static_cast<const double*>(data_)[at] : static_cast<const float*>(data_)[at];
+  }
+
+ private:
+  const void* data_ = nullptr;
+  bool is_double_ = false;
+  Index rows_ = 0, cols_ = 0, row_stride_ = 0, col_stride_ = 0;
+};
+
+/// Options of scaled_dot_product_attention, flash_attention and their
+/// backward passes. Defaults match PyTorch's scaled_dot_product_attention.
+struct AttentionOptions {
+  std::optional<double> scale;  ///< default 1 / sqrt(d)
+  bool causal = false;          ///< bottom-right aligned (see the header comment)
+  Index window_left = -1;       ///< keys at most this many positions before the query's; -1 = unbounded
+  Index window_right = -1;      ///< keys at most this many positions after it; -1 = unbounded
+  AttentionBias bias;           ///< optional additive bias, Nq x Nk
+  double alibi_slope = 0;       ///< this head's ALiBi slope (0 = off); see alibi_slopes()
+  double softcap = 0;           ///< s = softcap * tanh(s / softcap) when > 0 (Gemma 2); 0 = off
+  std::optional<double> sink;   ///< an extra softmax logit with no value vector (attention sink)
+  int num_threads = 0;          ///< threads over query (or key) tiles in the flash kernels (0 = all)
+};
+
+/// ALiBi slopes for `heads` heads (Press et al. 2022): the geometric sequence
+/// 2^(-8 h / n) for h = 1..n with n the largest power of two <= heads, then,
+/// for the remaining heads, every other slope of the sequence for 2n
+/// (2^(-4 (2 h - 1) / n)), as the paper's reference code interleaves them.
+inline std::vector<double> alibi_slopes(Index heads) {
+  check_positive("alibi_slopes", "heads", heads);
+  Index n = 1;
+  while (n * 2 <= heads) n *= 2;
+  std::vector<double> slopes;
+  for (Index h = 1; h <= n; ++h) slopes.push_back(std::exp2(-8.0 * static_cast<double>(h) / static_cast<double>(n)));
+  for (Index h = 1; static_cast<Index>(slopes.size()) < heads; ++h)
+    slopes.push_back(std::exp2(-4.0 * static_cast<double>(2 * h - 1) / static_cast<double>(n)));
+  return slopes;
+}
+
+namespace detail {
+
+/// The options of one call resolved against its shapes: validated, with the
+/// scale fixed and the visible key range of every query row.
+template <class Acc>
+struct ResolvedAttention {
+  Acc scale, softcap, alibi_slope;
+  Index nq, nk, offset;  // offset = Nk - Nq: query i sits at key position i + offset
+  bool causal;
+  Index window_left, window_right;
+  AttentionBias bias;
+  bool has_sink;
+  Acc sink;
+
+  /// First visible key of row i (may be >= end: nothing visible).
+  Index key_begin(Index i) const {
+    Index lo = 0;
+    if (window_left >= 0) lo = std::max<Index>(lo, i + offset - window_left);
+    return lo;
+  }
+  /// One past the last visible key of row i.
+  Index key_end(Index i) const {
+    Index hi = nk;
+    if (causal) hi = std::min<Index>(hi, i + offset + 1);
+    if (window_right >= 0) hi = std::min<Index>(hi, i + offset + window_right + 1);
+    return std::max<Index>(hi, 0);
+  }
+  /// The score s_ij from z = scale * q_i . k_j (the key is visible).
+  Acc score(Acc z, Index i, Index j) const {
+    Acc s = softcap > 0 ? softcap * std::tanh(z / softcap) : z;
+    if (!bias.empty()) s += static_cast<Acc>(bias(i, j));
+    if (alibi_slope != 0) s -= alibi_slope * static_cast<Acc>(std::abs(i + offset - j));
+    return s;
+  }
+  /// d s / d z at score s (only softcap makes it differ from 1).
+  Acc score_derivative(Acc capped) const {
+    if (!(softcap > 0)) return Acc(1);
+    const Acc t = capped / softcap;
+    return 1 - t * t;
+  }
+};
+
+/// Checks shapes and options (naming fn) and resolves them.
+template <class Acc>
+ResolvedAttention<Acc> resolve_attention(const char* fn, Index nq, Index nk, Index d, Index dk, Index nv,
+                                         const AttentionOptions& o) {
+  if (dk != d) throw_invalid_argument(fn, "K.cols() = ", dk, " does not match Q.cols() = ", d);
+  if (nv != nk) throw_invalid_argument(fn, "V.rows() = ", nv, " does not match K.rows() = ", nk);
+  if (o.window_left < -1) throw_invalid_argument(fn, "window_left = ", o.window_left, " must be >= -1");
+  if (o.window_right < -1) throw_invalid_argument(fn, "window_right = ", o.window_right, " must be >= -1");
+  check_non_negative(fn, "softcap", o.softcap);
+  check_finite(fn, "alibi_slope", o.alibi_slope);
+  if (o.scale) check_finite(fn, "scale", *o.scale);
+  if (o.sink && std::isnan(*o.sink)) throw_invalid_argument(fn, "sink = nan has no meaning");
+  check_non_negative(fn, "num_threads", o.num_threads);
+  if (!o.bias.empty() && (o.bias.rows() != nq || o.bias.cols() != nk))
+    throw_invalid_argument(fn, "bias is ", o.bias.rows(), " x ", o.bias.cols(), ", the scores ", nq, " x ", nk);
+  ResolvedAttention<Acc> r;
+  r.scale = static_cast<Acc>(o.scale ? *o.scale : 1.0 / std::sqrt(static_cast<double>(std::max<Index>(d, 1))));
+  r.softcap = static_cast<Acc>(o.softcap);
+  r.alibi_slope = static_cast<Acc>(o.alibi_slope);
+  r.nq = nq;
+  r.nk = nk;
+  r.offset = nk - nq;
+  r.causal = o.causal;
+  r.window_left = o.window_left;
+  r.window_right = o.window_right;
+  r.bias = o.bias;
+  r.has_sink = o.sink.has_value();
+  r.sink = static_cast<Acc>(o.sink.value_or(0));
+  return r;
+}
+
+}  // namespace detail
+
+/// Forward results of flash_attention: the output (Nq x dv) and the
+/// log-sum-exp of every row's scores (the softmax statistics the backward
+/// pass needs) in the accumulation type AccumulatorT<T> (float, or double
+/// for double inputs).
+template <class T>
+struct AttentionOutput {
+  RowMatrix<T> out;
+  Vector<AccumulatorT<T>> lse;
+};
+
+/// Gradients of a scalar loss with respect to Q, K and V.
+template <class T>
+struct AttentionGradients {
+  RowMatrix<T> dQ, dK, dV;
+};
+
+}  // namespace mlprim
+
+#endif  // MLPRIM_ATTENTION_OPTIONS_HPP
