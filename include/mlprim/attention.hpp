@@ -1,5 +1,6 @@
 // mlprim attention: exact softmax attention (the materialised reference and
-// FlashAttention-2 forward and backward) and rotary position embeddings.
+// FlashAttention-2 forward and backward), linear attention and rotary
+// position embeddings.
 #ifndef MLPRIM_ATTENTION_HPP
 #define MLPRIM_ATTENTION_HPP
 
@@ -8,5 +9,6 @@
 #include "mlprim/attention/reference.hpp"
 #include "mlprim/attention/flash.hpp"
 #include "mlprim/attention/rotary.hpp"
+#include "mlprim/attention/linear.hpp"
 
 #endif  // MLPRIM_ATTENTION_HPP
