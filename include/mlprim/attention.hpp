@@ -1,6 +1,6 @@
 // mlprim attention: exact softmax attention (the materialised reference and
-// FlashAttention-2 forward and backward), linear attention and rotary
-// position embeddings.
+// FlashAttention-2 forward and backward), linear attention with its
+// feature maps (elu+1, ReLU, Performer FAVOR+) and rotary position embeddings.
 #ifndef MLPRIM_ATTENTION_HPP
 #define MLPRIM_ATTENTION_HPP
 
@@ -10,5 +10,6 @@
 #include "mlprim/attention/flash.hpp"
 #include "mlprim/attention/rotary.hpp"
 #include "mlprim/attention/linear.hpp"
+#include "mlprim/attention/performer.hpp"
 
 #endif  // MLPRIM_ATTENTION_HPP

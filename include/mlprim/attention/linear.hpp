@@ -4,18 +4,26 @@
 //   out_i = phi(q_i) S / (phi(q_i) . z + eps),   S = sum_j phi(k_j)^T v_j,  z = sum_j phi(k_j)
 //
 // over all j (non-causal) or j <= i (causal), in O(N m dv) time and O(m dv)
-// state instead of O(N^2). With normalize = false the division is dropped
-// (TransNormer, "The Devil in Linear Transformer", 2022, normalises the
-// output instead). The causal sum has two equal forms: the recurrent one
-// (one token at a time, as LinearAttentionState) and the chunked one
-// (quadratic inside a chunk, state carried across chunks), which runs as
-// small matrix products and is faster.
+// state instead of O(N^2). With normalize = false the division is dropped;
+// TransNormer ("The Devil in Linear Transformer", Qin et al. 2022) instead
+// normalises each output row (OutputNorm), which keeps the gradients bounded.
+// The causal sum has two equal forms: the recurrent one (one token at a
+// time, as LinearAttentionState) and the chunked one (quadratic inside a
+// chunk, state carried across chunks), which runs as small matrix products
+// and is faster.
+//
+// A feature map is either elementwise (EluPlusOne, Relu, SquaredRelu,
+// Identity, or any type with S operator()(S) and S derivative(S)) or maps
+// whole rows of d entries to m features (PerformerFeatures).
 #ifndef MLPRIM_ATTENTION_LINEAR_HPP
 #define MLPRIM_ATTENTION_LINEAR_HPP
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
+#include <utility>
 
+#include "mlprim/attention/options.hpp"
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/types.hpp"
 
@@ -24,67 +32,140 @@ namespace mlprim {
 /// phi(x) = elu(x) + 1 (Katharopoulos et al.), elementwise, always > 0.
 struct EluPlusOne {
   template <class S> S operator()(S x) const { return x > 0 ? x + 1 : std::exp(x); }
+  template <class S> S derivative(S x) const { return x > 0 ? S(1) : std::exp(x); }
 };
 /// phi(x) = max(x, 0).
 struct Relu {
   template <class S> S operator()(S x) const { return x > 0 ? x : S(0); }
+  template <class S> S derivative(S x) const { return x > 0 ? S(1) : S(0); }
 };
 /// phi(x) = max(x, 0)^2.
 struct SquaredRelu {
   template <class S> S operator()(S x) const { return x > 0 ? x * x : S(0); }
+  template <class S> S derivative(S x) const { return x > 0 ? 2 * x : S(0); }
 };
 /// phi(x) = x (no feature map; unnormalised linear attention).
 struct Identity {
   template <class S> S operator()(S x) const { return x; }
+  template <class S> S derivative(S) const { return S(1); }
 };
 
-/// Options of linear_attention.
+/// A normalisation of every output row (TransNormer's NormAttention), without
+/// a learned gain (multiply the result by one if the model has it):
+///   RMSNorm:   y = x / sqrt(mean(x^2) + eps)
+///   LayerNorm: y = (x - mean(x)) / sqrt(var(x) + eps)   (biased variance)
+struct OutputNorm {
+  enum Kind { None, RMSNorm, LayerNorm };
+  Kind kind = None;
+  double eps = 1e-6;
+};
+
+/// Options of linear_attention and linear_attention_backward.
 struct LinearAttentionOptions {
   bool causal = false;
-  bool normalize = true;  ///< divide by phi(q) . z + eps
-  double eps = 1e-6;      ///< added to the normaliser (Katharopoulos et al.'s value), >= 0
-  Index chunk = 64;       ///< causal: tokens per chunk of the chunked form; 0 = the recurrent form
+  bool normalize = true;   ///< divide by phi(q) . z + eps
+  double eps = 1e-6;       ///< added to the normaliser (Katharopoulos et al.'s value), >= 0
+  Index chunk = 64;        ///< causal: tokens per chunk of the chunked form, >= 1
+  bool recurrent = false;  ///< causal forward: the token-by-token recurrence instead of chunks
+  OutputNorm output_norm;  ///< applied to every output row last
 };
 
 namespace detail {
 
-/// phi applied to every entry of x, in the accumulation type.
-template <class Acc, class FeatureMap, class Derived>
-RowMatrix<Acc> apply_feature_map(const Eigen::MatrixBase<Derived>& x, const FeatureMap& phi) {
-  RowMatrix<Acc> out = x.template cast<Acc>();
-  for (Index i = 0; i < out.size(); ++i) out.data()[i] = phi(out.data()[i]);
-  return out;
+/// True for feature maps that map whole rows (they have num_features()).
+template <class Phi, class = void>
+struct is_row_feature_map : std::false_type {};
+template <class Phi>
+struct is_row_feature_map<Phi, std::void_t<decltype(std::declval<const Phi&>().num_features())>> : std::true_type {};
+
+/// phi of every row of x (N x d) in Acc: N x m. Row maps distinguish keys
+/// (a stabiliser shared by all rows) from queries (one per row).
+template <class Acc, class Phi>
+RowMatrix<Acc> feature_rows(const Phi& phi, const RowMatrix<Acc>& x, bool keys) {
+  if constexpr (is_row_feature_map<Phi>::value) {
+    return phi.features(x, keys);
+  } else {
+    RowMatrix<Acc> out(x.rows(), x.cols());
+    for (Index i = 0; i < x.size(); ++i) out.data()[i] = phi(x.data()[i]);
+    return out;
+  }
 }
 
-}  // namespace detail
+/// dLoss/dx from dLoss/dphi(x) = df, given x and f = phi(x).
+template <class Acc, class Phi>
+RowMatrix<Acc> feature_rows_backward(const Phi& phi, const RowMatrix<Acc>& x, const RowMatrix<Acc>& f,
+                                     const RowMatrix<Acc>& df, bool keys) {
+  if constexpr (is_row_feature_map<Phi>::value) {
+    return phi.features_backward(x, f, df, keys);
+  } else {
+    RowMatrix<Acc> dx(x.rows(), x.cols());
+    for (Index i = 0; i < x.size(); ++i) dx.data()[i] = df.data()[i] * phi.derivative(x.data()[i]);
+    return dx;
+  }
+}
 
-/// Linear attention of Q (N x d), K (Nk x d), V (Nk x dv) with an elementwise
-/// feature map (EluPlusOne, Relu, SquaredRelu, Identity or any type with
-/// Acc operator()(Acc)); returns N x dv. Accumulates in AccumulatorT<T>.
-/// Causal needs Nk == N.
-template <class DQ, class DK, class DV, class FeatureMap, class T = typename DQ::Scalar>
-RowMatrix<T> linear_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
-                              const Eigen::MatrixBase<DV>& V, const FeatureMap& phi,
-                              const LinearAttentionOptions& options = {}) {
-  using Acc = AccumulatorT<T>;
-  const char* fn = "linear_attention";
-  if (K.cols() != Q.cols()) throw_invalid_argument(fn, "K.cols() = ", K.cols(), " does not match Q.cols() = ", Q.cols());
-  if (V.rows() != K.rows()) throw_invalid_argument(fn, "V.rows() = ", V.rows(), " does not match K.rows() = ", K.rows());
-  if (options.causal && K.rows() != Q.rows())
-    throw_invalid_argument(fn, "causal needs K.rows() = ", K.rows(), " to equal Q.rows() = ", Q.rows());
-  check_non_negative(fn, "eps", options.eps);
-  check_finite(fn, "eps", options.eps);
-  check_non_negative(fn, "chunk", options.chunk);
-  const RowMatrix<Acc> fq = detail::apply_feature_map<Acc>(Q, phi), fk = detail::apply_feature_map<Acc>(K, phi);
-  const RowMatrix<Acc> v = V.template cast<Acc>();
+/// Number of features phi makes of d-dimensional rows.
+template <class Phi>
+Index feature_count(const Phi& phi, Index d) {
+  if constexpr (is_row_feature_map<Phi>::value) {
+    return phi.num_features();
+  } else {
+    return d;
+  }
+}
+
+/// The root mean square (about the mean for LayerNorm) plus eps of every
+/// row, as apply_output_norm divides by.
+template <class Acc>
+Vector<Acc> output_norm_scale(const OutputNorm& norm, const RowMatrix<Acc>& x) {
+  Vector<Acc> rms(x.rows());
+  for (Index i = 0; i < x.rows(); ++i) {
+    auto row = x.row(i).array();
+    const Acc mean = norm.kind == OutputNorm::LayerNorm ? row.mean() : Acc(0);
+    rms(i) = std::sqrt((row - mean).square().mean() + static_cast<Acc>(norm.eps));
+  }
+  return rms;
+}
+
+/// Applies `norm` to every row of y in place.
+template <class Acc>
+void apply_output_norm(const OutputNorm& norm, RowMatrix<Acc>& y) {
+  if (norm.kind == OutputNorm::None) return;
+  const Vector<Acc> rms = output_norm_scale(norm, y);
+  for (Index i = 0; i < y.rows(); ++i) {
+    auto row = y.row(i).array();
+    if (norm.kind == OutputNorm::LayerNorm) row -= row.mean();
+    row /= rms(i);
+  }
+}
+
+/// Gradient through apply_output_norm: given the normalised rows y and
+/// dLoss/dy = g, replaces g by dLoss/dx. With r the row's root mean square,
+/// RMSNorm: dx = (g - y mean(g y)) / r; LayerNorm additionally subtracts mean(g).
+template <class Acc>
+void output_norm_backward(const OutputNorm& norm, const RowMatrix<Acc>& y, const Vector<Acc>& rms, RowMatrix<Acc>& g) {
+  if (norm.kind == OutputNorm::None) return;
+  for (Index i = 0; i < y.rows(); ++i) {
+    auto gi = g.row(i).array();
+    const Acc gy = (gi * y.row(i).array()).mean();
+    if (norm.kind == OutputNorm::LayerNorm) gi -= gi.mean();
+    gi = (gi - y.row(i).array() * gy) / rms(i);
+  }
+}
+
+/// Numerators (N x dv) and normalisers (N) of linear attention from the
+/// features fq (N x m), fk (Nk x m) and values v.
+template <class Acc>
+void linear_attention_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk, const RowMatrix<Acc>& v,
+                           const LinearAttentionOptions& o, RowMatrix<Acc>& num, Vector<Acc>& den) {
   const Index n = fq.rows(), m = fq.cols(), dv = v.cols();
-  RowMatrix<Acc> num(n, dv);
-  Vector<Acc> den(n);
-  if (!options.causal) {
+  num.resize(n, dv);
+  den.resize(n);
+  if (!o.causal) {
     const RowMatrix<Acc> state = fk.transpose() * v;
     num.noalias() = fq * state;
     den.noalias() = fq * fk.colwise().sum().transpose();
-  } else if (options.chunk == 0) {  // recurrent: S_t = S_{t-1} + phi(k_t)^T v_t
+  } else if (o.recurrent) {  // S_t = S_{t-1} + phi(k_t)^T v_t
     RowMatrix<Acc> state = RowMatrix<Acc>::Zero(m, dv);
     Vector<Acc> z = Vector<Acc>::Zero(m);
     for (Index t = 0; t < n; ++t) {
@@ -93,41 +174,171 @@ RowMatrix<T> linear_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::Matri
       num.row(t).noalias() = fq.row(t) * state;
       den(t) = fq.row(t).dot(z);
     }
-  } else {  // chunked: masked quadratic inside a chunk, carried state across
-    RowMatrix<Acc> state = RowMatrix<Acc>::Zero(m, dv);
+  } else {  // masked quadratic inside a chunk, carried state across
+    RowMatrix<Acc> state = RowMatrix<Acc>::Zero(m, dv), a;
     RowVector<Acc> z = RowVector<Acc>::Zero(m);
-    for (Index t0 = 0; t0 < n; t0 += options.chunk) {
-      const Index len = std::min(options.chunk, n - t0);
+    for (Index t0 = 0; t0 < n; t0 += o.chunk) {
+      const Index len = std::min(o.chunk, n - t0);
       const auto qc = fq.middleRows(t0, len), kc = fk.middleRows(t0, len);
       const auto vc = v.middleRows(t0, len);
-      RowMatrix<Acc> a = qc * kc.transpose();
+      a.noalias() = qc * kc.transpose();
       a.template triangularView<Eigen::StrictlyUpper>().setZero();
       num.middleRows(t0, len).noalias() = a * vc;
       num.middleRows(t0, len).noalias() += qc * state;
-      den.segment(t0, len) = a.rowwise().sum() + qc * z.transpose();
+      den.segment(t0, len) = a.rowwise().sum();
+      den.segment(t0, len).noalias() += qc * z.transpose();
       state.noalias() += kc.transpose() * vc;
       z += kc.colwise().sum();
     }
   }
-  if (options.normalize)
-    for (Index t = 0; t < n; ++t) num.row(t) /= den(t) + static_cast<Acc>(options.eps);
+}
+
+/// Checks the shapes and options of a linear attention call.
+template <class DQ, class DK, class DV>
+void check_linear_attention(const char* fn, const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
+                            const Eigen::MatrixBase<DV>& V, const LinearAttentionOptions& o) {
+  if (K.cols() != Q.cols()) throw_invalid_argument(fn, "K.cols() = ", K.cols(), " does not match Q.cols() = ", Q.cols());
+  if (V.rows() != K.rows()) throw_invalid_argument(fn, "V.rows() = ", V.rows(), " does not match K.rows() = ", K.rows());
+  if (o.causal && K.rows() != Q.rows())
+    throw_invalid_argument(fn, "causal needs K.rows() = ", K.rows(), " to equal Q.rows() = ", Q.rows());
+  check_non_negative(fn, "eps", o.eps);
+  check_finite(fn, "eps", o.eps);
+  check_positive(fn, "chunk", o.chunk);
+  check_positive(fn, "output_norm.eps", o.output_norm.eps);
+  check_finite(fn, "output_norm.eps", o.output_norm.eps);
+}
+
+}  // namespace detail
+
+/// Linear attention of Q (N x d), K (Nk x d), V (Nk x dv) with a feature map
+/// (see the header comment); returns N x dv. Accumulates in AccumulatorT<T>.
+/// Causal needs Nk == N. Time O(N m dv) (chunked: plus O(N chunk (m + dv))),
+/// memory O(N (m + dv)).
+template <class DQ, class DK, class DV, class FeatureMap, class T = typename DQ::Scalar>
+RowMatrix<T> linear_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
+                              const Eigen::MatrixBase<DV>& V, const FeatureMap& phi,
+                              const LinearAttentionOptions& options = {}) {
+  using Acc = AccumulatorT<T>;
+  detail::check_linear_attention("linear_attention", Q, K, V, options);
+  const RowMatrix<Acc> fq = detail::feature_rows(phi, RowMatrix<Acc>(Q.template cast<Acc>()), false);
+  const RowMatrix<Acc> fk = detail::feature_rows(phi, RowMatrix<Acc>(K.template cast<Acc>()), true);
+  RowMatrix<Acc> num;
+  Vector<Acc> den;
+  detail::linear_attention_sums(fq, fk, RowMatrix<Acc>(V.template cast<Acc>()), options, num, den);
+  if (options.normalize) num.array().colwise() /= den.array() + static_cast<Acc>(options.eps);
+  detail::apply_output_norm(options.output_norm, num);
   return num.template cast<T>();
+}
+
+/// Gradients of a scalar loss through linear_attention (same arguments and
+/// options) from dO = dLoss/dOut: recomputes the forward sums, then one
+/// forward sweep over chunks for dQ (carrying S and z) and one backward sweep
+/// for dK and dV (carrying sum phi(q)^T dnum and sum phi(q) dden), so memory
+/// stays O(N (m + dv)), never N x N. With
+/// dnum_i = g_i / den_i, dden_i = -(g_i . out_i) / den_i (normalised; else
+/// dnum = g, dden = 0):
+///   dphi(q_i) = dnum_i S_i^T + dden_i z_i,
+///   dphi(k_j) = sum_{i >= j} phi(q_i) (dnum_i . v_j + dden_i),  dv_j = sum_{i >= j} (phi(q_i) . phi(k_j)) dnum_i
+/// (i over all rows when not causal). A row feature map's stabiliser gets
+/// no gradient (see PerformerFeatures).
+template <class DQ, class DK, class DV, class DG, class FeatureMap, class T = typename DQ::Scalar>
+AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
+                                                const Eigen::MatrixBase<DV>& V, const Eigen::MatrixBase<DG>& dO,
+                                                const FeatureMap& phi, const LinearAttentionOptions& options = {}) {
+  using Acc = AccumulatorT<T>;
+  const char* fn = "linear_attention_backward";
+  detail::check_linear_attention(fn, Q, K, V, options);
+  if (dO.rows() != Q.rows() || dO.cols() != V.cols())
+    throw_invalid_argument(fn, "dO is ", dO.rows(), " x ", dO.cols(), ", the output ", Q.rows(), " x ", V.cols());
+  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(), v = V.template cast<Acc>();
+  const RowMatrix<Acc> fq = detail::feature_rows(phi, q, false), fk = detail::feature_rows(phi, k, true);
+  const Index n = fq.rows(), m = fq.cols(), dv = v.cols();
+  RowMatrix<Acc> num;
+  Vector<Acc> den;
+  detail::linear_attention_sums(fq, fk, v, options, num, den);
+  const Acc eps = static_cast<Acc>(options.eps);
+  if (options.normalize) num.array().colwise() /= den.array() + eps;  // num is now the output y
+  RowMatrix<Acc> g = dO.template cast<Acc>();
+  if (options.output_norm.kind != OutputNorm::None) {
+    RowMatrix<Acc> normed = num;
+    detail::apply_output_norm(options.output_norm, normed);
+    detail::output_norm_backward(options.output_norm, normed, detail::output_norm_scale(options.output_norm, num), g);
+  }
+  Vector<Acc> dden = Vector<Acc>::Zero(n);
+  if (options.normalize) {
+    const Vector<Acc> inv = (den.array() + eps).inverse();
+    dden = -(g.array() * num.array()).rowwise().sum() * inv.array();
+    g.array().colwise() *= inv.array();  // g is now dnum
+  }
+  RowMatrix<Acc> dfq(n, m), dfk(k.rows(), m), dvv(k.rows(), dv);
+  if (!options.causal) {
+    const RowMatrix<Acc> s = fk.transpose() * v, r = fq.transpose() * g;
+    const Vector<Acc> z = fk.colwise().sum().transpose(), rz = fq.transpose() * dden;
+    dfq.noalias() = g * s.transpose();
+    dfq.noalias() += dden * z.transpose();
+    dfk.noalias() = v * r.transpose();
+    dfk.rowwise() += rz.transpose();
+    dvv.noalias() = fk * r;
+  } else {
+    const Index c = options.chunk;
+    RowMatrix<Acc> s = RowMatrix<Acc>::Zero(m, dv), gm, a;
+    RowVector<Acc> z = RowVector<Acc>::Zero(m);
+    // gm = (dnum_c v_c^T + dden_c 1^T) masked to j <= i.
+    auto masked_gradient = [&](Index t0, Index len) {
+      gm.noalias() = g.middleRows(t0, len) * v.middleRows(t0, len).transpose();
+      gm.colwise() += dden.segment(t0, len);
+      gm.template triangularView<Eigen::StrictlyUpper>().setZero();
+    };
+    for (Index t0 = 0; t0 < n; t0 += c) {
+      const Index len = std::min(c, n - t0);
+      masked_gradient(t0, len);
+      dfq.middleRows(t0, len).noalias() = gm * fk.middleRows(t0, len);
+      dfq.middleRows(t0, len).noalias() += g.middleRows(t0, len) * s.transpose();
+      dfq.middleRows(t0, len).noalias() += dden.segment(t0, len) * z;
+      s.noalias() += fk.middleRows(t0, len).transpose() * v.middleRows(t0, len);
+      z += fk.middleRows(t0, len).colwise().sum();
+    }
+    RowMatrix<Acc> r = RowMatrix<Acc>::Zero(m, dv);
+    RowVector<Acc> rz = RowVector<Acc>::Zero(m);
+    for (Index t0 = ((n - 1) / c) * c; n > 0 && t0 >= 0; t0 -= c) {
+      const Index len = std::min(c, n - t0);
+      masked_gradient(t0, len);
+      a.noalias() = fq.middleRows(t0, len) * fk.middleRows(t0, len).transpose();
+      a.template triangularView<Eigen::StrictlyUpper>().setZero();
+      dfk.middleRows(t0, len).noalias() = gm.transpose() * fq.middleRows(t0, len);
+      dfk.middleRows(t0, len).noalias() += v.middleRows(t0, len) * r.transpose();
+      dfk.middleRows(t0, len).rowwise() += rz;
+      dvv.middleRows(t0, len).noalias() = a.transpose() * g.middleRows(t0, len);
+      dvv.middleRows(t0, len).noalias() += fk.middleRows(t0, len) * r;
+      r.noalias() += fq.middleRows(t0, len).transpose() * g.middleRows(t0, len);
+      rz.noalias() += dden.segment(t0, len).transpose() * fq.middleRows(t0, len);
+    }
+  }
+  AttentionGradients<T> grads;
+  grads.dQ = detail::feature_rows_backward(phi, q, fq, dfq, false).template cast<T>();
+  grads.dK = detail::feature_rows_backward(phi, k, fk, dfk, true).template cast<T>();
+  grads.dV = dvv.template cast<T>();
+  return grads;
 }
 
 /// The causal linear attention state for generation: feed one token at a
 /// time; step() returns the same row as linear_attention(..., causal) gives
-/// for that position. Holds S (m x dv) and z (m) in AccumulatorT<T>.
+/// for that position. Holds S (m x dv) and z (m) in AccumulatorT<T>, where
+/// m is the number of features (d for elementwise maps). For row feature
+/// maps with a stabiliser (PerformerFeatures) S and z are kept scaled by
+/// exp(-c), c the largest key log-feature so far, and rescaled when it grows.
 template <class T>
 class LinearAttentionState {
  public:
   using Acc = AccumulatorT<T>;
 
-  /// State for d-dimensional queries/keys and dv-dimensional values.
-  LinearAttentionState(Index d, Index dv, const LinearAttentionOptions& options = {})
-      : options_(options), state_(RowMatrix<Acc>::Zero(d, dv)), z_(Vector<Acc>::Zero(d)) {
-    check_positive("LinearAttentionState", "d", d);
+  /// State for m features and dv-dimensional values.
+  LinearAttentionState(Index m, Index dv, const LinearAttentionOptions& options = {})
+      : options_(options), state_(RowMatrix<Acc>::Zero(m, dv)), z_(Vector<Acc>::Zero(m)) {
+    check_positive("LinearAttentionState", "m", m);
     check_positive("LinearAttentionState", "dv", dv);
     check_non_negative("LinearAttentionState", "eps", options.eps);
+    check_positive("LinearAttentionState", "output_norm.eps", options.output_norm.eps);
   }
 
   /// Adds token (k, v) and returns the output for query q (vectors of size
@@ -136,15 +347,34 @@ class LinearAttentionState {
   RowVector<T> step(const Eigen::MatrixBase<VQ>& q, const Eigen::MatrixBase<VK>& k, const Eigen::MatrixBase<VV>& v,
                     const FeatureMap& phi) {
     const char* fn = "LinearAttentionState::step";
-    if (q.size() != state_.rows() || k.size() != state_.rows() || v.size() != state_.cols())
-      throw_invalid_argument(fn, "q, k, v have ", q.size(), ", ", k.size(), ", ", v.size(), " entries, the state ",
-                             state_.rows(), ", ", state_.rows(), ", ", state_.cols());
-    const RowVector<Acc> fq = detail::apply_feature_map<Acc>(q.derived().reshaped().transpose(), phi);
-    const RowVector<Acc> fk = detail::apply_feature_map<Acc>(k.derived().reshaped().transpose(), phi);
+    const Index m = detail::feature_count(phi, q.size());
+    if (q.size() != k.size() || m != state_.rows() || v.size() != state_.cols())
+      throw_invalid_argument(fn, "q, k, v have ", q.size(), ", ", k.size(), ", ", v.size(), " entries giving ", m,
+                             " features; the state holds ", state_.rows(), " features and ", state_.cols(), " values");
+    const RowMatrix<Acc> qa = q.derived().reshaped().transpose().template cast<Acc>();
+    const RowMatrix<Acc> ka = k.derived().reshaped().transpose().template cast<Acc>();
+    const RowVector<Acc> fq = detail::feature_rows(phi, qa, false);
+    RowVector<Acc> fk;
+    if constexpr (detail::is_row_feature_map<FeatureMap>::value) {
+      RowVector<Acc> log_fk = phi.log_features(ka);
+      const Acc top = log_fk.maxCoeff();
+      if (!started_ || top > shift_) {
+        if (started_) {
+          state_ *= std::exp(shift_ - top);
+          z_ *= std::exp(shift_ - top);
+        }
+        shift_ = top;
+      }
+      fk = (log_fk.array() - shift_).exp().matrix();
+    } else {
+      fk = detail::feature_rows(phi, ka, true);
+    }
+    started_ = true;
     state_.noalias() += fk.transpose() * v.derived().reshaped().transpose().template cast<Acc>();
     z_ += fk.transpose();
-    RowVector<Acc> out = fq * state_;
+    RowMatrix<Acc> out = fq * state_;
     if (options_.normalize) out /= fq.dot(z_) + static_cast<Acc>(options_.eps);
+    detail::apply_output_norm(options_.output_norm, out);
     return out.template cast<T>();
   }
 
@@ -152,12 +382,15 @@ class LinearAttentionState {
   void reset() {
     state_.setZero();
     z_.setZero();
+    started_ = false;
   }
 
  private:
   LinearAttentionOptions options_;
   RowMatrix<Acc> state_;
   Vector<Acc> z_;
+  Acc shift_ = 0;
+  bool started_ = false;
 };
 
 }  // namespace mlprim

@@ -4,7 +4,8 @@
 # predates F.scaled_dot_product_attention; this is its math backend's
 # formula) with autograd gradients, and
 # RoPE written with torch operations (the Hugging Face half-split layout and
-# the interleaved GPT-J layout). Run from this folder:
+# the interleaved GPT-J layout), and linear attention (elu+1 and TransNormer)
+# with autograd gradients. Run from this folder:
 #   /usr/bin/python3 make_torch_reference.py > torch_reference.txt
 import math
 
@@ -71,3 +72,29 @@ block("rope_x", x)
 block("rope_positions", positions)
 block("rope_half", rope(x, positions, 10000.0, False))
 block("rope_interleaved", rope(x, positions, 500.0, True))
+
+# Linear attention (Katharopoulos et al.): elu+1 features, causal through
+# cumulative sums, normalised with eps = 1e-6; and a TransNormer variant
+# (ReLU features, no normaliser, torch's layer_norm without affine weights).
+for name, n, d, dv, causal, transnormer in [
+        ("linear_causal", 12, 6, 5, True, False),
+        ("linear_full", 9, 4, 3, False, False),
+        ("linear_transnormer", 10, 5, 4, True, True)]:
+    q = torch.randn(n, d, requires_grad=True)
+    k = torch.randn(n, d, requires_grad=True)
+    v = torch.randn(n, dv, requires_grad=True)
+    w = torch.randn(n, dv)
+    phi = torch.relu if transnormer else (lambda x: torch.nn.functional.elu(x) + 1)
+    fq, fk = phi(q), phi(k)
+    if causal:
+        state = torch.cumsum(fk[:, :, None] * v[:, None, :], dim=0)  # S_t = sum_{j<=t} phi(k_j) v_j^T
+        num = torch.einsum("nm,nmv->nv", fq, state)
+        den = (fq * torch.cumsum(fk, dim=0)).sum(dim=1)
+    else:
+        num = fq @ (fk.T @ v)
+        den = fq @ fk.sum(dim=0)
+    out = torch.nn.functional.layer_norm(num, (dv,), eps=1e-5) if transnormer else num / (den + 1e-6)[:, None]
+    (out * w).sum().backward()
+    for part, value in [("q", q), ("k", k), ("v", v), ("w", w), ("out", out), ("dq", q.grad), ("dk", k.grad),
+                        ("dv", v.grad)]:
+        block(name + "_" + part, value)
