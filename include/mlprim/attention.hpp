@@ -1,6 +1,8 @@
 // mlprim attention: exact softmax attention (the materialised reference and
 // FlashAttention-2 forward and backward), linear attention with its
-// feature maps (elu+1, ReLU, Performer FAVOR+) and rotary position embeddings.
+// feature maps (elu+1, ReLU, Performer FAVOR+), FLASH's squared-ReLU and
+// mixed-chunk attention and gated attention unit, and rotary position
+// embeddings.
 #ifndef MLPRIM_ATTENTION_HPP
 #define MLPRIM_ATTENTION_HPP
 
@@ -11,5 +13,7 @@
 #include "mlprim/attention/rotary.hpp"
 #include "mlprim/attention/linear.hpp"
 #include "mlprim/attention/performer.hpp"
+#include "mlprim/attention/relu2.hpp"
+#include "mlprim/attention/gau.hpp"
 
 #endif  // MLPRIM_ATTENTION_HPP

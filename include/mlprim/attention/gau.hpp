@@ -1,0 +1,155 @@
+// The gated attention unit (GAU) of FLASH (Hua et al., "Transformer Quality
+// in Linear Time", ICML 2022), forward only. For X (N x d), with SiLU
+// activations and e = expansion * d, s = key_dim:
+//
+//   U = silu(X Wu + bu),  V = silu(X Wv + bv)            (N x e)
+//   Z = silu(X Wz + bz)                                   (N x s, shared)
+//   Q = Z o gamma_0 + beta_0,  K = Z o gamma_1 + beta_1   (per-dimension scale and offset)
+//   Ql = Z o gamma_2 + beta_2, Kl = Z o gamma_3 + beta_3  (linear part, chunk > 0 only)
+//   O = (U o attention(Q, K, V)) Wo + bo                  (N x d)
+//
+// where attention is relu2_attention (chunk = 0) or mixed_chunk_attention
+// (chunk > 0, the FLASH layer).
+#ifndef MLPRIM_ATTENTION_GAU_HPP
+#define MLPRIM_ATTENTION_GAU_HPP
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "mlprim/attention/relu2.hpp"
+#include "mlprim/core/error.hpp"
+#include "mlprim/core/random.hpp"
+#include "mlprim/core/types.hpp"
+
+namespace mlprim {
+
+/// Shape and attention of a GatedAttentionUnit.
+struct GauConfig {
+  Index dim = 0;                ///< model width d
+  Index expansion = 2;          ///< e = expansion * d (the paper's default 2)
+  Index key_dim = 128;          ///< s, the width of the shared Z (the paper's 128)
+  Index chunk = 0;              ///< 0: relu2_attention over all tokens; else mixed-chunk with this chunk
+  bool causal = false;
+  std::optional<double> scale;  ///< of the quadratic scores; default 1 / sqrt(s)
+};
+
+/// Forward GAU / FLASH layer (see the header comment), weights in T.
+template <class T>
+class GatedAttentionUnit {
+ public:
+  /// The layer's parameters; shapes follow GauConfig (e = expansion * dim).
+  struct Weights {
+    RowMatrix<T> Wu, Wv;   ///< d x e
+    RowMatrix<T> Wz;       ///< d x s
+    RowMatrix<T> Wo;       ///< e x d
+    RowVector<T> bu, bv;   ///< e
+    RowVector<T> bz;       ///< s
+    RowVector<T> bo;       ///< d
+    RowMatrix<T> gamma;    ///< 4 x s: rows for Q, K, Ql, Kl
+    RowMatrix<T> beta;     ///< 4 x s
+  };
+
+  /// A layer with given weights (checked against the config's shapes).
+  GatedAttentionUnit(const GauConfig& config, Weights weights) : config_(config), w_(std::move(weights)) {
+    check_config();
+    const char* fn = "GatedAttentionUnit";
+    const Index d = config.dim, e = config.expansion * config.dim, s = config.key_dim;
+    auto check = [&](const char* name, Index rows, Index cols, Index want_rows, Index want_cols) {
+      if (rows != want_rows || cols != want_cols)
+        throw_invalid_argument(fn, name, " is ", rows, " x ", cols, ", expected ", want_rows, " x ", want_cols);
+    };
+    check("Wu", w_.Wu.rows(), w_.Wu.cols(), d, e);
+    check("Wv", w_.Wv.rows(), w_.Wv.cols(), d, e);
+    check("Wz", w_.Wz.rows(), w_.Wz.cols(), d, s);
+    check("Wo", w_.Wo.rows(), w_.Wo.cols(), e, d);
+    check("bu", 1, w_.bu.size(), 1, e);
+    check("bv", 1, w_.bv.size(), 1, e);
+    check("bz", 1, w_.bz.size(), 1, s);
+    check("bo", 1, w_.bo.size(), 1, d);
+    check("gamma", w_.gamma.rows(), w_.gamma.cols(), 4, s);
+    check("beta", w_.beta.rows(), w_.beta.cols(), 4, s);
+  }
+
+  /// A layer initialised from `seed`: matrices N(0, 1/fan_in), biases and
+  /// offsets 0, scales gamma N(1, 0.02^2) (so Q and K differ from the start).
+  GatedAttentionUnit(const GauConfig& config, std::uint64_t seed) : config_(config) {
+    check_config();
+    const Index d = config.dim, e = config.expansion * config.dim, s = config.key_dim;
+    Rng rng(seed);
+    auto normal = [&](Index rows, Index cols, double mean, double stddev) {
+      RowMatrix<double> m(rows, cols);
+      fill_normal(m, rng, mean, stddev);
+      return RowMatrix<T>(m.template cast<T>());
+    };
+    w_.Wu = normal(d, e, 0, 1 / std::sqrt(double(d)));
+    w_.Wv = normal(d, e, 0, 1 / std::sqrt(double(d)));
+    w_.Wz = normal(d, s, 0, 1 / std::sqrt(double(d)));
+    w_.Wo = normal(e, d, 0, 1 / std::sqrt(double(e)));
+    w_.bu = RowVector<T>::Zero(e);
+    w_.bv = RowVector<T>::Zero(e);
+    w_.bz = RowVector<T>::Zero(s);
+    w_.bo = RowVector<T>::Zero(d);
+    w_.gamma = normal(4, s, 1, 0.02);
+    w_.beta = RowMatrix<T>::Zero(4, s);
+  }
+
+  const GauConfig& config() const { return config_; }
+  const Weights& weights() const { return w_; }
+
+  /// O (N x d) for X (N x d), computed in AccumulatorT<T>.
+  template <class DX>
+  RowMatrix<T> forward(const Eigen::MatrixBase<DX>& X) const {
+    using Acc = AccumulatorT<T>;
+    if (X.cols() != config_.dim)
+      throw_invalid_argument("GatedAttentionUnit::forward", "X.cols() = ", X.cols(), " does not match dim = ", config_.dim);
+    const RowMatrix<Acc> x = X.template cast<Acc>();
+    auto silu_layer = [&](const RowMatrix<T>& w, const RowVector<T>& b) {
+      RowMatrix<Acc> h = x * w.template cast<Acc>();
+      h.rowwise() += b.template cast<Acc>();
+      return RowMatrix<Acc>(h.array() / (1 + (-h.array()).exp()));
+    };
+    const RowMatrix<Acc> u = silu_layer(w_.Wu, w_.bu), v = silu_layer(w_.Wv, w_.bv), z = silu_layer(w_.Wz, w_.bz);
+    auto projected = [&](Index row) {
+      RowMatrix<Acc> p = z.array().rowwise() * w_.gamma.row(row).template cast<Acc>().array();
+      p.rowwise() += w_.beta.row(row).template cast<Acc>();
+      return p;
+    };
+    RowMatrix<Acc> attended;
+    if (config_.chunk == 0) {
+      Relu2AttentionOptions o;
+      o.scale = scale();
+      o.causal = config_.causal;
+      attended = relu2_attention(projected(0), projected(1), v, o);
+    } else {
+      MixedChunkOptions o;
+      o.chunk = config_.chunk;
+      o.causal = config_.causal;
+      o.scale = scale();
+      attended = mixed_chunk_attention(projected(0), projected(1), projected(2), projected(3), v, o);
+    }
+    RowMatrix<Acc> out = (u.array() * attended.array()).matrix() * w_.Wo.template cast<Acc>();
+    out.rowwise() += w_.bo.template cast<Acc>();
+    return out.template cast<T>();
+  }
+
+ private:
+  double scale() const { return config_.scale ? *config_.scale : 1 / std::sqrt(double(config_.key_dim)); }
+
+  void check_config() const {
+    const char* fn = "GatedAttentionUnit";
+    check_positive(fn, "dim", config_.dim);
+    check_positive(fn, "expansion", config_.expansion);
+    check_positive(fn, "key_dim", config_.key_dim);
+    check_non_negative(fn, "chunk", config_.chunk);
+    if (config_.scale) check_finite(fn, "scale", *config_.scale);
+  }
+
+  GauConfig config_;
+  Weights w_;
+};
+
+}  // namespace mlprim
+
+#endif  // MLPRIM_ATTENTION_GAU_HPP
