@@ -15,5 +15,6 @@
 #include "mlprim/attention/performer.hpp"
 #include "mlprim/attention/relu2.hpp"
 #include "mlprim/attention/gau.hpp"
+#include "mlprim/attention/batched.hpp"
 
 #endif  // MLPRIM_ATTENTION_HPP

@@ -71,6 +71,8 @@ struct AttentionOptions {
   double softcap = 0;           ///< s = softcap * tanh(s / softcap) when > 0 (Gemma 2); 0 = off
   std::optional<double> sink;   ///< an extra softmax logit with no value vector (attention sink)
   int num_threads = 0;          ///< threads over query (or key) tiles in the flash kernels (0 = all)
+  std::vector<double> alibi_slopes;  ///< batched calls: one ALiBi slope per query head (overrides alibi_slope)
+  std::vector<double> sinks;         ///< batched calls: one sink logit per query head (overrides sink)
 };
 
 /// ALiBi slopes for `heads` heads (Press et al. 2022): the geometric sequence
