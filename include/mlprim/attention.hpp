@@ -16,5 +16,6 @@
 #include "mlprim/attention/relu2.hpp"
 #include "mlprim/attention/gau.hpp"
 #include "mlprim/attention/batched.hpp"
+#include "mlprim/attention/decode.hpp"
 
 #endif  // MLPRIM_ATTENTION_HPP

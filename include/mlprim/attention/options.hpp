@@ -163,6 +163,19 @@ ResolvedAttention<Acc> resolve_attention(const char* fn, Index nq, Index nk, Ind
   return r;
 }
 
+/// The options of query head h: its ALiBi slope and sink, and the threads
+/// left to the one-head kernel.
+inline AttentionOptions head_options(const char* fn, const AttentionOptions& o, Index h, Index heads) {
+  if (!o.alibi_slopes.empty() && static_cast<Index>(o.alibi_slopes.size()) != heads)
+    throw_invalid_argument(fn, "alibi_slopes has ", o.alibi_slopes.size(), " entries, heads_q = ", heads);
+  if (!o.sinks.empty() && static_cast<Index>(o.sinks.size()) != heads)
+    throw_invalid_argument(fn, "sinks has ", o.sinks.size(), " entries, heads_q = ", heads);
+  AttentionOptions head = o;
+  if (!o.alibi_slopes.empty()) head.alibi_slope = o.alibi_slopes[static_cast<std::size_t>(h)];
+  if (!o.sinks.empty()) head.sink = o.sinks[static_cast<std::size_t>(h)];
+  return head;
+}
+
 }  // namespace detail
 
 /// Forward results of flash_attention: the output (Nq x dv) and the

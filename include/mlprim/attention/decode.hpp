@@ -1,0 +1,257 @@
+// Decoding against a key/value cache, as in autoregressive generation.
+//
+// KVCache<T> holds, per layer and per key/value head, the keys (tokens x d)
+// and values (tokens x dv) of every token so far, each head contiguous so
+// that it is one GEMM operand. append() takes a step's new tokens in the
+// batched row layout [tokens, heads, dim]; the storage grows geometrically
+// (or up to a fixed max_tokens) and truncate() rolls back (e.g. rejected
+// speculative tokens).
+//
+// attention_decode(q_new, cache, options, layer) attends the newest t query
+// rows ([t, heads_q, dim]) to the layer's cache, whose last t tokens are
+// theirs (append first, then decode): the masks align bottom-right, so with
+// causal each new row sees the cache up to its own token. Long caches are
+// split into chunks of 512 keys processed in parallel over heads x chunks
+// (flash-decoding, Dao et al. 2023): each chunk yields a partial output o_c,
+// its row maximum m_c and sum l_c; they combine as
+//   m = max_c m_c,  out = sum_c e^(m_c - m) o_c / sum_c e^(m_c - m) l_c,
+//   lse = m + log sum_c e^(m_c - m) l_c.
+// The split depends on the cache length only, so the result does not depend
+// on the thread count. Grouped-query heads as in the batched layout.
+#ifndef MLPRIM_ATTENTION_DECODE_HPP
+#define MLPRIM_ATTENTION_DECODE_HPP
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "mlprim/attention/flash.hpp"
+#include "mlprim/attention/options.hpp"
+#include "mlprim/core/error.hpp"
+#include "mlprim/core/parallel.hpp"
+#include "mlprim/core/types.hpp"
+
+namespace mlprim {
+
+/// Shape of a KVCache.
+struct KVCacheConfig {
+  Index layers = 1;
+  Index heads = 1;       ///< key/value heads (heads_kv)
+  Index dim = 0;         ///< d of the keys
+  Index dim_v = 0;       ///< d of the values; 0 = dim
+  Index capacity = 0;    ///< tokens to reserve up front
+  Index max_tokens = 0;  ///< 0 = grow without bound; else appending past it throws
+};
+
+/// Keys and values of every token so far, per layer and head (see the
+/// header comment).
+template <class T>
+class KVCache {
+ public:
+  using HeadView = Eigen::Map<const RowMatrix<T>>;
+
+  explicit KVCache(const KVCacheConfig& config) : config_(config) {
+    const char* fn = "KVCache";
+    check_positive(fn, "layers", config.layers);
+    check_positive(fn, "heads", config.heads);
+    check_positive(fn, "dim", config.dim);
+    check_non_negative(fn, "dim_v", config.dim_v);
+    check_non_negative(fn, "capacity", config.capacity);
+    check_non_negative(fn, "max_tokens", config.max_tokens);
+    if (config_.dim_v == 0) config_.dim_v = config_.dim;
+    keys_.resize(static_cast<std::size_t>(config.layers));
+    values_.resize(static_cast<std::size_t>(config.layers));
+    sizes_.assign(static_cast<std::size_t>(config.layers), 0);
+    reserve(config.capacity);
+  }
+
+  const KVCacheConfig& config() const { return config_; }
+  /// Tokens held by `layer`.
+  Index size(Index layer = 0) const { return sizes_[checked_layer("KVCache::size", layer)]; }
+  /// Tokens every layer can hold before it reallocates.
+  Index capacity() const { return capacity_; }
+
+  /// Makes room for `tokens` tokens in every layer.
+  void reserve(Index tokens) {
+    check_non_negative("KVCache::reserve", "tokens", tokens);
+    if (config_.max_tokens > 0 && tokens > config_.max_tokens)
+      throw_invalid_argument("KVCache::reserve", "tokens = ", tokens, " exceeds max_tokens = ", config_.max_tokens);
+    if (tokens <= capacity_) return;
+    const Index heads = config_.heads, d = config_.dim, dv = config_.dim_v;
+    for (std::size_t l = 0; l < keys_.size(); ++l) {
+      std::vector<T> k(static_cast<std::size_t>(heads * tokens * d)), v(static_cast<std::size_t>(heads * tokens * dv));
+      for (Index h = 0; h < heads; ++h) {
+        std::copy_n(keys_[l].data() + h * capacity_ * d, sizes_[l] * d, k.data() + h * tokens * d);
+        std::copy_n(values_[l].data() + h * capacity_ * dv, sizes_[l] * dv, v.data() + h * tokens * dv);
+      }
+      keys_[l].swap(k);
+      values_[l].swap(v);
+    }
+    capacity_ = tokens;
+  }
+
+  /// Appends t tokens to `layer`: keys t x (heads * dim) and values
+  /// t x (heads * dim_v), each row a token laid out [heads, dim].
+  template <class DK, class DV>
+  void append(Index layer, const Eigen::MatrixBase<DK>& keys, const Eigen::MatrixBase<DV>& values) {
+    const char* fn = "KVCache::append";
+    const std::size_t l = checked_layer(fn, layer);
+    const Index heads = config_.heads, d = config_.dim, dv = config_.dim_v, t = keys.rows();
+    if (keys.cols() != heads * d) throw_invalid_argument(fn, "keys.cols() = ", keys.cols(), ", heads * dim = ", heads * d);
+    if (values.cols() != heads * dv)
+      throw_invalid_argument(fn, "values.cols() = ", values.cols(), ", heads * dim_v = ", heads * dv);
+    if (values.rows() != t) throw_invalid_argument(fn, "values.rows() = ", values.rows(), " does not match keys.rows() = ", t);
+    const Index needed = sizes_[l] + t;
+    if (config_.max_tokens > 0 && needed > config_.max_tokens)
+      throw_invalid_argument(fn, "appending ", t, " tokens to ", sizes_[l], " exceeds max_tokens = ", config_.max_tokens);
+    if (needed > capacity_) {
+      Index grown = std::max<Index>(needed, 2 * capacity_);
+      if (config_.max_tokens > 0) grown = std::min(grown, config_.max_tokens);
+      reserve(grown);
+    }
+    for (Index h = 0; h < heads; ++h) {
+      Eigen::Map<RowMatrix<T>>(keys_[l].data() + (h * capacity_ + sizes_[l]) * d, t, d) =
+          keys.middleCols(h * d, d).template cast<T>();
+      Eigen::Map<RowMatrix<T>>(values_[l].data() + (h * capacity_ + sizes_[l]) * dv, t, dv) =
+          values.middleCols(h * dv, dv).template cast<T>();
+    }
+    sizes_[l] = needed;
+  }
+
+  /// Keys of (layer, head): size(layer) x dim, contiguous.
+  HeadView keys(Index layer, Index head) const {
+    const std::size_t l = checked_layer("KVCache::keys", layer);
+    check_head("KVCache::keys", head);
+    return HeadView(keys_[l].data() + head * capacity_ * config_.dim, sizes_[l], config_.dim);
+  }
+  /// Values of (layer, head): size(layer) x dim_v, contiguous.
+  HeadView values(Index layer, Index head) const {
+    const std::size_t l = checked_layer("KVCache::values", layer);
+    check_head("KVCache::values", head);
+    return HeadView(values_[l].data() + head * capacity_ * config_.dim_v, sizes_[l], config_.dim_v);
+  }
+
+  /// Keeps the first `tokens` tokens of every layer (layers shorter stay).
+  void truncate(Index tokens) {
+    check_non_negative("KVCache::truncate", "tokens", tokens);
+    for (auto& s : sizes_) s = std::min(s, tokens);
+  }
+  /// Forgets every token; keeps the storage.
+  void clear() { truncate(0); }
+
+ private:
+  std::size_t checked_layer(const char* fn, Index layer) const {
+    if (layer < 0 || layer >= config_.layers)
+      throw_invalid_argument(fn, "layer = ", layer, " is outside [0, ", config_.layers, ")");
+    return static_cast<std::size_t>(layer);
+  }
+  void check_head(const char* fn, Index head) const {
+    if (head < 0 || head >= config_.heads) throw_invalid_argument(fn, "head = ", head, " is outside [0, ", config_.heads, ")");
+  }
+
+  KVCacheConfig config_;
+  Index capacity_ = 0;
+  std::vector<std::vector<T>> keys_, values_;  // per layer: [heads, capacity, dim]
+  std::vector<Index> sizes_;
+};
+
+namespace detail {
+
+/// Keys per flash-decoding split.
+inline constexpr Index decode_split = 512;
+
+/// Partial softmax attention of rows q over keys [j0, j0 + k.rows()) of the
+/// resolved problem r: unnormalised output o, row maxima m and sums l.
+template <class Acc>
+void decode_partial(const ResolvedAttention<Acc>& r, const RowMatrix<Acc>& q, const RowMatrix<Acc>& k,
+                    const RowMatrix<Acc>& v, Index j0, RowMatrix<Acc>& o, Vector<Acc>& m, Vector<Acc>& l) {
+  constexpr Acc inf = std::numeric_limits<Acc>::infinity();
+  RowMatrix<Acc> s = q * k.transpose();
+  score_tile<Acc>(r, 0, j0, s, nullptr);
+  m.resize(q.rows());
+  l.resize(q.rows());
+  for (Index a = 0; a < s.rows(); ++a) {
+    Acc top = -inf;
+    for (Index b = 0; b < s.cols(); ++b)
+      if (!(s(a, b) <= top)) top = s(a, b);  // NaN wins
+    m(a) = top;
+    Acc sum = 0;
+    for (Index b = 0; b < s.cols(); ++b) sum += s(a, b) = top == -inf ? Acc(0) : std::exp(s(a, b) - top);
+    l(a) = sum;
+  }
+  o.noalias() = s * v;
+}
+
+}  // namespace detail
+
+/// Attention of the newest t query rows q_new (t x heads_q * dim, tokens laid
+/// out [heads_q, dim]) to `layer` of the cache, whose last t tokens are
+/// theirs; returns t x heads_q * dim_v. Options as flash_attention (per-head
+/// alibi_slopes / sinks for heads_q heads); parallel over heads x 512-key
+/// chunks (see the header comment). Optional lse receives t x heads_q.
+template <class DQ, class T>
+RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<T>& cache,
+                              const AttentionOptions& options = {}, Index layer = 0,
+                              RowMatrix<AccumulatorT<T>>* lse = nullptr) {
+  using Acc = AccumulatorT<T>;
+  constexpr Acc inf = std::numeric_limits<Acc>::infinity();
+  const char* fn = "attention_decode";
+  const auto& c = cache.config();
+  const Index d = c.dim, dv = c.dim_v, t = q_new.rows(), n = cache.size(layer);
+  if (q_new.cols() % d != 0 || q_new.cols() == 0)
+    throw_invalid_argument(fn, "q_new.cols() = ", q_new.cols(), " is not a positive multiple of dim = ", d);
+  const Index hq = q_new.cols() / d;
+  if (hq % c.heads != 0) throw_invalid_argument(fn, "heads_q = ", hq, " is not a multiple of the cache's heads = ", c.heads);
+  if (t > n) throw_invalid_argument(fn, "q_new has ", t, " rows, the cache only ", n, " tokens (append first)");
+  const Index group = hq / c.heads, splits = std::max<Index>(1, (n + detail::decode_split - 1) / detail::decode_split);
+  std::vector<detail::ResolvedAttention<Acc>> resolved;
+  for (Index h = 0; h < hq; ++h)
+    resolved.push_back(detail::resolve_attention<Acc>(fn, t, n, d, d, n, detail::head_options(fn, options, h, hq)));
+  std::vector<RowMatrix<Acc>> o(static_cast<std::size_t>(hq * splits));
+  std::vector<Vector<Acc>> m(o.size()), l(o.size());
+  parallel_for(Index{0}, hq * splits, options.num_threads, [&](Index task) {
+    const Index h = task / splits, j0 = (task % splits) * detail::decode_split;
+    const Index len = std::min(detail::decode_split, n - j0);
+    const auto& r = resolved[static_cast<std::size_t>(h)];
+    const auto u = static_cast<std::size_t>(task);
+    if (!detail::tile_visible(r, 0, t, j0, j0 + len)) {
+      o[u].setZero(t, dv);
+      m[u].setConstant(t, -inf);
+      l[u].setZero(t);
+      return;
+    }
+    const RowMatrix<Acc> q = q_new.middleCols(h * d, d).template cast<Acc>();
+    const RowMatrix<Acc> k = cache.keys(layer, h / group).middleRows(j0, len).template cast<Acc>();
+    const RowMatrix<Acc> v = cache.values(layer, h / group).middleRows(j0, len).template cast<Acc>();
+    detail::decode_partial(r, q, k, v, j0, o[u], m[u], l[u]);
+  });
+  RowMatrix<T> out(t, hq * dv);
+  if (lse) lse->resize(t, hq);
+  for (Index h = 0; h < hq; ++h) {
+    const auto& r = resolved[static_cast<std::size_t>(h)];
+    for (Index a = 0; a < t; ++a) {
+      Acc top = r.has_sink ? r.sink : -inf;
+      for (Index s = 0; s < splits; ++s) {
+        const Acc ms = m[static_cast<std::size_t>(h * splits + s)](a);
+        if (!(ms <= top)) top = ms;
+      }
+      RowVector<Acc> acc = RowVector<Acc>::Zero(dv);
+      Acc sum = r.has_sink && top != -inf ? std::exp(r.sink - top) : Acc(0);
+      for (Index s = 0; s < splits && top != -inf; ++s) {
+        const auto u = static_cast<std::size_t>(h * splits + s);
+        if (m[u](a) == -inf) continue;
+        const Acc w = std::exp(m[u](a) - top);
+        sum += w * l[u](a);
+        acc += w * o[u].row(a);
+      }
+      out.block(a, h * dv, 1, dv) = top == -inf ? RowVector<T>::Zero(dv) : RowVector<T>((acc / sum).template cast<T>());
+      if (lse) (*lse)(a, h) = top == -inf ? -inf : top + std::log(sum);
+    }
+  }
+  return out;
+}
+
+}  // namespace mlprim
+
+#endif  // MLPRIM_ATTENTION_DECODE_HPP
