@@ -15,27 +15,21 @@
 #include <mlprim/core/types.hpp>
 
 #include "common/bench_main.hpp"
+#include "common/gemm.hpp"
 #include "common/triad.hpp"
 
 namespace {
 
 void gemm(benchmark::State& state, Eigen::Index m, Eigen::Index k, Eigen::Index n) {
   const int threads = static_cast<int>(state.range(0));
-  Eigen::setNbThreads(threads);
-  mlprim::Rng rng(1);
-  mlprim::Matrix<float> a(m, k), b(k, n), c(m, n);
-  mlprim::fill_uniform(a, rng, -1.0f, 1.0f);
-  mlprim::fill_uniform(b, rng, -1.0f, 1.0f);
+  mlprim::bench::GemmProblem p(m, k, n);
   for (auto _ : state) {
-    c.noalias() = a * b;
-    benchmark::DoNotOptimize(c.data());
+    p.run(threads);
+    benchmark::DoNotOptimize(p.c.data());
     benchmark::ClobberMemory();
   }
   state.counters["GFLOP"] = benchmark::Counter(
-      2e-9 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n) *
-          static_cast<double>(state.iterations()),
-      benchmark::Counter::kIsRate);
-  Eigen::setNbThreads(0);
+      1e-9 * mlprim::bench::gemm_flops(m, k, n) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void gemm_square_1024(benchmark::State& state) { gemm(state, 1024, 1024, 1024); }

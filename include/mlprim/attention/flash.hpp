@@ -30,10 +30,12 @@
 namespace mlprim {
 namespace detail {
 
-/// Query and key tile sizes: 64 x 64 score tiles (16 KiB in float) keep a
-/// tile of Q, K, V and S in the L1/L2 caches for head dimensions up to 128.
-inline constexpr Index flash_query_tile = 64;
-inline constexpr Index flash_key_tile = 64;
+/// Query and key tile sizes: 128 x 128 score tiles (64 KiB in float) keep a
+/// tile of Q, K, V and S in the L2 cache for head dimensions up to 128 and
+/// make the two tile products long enough to run near GEMM speed (measured
+/// best of 32..256 in bench/attention).
+inline constexpr Index flash_query_tile = 128;
+inline constexpr Index flash_key_tile = 128;
 
 /// Turns the raw products z (rows i0.., keys j0..) of a tile into scores,
 /// with -inf where the masks hide the key.
@@ -51,6 +53,29 @@ void score_tile(const ResolvedAttention<Acc>& r, Index i0, Index j0, Eigen::Ref<
   }
 }
 
+/// The tile that task t of n processes: 0, n-1, 1, n-2, ... Under a causal
+/// mask tile i costs about i + 1 key tiles, so consecutive tasks pair cheap
+/// with dear tiles and the static chunks of parallel_for get equal work.
+inline Index balanced_tile(Index t, Index n) { return t % 2 == 0 ? t / 2 : n - 1 - t / 2; }
+
+/// True when every row of [i0, i1) sees every key of [j0, j1).
+template <class Acc>
+bool tile_fully_visible(const ResolvedAttention<Acc>& r, Index i0, Index i1, Index j0, Index j1) {
+  return r.key_begin(i1 - 1) <= j0 && r.key_end(i0) >= j1;
+}
+
+/// Sets the entries of a tile of scores (rows i0.., keys j0..) that the
+/// masks hide to -inf.
+template <class Acc>
+void mask_tile(const ResolvedAttention<Acc>& r, Index i0, Index j0, Eigen::Ref<RowMatrix<Acc>> s) {
+  for (Index a = 0; a < s.rows(); ++a) {
+    const Index begin = std::clamp<Index>(r.key_begin(i0 + a) - j0, 0, s.cols());
+    const Index end = std::clamp<Index>(r.key_end(i0 + a) - j0, begin, s.cols());
+    s.row(a).head(begin).setConstant(-std::numeric_limits<Acc>::infinity());
+    s.row(a).tail(s.cols() - end).setConstant(-std::numeric_limits<Acc>::infinity());
+  }
+}
+
 /// False when no row of [i0, i1) can see a key of [j0, j1) (the visible
 /// ranges only move right as i grows).
 template <class Acc>
@@ -63,7 +88,7 @@ bool tile_visible(const ResolvedAttention<Acc>& r, Index i0, Index i1, Index j0,
 /// FlashAttention-2 forward for one head: the same result as
 /// scaled_dot_product_attention (to rounding) without materialising the
 /// scores, plus each row's log-sum-exp. Q is Nq x d, K Nk x d, V Nk x dv.
-/// Parallel over tiles of 64 query rows (options.num_threads, 0 = all); the
+/// Parallel over tiles of 128 query rows (options.num_threads, 0 = all); the
 /// result does not depend on the thread count. Work 4 Nq Nk d flops (about
 /// half under causal).
 template <class DQ, class DK, class DV, class T = typename DQ::Scalar>
@@ -73,48 +98,48 @@ AttentionOutput<T> flash_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::
   constexpr Acc inf = std::numeric_limits<Acc>::infinity();
   const auto r = detail::resolve_attention<Acc>("flash_attention", Q.rows(), K.rows(), Q.cols(), K.cols(),
                                                 V.rows(), options);
-  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(), v = V.template cast<Acc>();
+  // Without bias, ALiBi or softcap the score is scale * q.k: fold the scale
+  // into Q and touch only the tiles the masks cut.
+  const bool plain = r.bias.empty() && r.alibi_slope == 0 && !(r.softcap > 0);
+  const RowMatrix<Acc> q = plain ? RowMatrix<Acc>(r.scale * Q.template cast<Acc>()) : RowMatrix<Acc>(Q.template cast<Acc>());
+  const RowMatrix<Acc> k = K.template cast<Acc>(), v = V.template cast<Acc>();
   const Index nq = r.nq, dv = v.cols(), br = detail::flash_query_tile, bc = detail::flash_key_tile;
   AttentionOutput<T> result{RowMatrix<T>(nq, dv), Vector<Acc>(nq)};
   const Index tiles = (nq + br - 1) / br;
-  parallel_for(Index{0}, tiles, options.num_threads, [&](Index t) {
-    const Index i0 = t * br, rows = std::min(br, nq - i0);
-    RowMatrix<Acc> p(rows, bc), s(rows, bc), acc = RowMatrix<Acc>::Zero(rows, dv);
-    Vector<Acc> m = Vector<Acc>::Constant(rows, -inf), l = Vector<Acc>::Zero(rows);
+  parallel_for(Index{0}, tiles, options.num_threads, [&](Index task) {
+    const Index i0 = detail::balanced_tile(task, tiles) * br, rows = std::min(br, nq - i0);
+    RowMatrix<Acc> s(rows, bc), acc = RowMatrix<Acc>::Zero(rows, dv);
+    Vector<Acc> m = Vector<Acc>::Constant(rows, -inf), l = Vector<Acc>::Zero(rows), m_new(rows), shift(rows);
     const Index keys_begin = r.key_begin(i0), keys_end = r.key_end(i0 + rows - 1);
     for (Index j0 = keys_begin; j0 < keys_end; j0 += bc) {
       const Index cols = std::min(bc, keys_end - j0);
       if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) continue;
       auto scores = s.leftCols(cols);
-      auto tile = p.leftCols(cols);
       scores.noalias() = q.middleRows(i0, rows) * k.middleRows(j0, cols).transpose();
-      detail::score_tile<Acc>(r, i0, j0, scores, nullptr);
-      for (Index a = 0; a < rows; ++a) {
-        Acc m_new = m(a);  // a NaN score wins, so NaN inputs give NaN rows
-        for (Index b = 0; b < cols; ++b)
-          if (!(scores(a, b) <= m_new)) m_new = scores(a, b);
-        if (m_new == -inf) {  // nothing visible in this row yet
-          tile.row(a).setZero();
-          continue;
-        }
-        const Acc alpha = std::exp(m(a) - m_new);  // exp(-inf) = 0 on the first visible tile
-        Acc sum = 0;
-        for (Index b = 0; b < cols; ++b) sum += tile(a, b) = std::exp(scores(a, b) - m_new);
-        l(a) = l(a) * alpha + sum;
-        acc.row(a) *= alpha;
-        m(a) = m_new;
+      if (!plain) {
+        detail::score_tile<Acc>(r, i0, j0, scores, nullptr);
+      } else if (!detail::tile_fully_visible(r, i0, i0 + rows, j0, j0 + cols)) {
+        detail::mask_tile<Acc>(r, i0, j0, scores);
       }
-      acc.noalias() += tile * v.middleRows(j0, cols);
+      // Online softmax (a NaN score makes its row NaN through exp and the sums).
+      m_new = m.cwiseMax(scores.rowwise().maxCoeff());
+      shift = (m_new.array() == -inf).select(Acc(0), m_new);  // rows with nothing visible yet stay at zero
+      scores = (scores.colwise() - shift).array().exp();
+      const Vector<Acc> alpha = (m - shift).array().exp();
+      l = l.cwiseProduct(alpha) + scores.rowwise().sum();
+      acc.array().colwise() *= alpha.array();
+      acc.noalias() += scores * v.middleRows(j0, cols);
+      m = m_new;
     }
     for (Index a = 0; a < rows; ++a) {
       Acc mm = m(a), ll = l(a);
       if (r.has_sink) {  // the sink joins the denominator only
-        const Acc m_new = std::max(mm, r.sink);
-        ll = (ll > 0 ? ll * std::exp(mm - m_new) : Acc(0)) + std::exp(r.sink - m_new);
-        acc.row(a) *= mm == -inf ? Acc(0) : std::exp(mm - m_new);
-        mm = m_new;
+        const Acc top = std::max(mm, r.sink);
+        ll = (ll == 0 ? Acc(0) : ll * std::exp(mm - top)) + std::exp(r.sink - top);
+        acc.row(a) *= mm == -inf ? Acc(0) : std::exp(mm - top);
+        mm = top;
       }
-      if (mm == -inf) {
+      if (mm == -inf && !std::isnan(ll)) {  // NaN scores may leave m at -inf but reach l
         result.out.row(i0 + a).setZero();
         result.lse(i0 + a) = -inf;
       } else {
@@ -158,20 +183,19 @@ AttentionGradients<T> flash_attention_backward(const Eigen::MatrixBase<DQ>& Q, c
     capped.resize(rows, cols);
     p.noalias() = q.middleRows(i0, rows) * k.middleRows(j0, cols).transpose();
     detail::score_tile<Acc>(r, i0, j0, p, &capped);
-    for (Index a = 0; a < rows; ++a) {
-      const Acc row_lse_a = row_lse(i0 + a);
-      for (Index b = 0; b < cols; ++b) p(a, b) = row_lse_a == -inf ? Acc(0) : std::exp(p(a, b) - row_lse_a);
-    }
+    const auto tile_lse = row_lse.segment(i0, rows).array();
+    // Masked scores give exp(-inf) = 0; a row with lse = -inf has nothing visible.
+    p = (p.array().colwise() - (tile_lse == -inf).select(Acc(0), tile_lse)).exp();
     dz.resize(rows, cols);
     dz.noalias() = d_out.middleRows(i0, rows) * v.middleRows(j0, cols).transpose();
-    for (Index a = 0; a < rows; ++a)
-      for (Index b = 0; b < cols; ++b)
-        dz(a, b) = p(a, b) * (dz(a, b) - delta(i0 + a)) * r.score_derivative(capped(a, b));
+    dz = p.array() * (dz.array().colwise() - delta.segment(i0, rows).array());
+    if (r.softcap > 0) dz.array() *= 1 - (capped.array() / r.softcap).square();
   };
 
   AttentionGradients<T> g{RowMatrix<T>(nq, d), RowMatrix<T>(nk, d), RowMatrix<T>(nk, dv)};
-  parallel_for(Index{0}, (nk + bc - 1) / bc, options.num_threads, [&](Index t) {
-    const Index j0 = t * bc, cols = std::min(bc, nk - j0);
+  const Index key_tiles = (nk + bc - 1) / bc, query_tiles = (nq + br - 1) / br;
+  parallel_for(Index{0}, key_tiles, options.num_threads, [&](Index task) {
+    const Index j0 = detail::balanced_tile(task, key_tiles) * bc, cols = std::min(bc, nk - j0);
     RowMatrix<Acc> dk = RowMatrix<Acc>::Zero(cols, d), dvv = RowMatrix<Acc>::Zero(cols, dv), p, dz, capped;
     for (Index i0 = 0; i0 < nq; i0 += br) {
       const Index rows = std::min(br, nq - i0);
@@ -183,8 +207,8 @@ AttentionGradients<T> flash_attention_backward(const Eigen::MatrixBase<DQ>& Q, c
     g.dK.middleRows(j0, cols) = (r.scale * dk).template cast<T>();
     g.dV.middleRows(j0, cols) = dvv.template cast<T>();
   });
-  parallel_for(Index{0}, (nq + br - 1) / br, options.num_threads, [&](Index t) {
-    const Index i0 = t * br, rows = std::min(br, nq - i0);
+  parallel_for(Index{0}, query_tiles, options.num_threads, [&](Index task) {
+    const Index i0 = detail::balanced_tile(task, query_tiles) * br, rows = std::min(br, nq - i0);
     RowMatrix<Acc> dq = RowMatrix<Acc>::Zero(rows, d), p, dz, capped;
     for (Index j0 = 0; j0 < nk; j0 += bc) {
       const Index cols = std::min(bc, nk - j0);

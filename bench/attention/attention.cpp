@@ -1,0 +1,108 @@
+// Softmax and linear attention on one float head, d = 64, Nq = Nk = N:
+//   mlprim     flash_attention (FlashAttention-2 forward)
+//   reference  scaled_dot_product_attention (materialises N x N scores; N <= 4096)
+//   linear     linear_attention, elu+1 features, causal chunked (chunk 64) — on the
+//              causal case only, so the ratio mlprim / linear shows where it overtakes flash
+// for N in {512, 1024, 4096, 16384}, plain and causal, 1 and all threads;
+// and the batched flash forward over B = 1, H = 16, N = 2048 (threads over heads).
+// Counters: GFLOP (per second; 4 N^2 d per head, half under causal, the same
+// count credited to every implementation), of_gemm (that rate over the
+// 4096 x 64 x 4096 Eigen GEMM's on as many threads), peak_MiB (resident
+// memory one call adds at its peak, measured outside the timed loop).
+#include <Eigen/Core>
+
+#include <string>
+
+#include <mlprim/attention.hpp>
+
+#include "common/bench_main.hpp"
+#include "common/gemm.hpp"
+#include "common/memory.hpp"
+
+namespace {
+
+using mlprim::Index;
+using mlprim::RowMatrix;
+constexpr Index d = 64;
+
+RowMatrix<float> random_matrix(Index rows, Index cols, std::uint64_t seed) {
+  mlprim::Rng rng(seed);
+  RowMatrix<float> m(rows, cols);
+  mlprim::fill_normal(m, rng);
+  return m;
+}
+
+enum class Impl { Flash, Reference, Linear };
+
+void attention(benchmark::State& state, Impl impl, bool causal) {
+  const Index n = state.range(0);
+  const int threads = static_cast<int>(state.range(1));
+  const auto q = random_matrix(n, d, 1), k = random_matrix(n, d, 2), v = random_matrix(n, d, 3);
+  mlprim::AttentionOptions o;
+  o.causal = causal;
+  o.num_threads = threads;
+  mlprim::LinearAttentionOptions lo;
+  lo.causal = causal;
+  auto run = [&] {
+    Eigen::setNbThreads(threads);  // the reference's GEMMs
+    if (impl == Impl::Flash) {
+      auto r = mlprim::flash_attention(q, k, v, o);
+      benchmark::DoNotOptimize(r.out.data());
+    } else if (impl == Impl::Reference) {
+      auto r = mlprim::scaled_dot_product_attention(q, k, v, o);
+      benchmark::DoNotOptimize(r.data());
+    } else {
+      auto r = mlprim::linear_attention(q, k, v, mlprim::EluPlusOne{}, lo);
+      benchmark::DoNotOptimize(r.data());
+    }
+    Eigen::setNbThreads(0);
+  };
+  const double peak = mlprim::bench::peak_added_bytes(run);
+  for (auto _ : state) run();
+  const double flops = 4.0 * double(n) * double(n) * double(d) * (causal ? 0.5 : 1.0);
+  state.counters["GFLOP"] = benchmark::Counter(1e-9 * flops * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["of_gemm"] = benchmark::Counter(
+      flops * double(state.iterations()) / mlprim::bench::gemm_roofline(threads), benchmark::Counter::kIsRate);
+  state.counters["peak_MiB"] = peak / (1 << 20);
+}
+
+void multihead(benchmark::State& state) {
+  const Index heads = 16, n = 2048;
+  const int threads = static_cast<int>(state.range(0));
+  const auto q = random_matrix(n, heads * d, 4), k = random_matrix(n, heads * d, 5), v = random_matrix(n, heads * d, 6);
+  RowMatrix<float> out(n, heads * d);
+  mlprim::AttentionShape s;
+  s.seq_q = n;
+  s.heads_q = heads;
+  s.dim = d;
+  mlprim::AttentionOptions o;
+  o.num_threads = threads;
+  for (auto _ : state) {
+    mlprim::flash_attention(q.data(), k.data(), v.data(), out.data(), static_cast<float*>(nullptr), s, o);
+    benchmark::DoNotOptimize(out.data());
+  }
+  const double flops = 4.0 * double(heads) * double(n) * double(n) * double(d);
+  state.counters["GFLOP"] = benchmark::Counter(1e-9 * flops * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["of_gemm"] = benchmark::Counter(
+      flops * double(state.iterations()) / mlprim::bench::gemm_roofline(threads), benchmark::Counter::kIsRate);
+}
+
+void sizes(benchmark::internal::Benchmark* b, Index largest) {
+  b->ArgNames({"N", "threads"});
+  for (Index n : {512, 1024, 4096, 16384})
+    if (n <= largest) {
+      b->Args({n, 1});
+      if (mlprim::max_threads() > 1) b->Args({n, mlprim::max_threads()});
+    }
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(attention, flash, Impl::Flash, false)->Name("mlprim:attention")->Apply([](auto* b) { sizes(b, 16384); })->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(attention, reference, Impl::Reference, false)->Name("reference:attention")->Apply([](auto* b) { sizes(b, 4096); })->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(attention, flash_causal, Impl::Flash, true)->Name("mlprim:attention_causal")->Apply([](auto* b) { sizes(b, 16384); })->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(attention, reference_causal, Impl::Reference, true)->Name("reference:attention_causal")->Apply([](auto* b) { sizes(b, 4096); })->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(attention, linear_causal, Impl::Linear, true)->Name("linear:attention_causal")->Apply([](auto* b) { sizes(b, 16384); })->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(multihead)->Name("mlprim:multihead_B1_H16_N2048")->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+MLPRIM_BENCHMARK_MAIN();
