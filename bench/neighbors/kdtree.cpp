@@ -18,27 +18,18 @@
 #include <cmath>
 #include <vector>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include <mlprim/neighbors.hpp>
 
 #include "common/bench_main.hpp"
+#include "common/memory.hpp"
 
 namespace {
 
-// Builds allocate tens of MiB and free them each iteration; glibc's adaptive
-// mmap and trim thresholds then hand some iterations fresh pages (first-touch
-// faults cost about 2.6 ms per MiB on the VMs here) and others recycled ones,
-// depending on what ran before. Keeping freed memory in the heap times both
-// libraries' builds in the same steady state; bench/README.md quotes the
-// fresh-process figures separately.
+// Builds allocate tens of MiB and free them each iteration: both libraries
+// are timed in a steady heap (bench/README.md quotes fresh-process figures
+// separately).
 [[maybe_unused]] const bool steady_heap = [] {
-#if defined(__GLIBC__)
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
+  mlprim::bench::use_steady_heap();
   return true;
 }();
 

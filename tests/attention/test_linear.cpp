@@ -70,9 +70,14 @@ void check_feature_map(const FeatureMap& phi, const std::string& name) {
     const auto want = quadratic_form(q, k, v, phi, true, normalize, o.eps);
     for (Index chunk : {1, 7, 64, 150, 1000}) {
       INFO("chunk " << chunk);
-      o.chunk = chunk;
-      check_close(mlprim::linear_attention(q, k, v, phi, o), want, tol);
+      o.chunk = chunk;  // chunk 1: 150 chunks, three groups of the parallel form
+      o.num_threads = 1;
+      const auto serial = mlprim::linear_attention(q, k, v, phi, o);
+      check_close(serial, want, tol);
+      o.num_threads = 3;
+      REQUIRE(mlprim::linear_attention(q, k, v, phi, o) == serial);  // the same sums in the same order
     }
+    o.num_threads = 0;
     o.recurrent = true;
     check_close(mlprim::linear_attention(q, k, v, phi, o), want, tol);
     mlprim::LinearAttentionState<T> state(12, 5, o);
@@ -82,7 +87,35 @@ void check_feature_map(const FeatureMap& phi, const std::string& name) {
   }
 }
 
+template <class FeatureMap>
+void check_array_form(const FeatureMap& phi, const char* name) {
+  INFO(name);
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  Eigen::ArrayXd x(9);
+  x << -inf, -30, -1.5, -1e-300, 0, 1e-300, 0.7, 12, nan;
+  const Eigen::ArrayXd f = phi.array(x), df = phi.array_derivative(x);
+  for (Index i = 0; i < x.size(); ++i) {
+    INFO("x = " << x(i));
+    for (const auto& [got, want] : {std::pair{f(i), phi(x(i))}, std::pair{df(i), phi.derivative(x(i))}}) {
+      if (std::isnan(want)) {
+        REQUIRE(std::isnan(got));
+      } else {  // Eigen's exp may differ from std::exp in the last bits, and gives
+                // a subnormal instead of 0 below -709
+        const double tol = 4 * std::numeric_limits<double>::epsilon() * std::abs(want) + std::numeric_limits<double>::min();
+        REQUIRE((got == want || std::abs(got - want) <= tol));
+      }
+    }
+  }
+}
+
 }  // namespace
+
+TEST_CASE("the array forms of the feature maps equal their scalar forms", "[attention][linear]") {
+  check_array_form(mlprim::EluPlusOne{}, "elu+1");
+  check_array_form(mlprim::Relu{}, "relu");
+  check_array_form(mlprim::SquaredRelu{}, "relu^2");
+  check_array_form(mlprim::Identity{}, "identity");
+}
 
 TEMPLATE_TEST_CASE("linear attention equals its quadratic form in every mode", "[attention][linear]",
                    MLPRIM_TEST_SCALARS) {
@@ -299,6 +332,10 @@ TEST_CASE("linear attention rejects bad shapes and options", "[attention][linear
   o.chunk = 0;
   CHECK(message([&] { mlprim::linear_attention(q, k, v, mlprim::EluPlusOne{}, o); }) ==
         "mlprim::linear_attention: chunk = 0 must be positive");
+  o.chunk = 64;
+  o.num_threads = -1;
+  CHECK(message([&] { mlprim::linear_attention(q, q, v.topRows(4), mlprim::EluPlusOne{}, o); }) ==
+        "mlprim::linear_attention: num_threads = -1 must be non-negative");
   CHECK(message([&] { mlprim::linear_attention_backward(q, k, v, RowMatrix<double>::Ones(4, 3), mlprim::Relu{}); }) ==
         "mlprim::linear_attention_backward: dO is 4 x 3, the output 4 x 2");
   CHECK(message([&] { mlprim::PerformerFeatures<float>(3, 0); }) ==

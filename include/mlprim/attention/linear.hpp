@@ -13,8 +13,9 @@
 // and is faster.
 //
 // A feature map is either elementwise (EluPlusOne, Relu, SquaredRelu,
-// Identity, or any type with S operator()(S) and S derivative(S)) or maps
-// whole rows of d entries to m features (PerformerFeatures).
+// Identity, or any type with S operator()(S) and S derivative(S), optionally
+// with the array forms described below) or maps whole rows of d entries to m
+// features (PerformerFeatures).
 #ifndef MLPRIM_ATTENTION_LINEAR_HPP
 #define MLPRIM_ATTENTION_LINEAR_HPP
 
@@ -22,32 +23,64 @@
 #include <cmath>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "mlprim/attention/options.hpp"
 #include "mlprim/core/error.hpp"
+#include "mlprim/core/parallel.hpp"
 #include "mlprim/core/types.hpp"
 
 namespace mlprim {
+
+// Each built-in elementwise map also has array() and array_derivative(), the
+// same functions over a whole Eigen array (vectorised, NaN handled alike);
+// linear attention uses them when a map has them.
 
 /// phi(x) = elu(x) + 1 (Katharopoulos et al.), elementwise, always > 0.
 struct EluPlusOne {
   template <class S> S operator()(S x) const { return x > 0 ? x + 1 : std::exp(x); }
   template <class S> S derivative(S x) const { return x > 0 ? S(1) : std::exp(x); }
+  // exp is evaluated on its own: Eigen 3.4 runs select() one coefficient at
+  // a time, which would also make every exp scalar.
+  template <class A> auto array(const Eigen::ArrayBase<A>& x) const {
+    const typename A::PlainObject e = x.exp();
+    return (x > typename A::Scalar(0)).select(x + typename A::Scalar(1), e).eval();
+  }
+  template <class A> auto array_derivative(const Eigen::ArrayBase<A>& x) const {
+    const typename A::PlainObject e = x.exp();
+    return (x > typename A::Scalar(0)).select(typename A::Scalar(1), e).eval();
+  }
 };
 /// phi(x) = max(x, 0).
 struct Relu {
   template <class S> S operator()(S x) const { return x > 0 ? x : S(0); }
   template <class S> S derivative(S x) const { return x > 0 ? S(1) : S(0); }
+  template <class A> auto array(const Eigen::ArrayBase<A>& x) const {
+    return (x > typename A::Scalar(0)).select(x, typename A::Scalar(0));
+  }
+  template <class A> auto array_derivative(const Eigen::ArrayBase<A>& x) const {
+    return (x > typename A::Scalar(0)).template cast<typename A::Scalar>();
+  }
 };
 /// phi(x) = max(x, 0)^2.
 struct SquaredRelu {
   template <class S> S operator()(S x) const { return x > 0 ? x * x : S(0); }
   template <class S> S derivative(S x) const { return x > 0 ? 2 * x : S(0); }
+  template <class A> auto array(const Eigen::ArrayBase<A>& x) const {
+    return (x > typename A::Scalar(0)).select(x.square(), typename A::Scalar(0));
+  }
+  template <class A> auto array_derivative(const Eigen::ArrayBase<A>& x) const {
+    return (x > typename A::Scalar(0)).select(typename A::Scalar(2) * x, typename A::Scalar(0));
+  }
 };
 /// phi(x) = x (no feature map; unnormalised linear attention).
 struct Identity {
   template <class S> S operator()(S x) const { return x; }
   template <class S> S derivative(S) const { return S(1); }
+  template <class A> auto array(const Eigen::ArrayBase<A>& x) const { return x.derived(); }
+  template <class A> auto array_derivative(const Eigen::ArrayBase<A>& x) const {
+    return A::Constant(x.rows(), x.cols(), typename A::Scalar(1));
+  }
 };
 
 /// A normalisation of every output row (TransNormer's NormAttention), without
@@ -68,6 +101,7 @@ struct LinearAttentionOptions {
   Index chunk = 64;        ///< causal: tokens per chunk of the chunked form, >= 1
   bool recurrent = false;  ///< causal forward: the token-by-token recurrence instead of chunks
   OutputNorm output_norm;  ///< applied to every output row last
+  int num_threads = 0;     ///< threads over chunks in the causal chunked forward (0 = all)
 };
 
 namespace detail {
@@ -78,15 +112,28 @@ struct is_row_feature_map : std::false_type {};
 template <class Phi>
 struct is_row_feature_map<Phi, std::void_t<decltype(std::declval<const Phi&>().num_features())>> : std::true_type {};
 
+/// True for elementwise maps with the array() form over Acc arrays.
+template <class Phi, class Acc, class = void>
+struct has_array_form : std::false_type {};
+template <class Phi, class Acc>
+struct has_array_form<Phi, Acc,
+                      std::void_t<decltype(std::declval<const Phi&>().array(std::declval<Eigen::ArrayX<Acc>>())),
+                                  decltype(std::declval<const Phi&>().array_derivative(
+                                      std::declval<Eigen::ArrayX<Acc>>()))>> : std::true_type {};
+
 /// phi of every row of x (N x d) in Acc: N x m. Row maps distinguish keys
 /// (a stabiliser shared by all rows) from queries (one per row).
-template <class Acc, class Phi>
-RowMatrix<Acc> feature_rows(const Phi& phi, const RowMatrix<Acc>& x, bool keys) {
+template <class Acc, class Phi, class X>
+RowMatrix<Acc> feature_rows(const Phi& phi, const Eigen::MatrixBase<X>& x, bool keys) {
   if constexpr (is_row_feature_map<Phi>::value) {
-    return phi.features(x, keys);
-  } else {
+    return phi.features(RowMatrix<Acc>(x.template cast<Acc>()), keys);
+  } else if constexpr (has_array_form<Phi, Acc>::value) {
     RowMatrix<Acc> out(x.rows(), x.cols());
-    for (Index i = 0; i < x.size(); ++i) out.data()[i] = phi(x.data()[i]);
+    out.array() = phi.array(x.template cast<Acc>().array());
+    return out;
+  } else {
+    RowMatrix<Acc> out = x.template cast<Acc>();
+    for (Index i = 0; i < out.size(); ++i) out.data()[i] = phi(out.data()[i]);
     return out;
   }
 }
@@ -99,7 +146,11 @@ RowMatrix<Acc> feature_rows_backward(const Phi& phi, const RowMatrix<Acc>& x, co
     return phi.features_backward(x, f, df, keys);
   } else {
     RowMatrix<Acc> dx(x.rows(), x.cols());
-    for (Index i = 0; i < x.size(); ++i) dx.data()[i] = df.data()[i] * phi.derivative(x.data()[i]);
+    if constexpr (has_array_form<Phi, Acc>::value) {
+      dx.array() = df.array() * phi.array_derivative(x.array());
+    } else {
+      for (Index i = 0; i < x.size(); ++i) dx.data()[i] = df.data()[i] * phi.derivative(x.data()[i]);
+    }
     return dx;
   }
 }
@@ -153,10 +204,59 @@ void output_norm_backward(const OutputNorm& norm, const RowMatrix<Acc>& y, const
   }
 }
 
+/// The causal chunked form of linear_attention_sums: inside a chunk of C rows
+/// the masked quadratic form, across chunks the state S_c = sum of
+/// phi(K_c')^T V_c' over earlier chunks c' (and z_c likewise). Groups of 64
+/// chunks are done in three steps: every chunk's own sum phi(K_c)^T V_c in
+/// parallel, their prefix sums serially (the state before each chunk), then
+/// every chunk's output in parallel. Each sum is taken in the same order for
+/// any thread count, so the result does not depend on it. Extra memory
+/// O(64 m dv) for the group's states.
+template <class Acc>
+void chunked_linear_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk, const Eigen::Ref<const RowMatrix<Acc>>& v,
+                         const LinearAttentionOptions& o, RowMatrix<Acc>& num, Vector<Acc>& den) {
+  const Index n = fq.rows(), m = fq.cols(), dv = v.cols(), c = o.chunk, chunks = (n + c - 1) / c;
+  const Index group = std::min<Index>(64, chunks);
+  std::vector<RowMatrix<Acc>> state(static_cast<std::size_t>(group));
+  std::vector<RowVector<Acc>> z(static_cast<std::size_t>(group));
+  RowMatrix<Acc> carry = RowMatrix<Acc>::Zero(m, dv);
+  RowVector<Acc> carry_z = RowVector<Acc>::Zero(m);
+  for (Index g0 = 0; g0 < chunks; g0 += group) {
+    const Index count = std::min(group, chunks - g0);
+    auto rows = [&](Index g) { return std::pair<Index, Index>{(g0 + g) * c, std::min(c, n - (g0 + g) * c)}; };
+    parallel_for(Index{0}, count, o.num_threads, [&](Index g) {
+      const auto [t0, len] = rows(g);
+      const auto s = static_cast<std::size_t>(g);
+      state[s].noalias() = fk.middleRows(t0, len).transpose() * v.middleRows(t0, len);
+      z[s] = fk.middleRows(t0, len).colwise().sum();
+    });
+    for (std::size_t s = 0; s < static_cast<std::size_t>(count); ++s) {  // own sum -> state before the chunk
+      state[s].swap(carry);
+      carry += state[s];
+      z[s].swap(carry_z);
+      carry_z += z[s];
+    }
+    parallel_for_chunks(Index{0}, count, o.num_threads, [&](Index lo, Index hi, int) {
+      RowMatrix<Acc> a;
+      for (Index g = lo; g < hi; ++g) {
+        const auto [t0, len] = rows(g);
+        const auto s = static_cast<std::size_t>(g);
+        const auto qc = fq.middleRows(t0, len), kc = fk.middleRows(t0, len);
+        a.noalias() = qc * kc.transpose();
+        a.template triangularView<Eigen::StrictlyUpper>().setZero();
+        num.middleRows(t0, len).noalias() = a * v.middleRows(t0, len);
+        num.middleRows(t0, len).noalias() += qc * state[s];
+        den.segment(t0, len) = a.rowwise().sum();
+        den.segment(t0, len).noalias() += qc * z[s].transpose();
+      }
+    });
+  }
+}
+
 /// Numerators (N x dv) and normalisers (N) of linear attention from the
 /// features fq (N x m), fk (Nk x m) and values v.
 template <class Acc>
-void linear_attention_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk, const RowMatrix<Acc>& v,
+void linear_attention_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk, const Eigen::Ref<const RowMatrix<Acc>>& v,
                            const LinearAttentionOptions& o, RowMatrix<Acc>& num, Vector<Acc>& den) {
   const Index n = fq.rows(), m = fq.cols(), dv = v.cols();
   num.resize(n, dv);
@@ -174,25 +274,10 @@ void linear_attention_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk, c
       num.row(t).noalias() = fq.row(t) * state;
       den(t) = fq.row(t).dot(z);
     }
-  } else {  // masked quadratic inside a chunk, carried state across
-    RowMatrix<Acc> state = RowMatrix<Acc>::Zero(m, dv), a;
-    RowVector<Acc> z = RowVector<Acc>::Zero(m);
-    for (Index t0 = 0; t0 < n; t0 += o.chunk) {
-      const Index len = std::min(o.chunk, n - t0);
-      const auto qc = fq.middleRows(t0, len), kc = fk.middleRows(t0, len);
-      const auto vc = v.middleRows(t0, len);
-      a.noalias() = qc * kc.transpose();
-      a.template triangularView<Eigen::StrictlyUpper>().setZero();
-      num.middleRows(t0, len).noalias() = a * vc;
-      num.middleRows(t0, len).noalias() += qc * state;
-      den.segment(t0, len) = a.rowwise().sum();
-      den.segment(t0, len).noalias() += qc * z.transpose();
-      state.noalias() += kc.transpose() * vc;
-      z += kc.colwise().sum();
-    }
+  } else {
+    chunked_linear_sums<Acc>(fq, fk, v, o, num, den);
   }
 }
-
 /// Checks the shapes and options of a linear attention call.
 template <class DQ, class DK, class DV>
 void check_linear_attention(const char* fn, const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
@@ -204,6 +289,7 @@ void check_linear_attention(const char* fn, const Eigen::MatrixBase<DQ>& Q, cons
   check_non_negative(fn, "eps", o.eps);
   check_finite(fn, "eps", o.eps);
   check_positive(fn, "chunk", o.chunk);
+  check_non_negative(fn, "num_threads", o.num_threads);
   check_positive(fn, "output_norm.eps", o.output_norm.eps);
   check_finite(fn, "output_norm.eps", o.output_norm.eps);
 }
@@ -213,21 +299,25 @@ void check_linear_attention(const char* fn, const Eigen::MatrixBase<DQ>& Q, cons
 /// Linear attention of Q (N x d), K (Nk x d), V (Nk x dv) with a feature map
 /// (see the header comment); returns N x dv. Accumulates in AccumulatorT<T>.
 /// Causal needs Nk == N. Time O(N m dv) (chunked: plus O(N chunk (m + dv))),
-/// memory O(N (m + dv)).
+/// memory O(N (m + dv)). The causal chunked form runs in parallel over chunks
+/// (options.num_threads); the other forms use Eigen's product threads.
 template <class DQ, class DK, class DV, class FeatureMap, class T = typename DQ::Scalar>
 RowMatrix<T> linear_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
                               const Eigen::MatrixBase<DV>& V, const FeatureMap& phi,
                               const LinearAttentionOptions& options = {}) {
   using Acc = AccumulatorT<T>;
   detail::check_linear_attention("linear_attention", Q, K, V, options);
-  const RowMatrix<Acc> fq = detail::feature_rows(phi, RowMatrix<Acc>(Q.template cast<Acc>()), false);
-  const RowMatrix<Acc> fk = detail::feature_rows(phi, RowMatrix<Acc>(K.template cast<Acc>()), true);
+  const RowMatrix<Acc> fq = detail::feature_rows<Acc>(phi, Q, false), fk = detail::feature_rows<Acc>(phi, K, true);
   RowMatrix<Acc> num;
   Vector<Acc> den;
-  detail::linear_attention_sums(fq, fk, RowMatrix<Acc>(V.template cast<Acc>()), options, num, den);
+  detail::linear_attention_sums<Acc>(fq, fk, V.template cast<Acc>(), options, num, den);  // no copy of contiguous V in Acc
   if (options.normalize) num.array().colwise() /= den.array() + static_cast<Acc>(options.eps);
   detail::apply_output_norm(options.output_norm, num);
-  return num.template cast<T>();
+  if constexpr (std::is_same_v<T, Acc>) {
+    return num;
+  } else {
+    return num.template cast<T>();
+  }
 }
 
 /// Gradients of a scalar loss through linear_attention (same arguments and
@@ -251,11 +341,11 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q, 
   if (dO.rows() != Q.rows() || dO.cols() != V.cols())
     throw_invalid_argument(fn, "dO is ", dO.rows(), " x ", dO.cols(), ", the output ", Q.rows(), " x ", V.cols());
   const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(), v = V.template cast<Acc>();
-  const RowMatrix<Acc> fq = detail::feature_rows(phi, q, false), fk = detail::feature_rows(phi, k, true);
+  const RowMatrix<Acc> fq = detail::feature_rows<Acc>(phi, q, false), fk = detail::feature_rows<Acc>(phi, k, true);
   const Index n = fq.rows(), m = fq.cols(), dv = v.cols();
   RowMatrix<Acc> num;
   Vector<Acc> den;
-  detail::linear_attention_sums(fq, fk, v, options, num, den);
+  detail::linear_attention_sums<Acc>(fq, fk, v, options, num, den);
   const Acc eps = static_cast<Acc>(options.eps);
   if (options.normalize) num.array().colwise() /= den.array() + eps;  // num is now the output y
   RowMatrix<Acc> g = dO.template cast<Acc>();
@@ -280,6 +370,7 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q, 
     dfk.rowwise() += rz.transpose();
     dvv.noalias() = fk * r;
   } else {
+    const detail::SerialProductsScope serial;  // many chunk-sized products, one thread
     const Index c = options.chunk;
     RowMatrix<Acc> s = RowMatrix<Acc>::Zero(m, dv), gm, a;
     RowVector<Acc> z = RowVector<Acc>::Zero(m);
@@ -353,7 +444,7 @@ class LinearAttentionState {
                              " features; the state holds ", state_.rows(), " features and ", state_.cols(), " values");
     const RowMatrix<Acc> qa = q.derived().reshaped().transpose().template cast<Acc>();
     const RowMatrix<Acc> ka = k.derived().reshaped().transpose().template cast<Acc>();
-    const RowVector<Acc> fq = detail::feature_rows(phi, qa, false);
+    const RowVector<Acc> fq = detail::feature_rows<Acc>(phi, qa, false);
     RowVector<Acc> fk;
     if constexpr (detail::is_row_feature_map<FeatureMap>::value) {
       RowVector<Acc> log_fk = phi.log_features(ka);
@@ -367,7 +458,7 @@ class LinearAttentionState {
       }
       fk = (log_fk.array() - shift_).exp().matrix();
     } else {
-      fk = detail::feature_rows(phi, ka, true);
+      fk = detail::feature_rows<Acc>(phi, ka, true);
     }
     started_ = true;
     state_.noalias() += fk.transpose() * v.derived().reshaped().transpose().template cast<Acc>();

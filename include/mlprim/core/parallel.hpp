@@ -3,15 +3,18 @@
 // With OpenMP (see config.hpp) the range is cut into one contiguous chunk per
 // thread (static schedule), so which thread handles which index never depends
 // on timing; without OpenMP the loops run serially. A loop started inside an
-// already-parallel region runs serially on the calling thread. An exception
-// thrown by the body stops the remaining chunks and is rethrown on the calling
-// thread (the first one caught wins).
+// already-parallel region runs serially on the calling thread; a loop asked
+// to run on one thread also keeps Eigen's matrix products inside it on that
+// thread (see SerialProductsScope). An exception thrown by the body stops the
+// remaining chunks and is rethrown on the calling thread (the first one
+// caught wins).
 #ifndef MLPRIM_CORE_PARALLEL_HPP
 #define MLPRIM_CORE_PARALLEL_HPP
 
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 
@@ -44,6 +47,31 @@ inline int resolve_threads(int num_threads) {
 }
 
 namespace detail {
+
+/// While alive, Eigen's own matrix-product threads are off on this thread:
+/// OpenMP's nthreads setting, which Eigen reads unless Eigen::setNbThreads was
+/// given a positive count, is 1 (and restored on exit). Kernels that run many
+/// small products on one thread hold one, since Eigen's fork and join per
+/// product costs more than it saves and the caller asked for one thread.
+class SerialProductsScope {
+ public:
+  SerialProductsScope() {
+#if MLPRIM_HAS_OPENMP
+    saved_ = omp_get_max_threads();
+    omp_set_num_threads(1);
+#endif
+  }
+  ~SerialProductsScope() {
+#if MLPRIM_HAS_OPENMP
+    omp_set_num_threads(saved_);
+#endif
+  }
+  SerialProductsScope(const SerialProductsScope&) = delete;
+  SerialProductsScope& operator=(const SerialProductsScope&) = delete;
+
+ private:
+  int saved_ = 1;
+};
 
 template <class IndexType, class Fn>
 void run_chunks(std::string_view fn_name, IndexType begin, IndexType end, int num_threads,
@@ -81,6 +109,8 @@ void run_chunks(std::string_view fn_name, IndexType begin, IndexType end, int nu
     return;
   }
 #endif
+  std::optional<SerialProductsScope> serial;  // one thread asked for: Eigen's products stay on it too
+  if (threads == 1) serial.emplace();
   for (long long c = 0; c < chunks; ++c) fn(chunk_bound(c), chunk_bound(c + 1), static_cast<int>(c));
 }
 
