@@ -3,7 +3,8 @@
 //   reference  scaled_dot_product_attention (materialises N x N scores; N <= 4096)
 //   linear     linear_attention, elu+1 features, causal chunked (chunk 64) — on the
 //              causal case only, so the ratio mlprim / linear shows where it overtakes flash
-// for N in {512, 1024, 4096, 16384}, plain and causal, 1 and all threads;
+// for N in {512, 1024, 4096, 16384}, plain and causal, 1 and all threads
+// (and causal flash and linear for N in {32, ..., 256} on one thread);
 // and the batched flash forward over B = 1, H = 16, N = 2048 (threads over heads).
 // Counters: GFLOP (per second; 4 N^2 d per head, half under causal, the same
 // count credited to every implementation), of_gemm (that rate over the
@@ -43,6 +44,7 @@ void attention(benchmark::State& state, Impl impl, bool causal) {
   o.num_threads = threads;
   mlprim::LinearAttentionOptions lo;
   lo.causal = causal;
+  lo.num_threads = threads;
   auto run = [&] {
     Eigen::setNbThreads(threads);  // the reference's GEMMs
     if (impl == Impl::Flash) {
@@ -96,6 +98,12 @@ void sizes(benchmark::internal::Benchmark* b, Index largest) {
     }
 }
 
+/// Short sequences on one thread, where linear attention overtakes flash.
+void short_sizes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"N", "threads"});
+  for (Index n : {32, 64, 128, 256}) b->Args({n, 1});
+}
+
 }  // namespace
 
 BENCHMARK_CAPTURE(attention, flash, Impl::Flash, false)->Name("mlprim:attention")->Apply([](auto* b) { sizes(b, 16384); })->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -103,6 +111,8 @@ BENCHMARK_CAPTURE(attention, reference, Impl::Reference, false)->Name("reference
 BENCHMARK_CAPTURE(attention, flash_causal, Impl::Flash, true)->Name("mlprim:attention_causal")->Apply([](auto* b) { sizes(b, 16384); })->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(attention, reference_causal, Impl::Reference, true)->Name("reference:attention_causal")->Apply([](auto* b) { sizes(b, 4096); })->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(attention, linear_causal, Impl::Linear, true)->Name("linear:attention_causal")->Apply([](auto* b) { sizes(b, 16384); })->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(attention, flash_causal_short, Impl::Flash, true)->Name("mlprim:attention_causal_short")->Apply(short_sizes)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(attention, linear_causal_short, Impl::Linear, true)->Name("linear:attention_causal_short")->Apply(short_sizes)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(multihead)->Name("mlprim:multihead_B1_H16_N2048")->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 MLPRIM_BENCHMARK_MAIN();
