@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 
+#include "attention_test_util.hpp"
 #include "catch.hpp"
 #include "test_util.hpp"
 
@@ -15,14 +16,7 @@ namespace {
 
 using mlprim::Index;
 using mlprim::RowMatrix;
-
-template <class T>
-RowMatrix<T> random_matrix(Index rows, Index cols, std::uint64_t seed) {
-  mlprim::Rng rng(seed);
-  RowMatrix<double> m(rows, cols);
-  mlprim::fill_normal(m, rng);
-  return m.cast<T>();
-}
+using mlprim::test::random_matrix;
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "attention_test_util.hpp"
 #include "catch.hpp"
 #include "reference_data.hpp"
 #include "test_types.hpp"
@@ -18,6 +19,8 @@ namespace {
 
 using mlprim::Index;
 using mlprim::RowMatrix;
+using mlprim::test::random_matrix;
+using mlprim::test::check_close;
 using LD = long double;
 
 /// out and lse straight from the definition in attention/options.hpp.
@@ -65,14 +68,6 @@ Naive naive_attention(const RowMatrix<T>& q, const RowMatrix<T>& k, const RowMat
   return r;
 }
 
-template <class T>
-RowMatrix<T> random_matrix(Index rows, Index cols, std::uint64_t seed, double spread = 1.0) {
-  mlprim::Rng rng(seed);
-  RowMatrix<T> m(rows, cols);
-  mlprim::fill_normal(m, rng, T(0), T(spread));
-  return m;
-}
-
 /// A named option set; the bias (when used) is generated for the shape.
 struct Case {
   std::string name;
@@ -118,16 +113,6 @@ RowMatrix<double> make_bias(Index nq, Index nk, std::uint64_t seed) {
       if ((i * 7 + j * 3) % 5 == 0) b(i, j) = -std::numeric_limits<double>::infinity();  // padding-style holes
   for (Index j = 0; j < nk; ++j) b(0, j) = -std::numeric_limits<double>::infinity();  // a fully masked row
   return b;
-}
-
-template <class T>
-void check_close(const RowMatrix<T>& got, const RowMatrix<double>& want, double tol) {
-  REQUIRE(got.rows() == want.rows());
-  for (Index i = 0; i < got.rows(); ++i)
-    for (Index c = 0; c < got.cols(); ++c) {
-      INFO("row " << i << " col " << c);
-      REQUIRE(std::abs(double(got(i, c)) - want(i, c)) <= tol * (1 + std::abs(want(i, c))));
-    }
 }
 
 }  // namespace

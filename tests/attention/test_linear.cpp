@@ -10,6 +10,7 @@
 #include <cmath>
 #include <string>
 
+#include "attention_test_util.hpp"
 #include "catch.hpp"
 #include "gradient_check.hpp"
 #include "reference_data.hpp"
@@ -20,6 +21,8 @@ namespace {
 
 using mlprim::Index;
 using mlprim::RowMatrix;
+using mlprim::test::check_close;
+using mlprim::test::random_matrix;
 using LD = long double;
 
 template <class T, class FeatureMap>
@@ -41,23 +44,10 @@ RowMatrix<double> quadratic_form(const RowMatrix<T>& q, const RowMatrix<T>& k, c
   return out;
 }
 
-template <class T>
-void check_close(const RowMatrix<T>& got, const RowMatrix<double>& want, double tol) {
-  for (Index i = 0; i < got.rows(); ++i)
-    for (Index c = 0; c < got.cols(); ++c) {
-      INFO("row " << i << " col " << c);
-      REQUIRE(std::abs(double(got(i, c)) - want(i, c)) <= tol * (1 + std::abs(want(i, c))));
-    }
-}
-
 template <class T, class FeatureMap>
 void check_feature_map(const FeatureMap& phi, const std::string& name) {
   const double tol = 10 * mlprim::test::Tolerance<T>::relative;
-  mlprim::Rng rng(7);
-  RowMatrix<T> q(150, 12), k(150, 12), v(150, 5);
-  mlprim::fill_normal(q, rng);
-  mlprim::fill_normal(k, rng);
-  mlprim::fill_normal(v, rng);
+  const auto q = random_matrix<T>(150, 12, 7), k = random_matrix<T>(150, 12, 8), v = random_matrix<T>(150, 5, 9);
   for (bool normalize : {true, false}) {
     INFO(name << (normalize ? " normalised" : " unnormalised"));
     mlprim::LinearAttentionOptions o;
@@ -142,11 +132,7 @@ RowMatrix<double> normalise_rows(const RowMatrix<double>& x, mlprim::OutputNorm 
 TEMPLATE_TEST_CASE("TransNormer output norms follow their formulas", "[attention][linear]", MLPRIM_TEST_SCALARS) {
   using T = TestType;
   const double tol = 10 * mlprim::test::Tolerance<T>::relative;
-  mlprim::Rng rng(3);
-  RowMatrix<T> q(70, 6), k(70, 6), v(70, 9);
-  mlprim::fill_normal(q, rng);
-  mlprim::fill_normal(k, rng);
-  mlprim::fill_normal(v, rng);
+  const auto q = random_matrix<T>(70, 6, 3), k = random_matrix<T>(70, 6, 4), v = random_matrix<T>(70, 9, 5);
   for (auto kind : {mlprim::OutputNorm::RMSNorm, mlprim::OutputNorm::LayerNorm})
     for (bool causal : {false, true}) {
       INFO("norm " << kind << (causal ? " causal" : ""));
@@ -168,12 +154,8 @@ TEMPLATE_TEST_CASE("TransNormer output norms follow their formulas", "[attention
 template <class FeatureMap>
 void check_backward(const FeatureMap& phi, const std::string& name, bool normalize, mlprim::OutputNorm norm) {
   const Index n = 11, d = 4, dv = 3;
-  mlprim::Rng rng(5);
-  RowMatrix<double> q(n, d), k(n, d), v(n, dv), w(n, dv);
-  mlprim::fill_normal(q, rng);
-  mlprim::fill_normal(k, rng);
-  mlprim::fill_normal(v, rng);
-  mlprim::fill_normal(w, rng);
+  const auto q = random_matrix<double>(n, d, 5), k = random_matrix<double>(n, d, 6);
+  const auto v = random_matrix<double>(n, dv, 7), w = random_matrix<double>(n, dv, 8);
   for (bool causal : {false, true})
     for (Index chunk : {1, 4, 64}) {
       if (!causal && chunk > 1) continue;
@@ -219,9 +201,8 @@ TEST_CASE("linear attention backward matches central finite differences", "[atte
 TEST_CASE("linear attention backward holds across many chunks in float", "[attention][linear]") {
   // Float gradients over long sequences against the double ones.
   const Index n = 300, d = 16, dv = 8;
-  mlprim::Rng rng(9);
-  RowMatrix<double> q(n, d), k(n, d), v(n, dv), w(n, dv);
-  for (auto* x : {&q, &k, &v, &w}) mlprim::fill_normal(*x, rng);
+  const auto q = random_matrix<double>(n, d, 9), k = random_matrix<double>(n, d, 10);
+  const auto v = random_matrix<double>(n, dv, 11), w = random_matrix<double>(n, dv, 12);
   mlprim::LinearAttentionOptions o;
   o.causal = true;
   o.chunk = 32;

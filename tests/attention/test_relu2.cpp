@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "attention_test_util.hpp"
 #include "catch.hpp"
 #include "test_types.hpp"
 #include "test_util.hpp"
@@ -13,15 +14,9 @@ namespace {
 
 using mlprim::Index;
 using mlprim::RowMatrix;
+using mlprim::test::random_matrix;
+using mlprim::test::check_close;
 using LD = long double;
-
-template <class T>
-RowMatrix<T> random_matrix(Index rows, Index cols, std::uint64_t seed) {
-  mlprim::Rng rng(seed);
-  RowMatrix<T> m(rows, cols);
-  mlprim::fill_normal(m, rng);
-  return m;
-}
 
 LD relu2(LD s) { return s > 0 ? s * s : 0; }
 
@@ -55,15 +50,6 @@ RowMatrix<double> naive_mixed(const RowMatrix<double>& q, const RowMatrix<double
     if (causal && gj > gi) return 0;
     return dot(ql, i, kl, j) / LD(n);
   });
-}
-
-template <class T>
-void check_close(const RowMatrix<T>& got, const RowMatrix<double>& want, double tol) {
-  for (Index i = 0; i < got.rows(); ++i)
-    for (Index c = 0; c < got.cols(); ++c) {
-      INFO("row " << i << " col " << c);
-      REQUIRE(std::abs(double(got(i, c)) - want(i, c)) <= tol * (1 + std::abs(want(i, c))));
-    }
 }
 
 }  // namespace
