@@ -324,6 +324,19 @@ TEST_CASE("linear attention rejects bad shapes and options", "[attention][linear
   mlprim::PerformerFeatures<double> favor(4, 8);
   CHECK(message([&] { mlprim::linear_attention(q, k, v, favor); }) ==
         "mlprim::PerformerFeatures::log_features: rows have 3 entries, the features were drawn for 4");
+  mlprim::PerformerFeatures<double> stabilised(3, 8);
+  o = {};
+  o.normalize = false;
+  const std::string shift = "normalize = false needs the feature map's stabilize = false (the per-query shift "
+                            "cancels only in the division)";
+  CHECK(message([&] { mlprim::linear_attention(q, q, v.topRows(4), stabilised, o); }) ==
+        "mlprim::linear_attention: " + shift);
+  CHECK(message([&] { mlprim::linear_attention_backward(q, q, v.topRows(4), v.topRows(4), stabilised, o); }) ==
+        "mlprim::linear_attention_backward: " + shift);
+  o.causal = true;
+  mlprim::LinearAttentionState<double> state(8, 2, o);
+  CHECK(message([&] { state.step(q.row(0), q.row(0), v.row(0), stabilised); }) ==
+        "mlprim::LinearAttentionState::step: " + shift);
   CHECK(message([&] { mlprim::linear_attention(q, RowMatrix<double>::Ones(5, 4), v, mlprim::Relu{}); }) ==
         "mlprim::linear_attention: K.cols() = 4 does not match Q.cols() = 3");
 }

@@ -278,6 +278,24 @@ void linear_attention_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk, c
     chunked_linear_sums<Acc>(fq, fk, v, o, num, den);
   }
 }
+/// True for row feature maps that shift each query's features by its own
+/// maximum (PerformerFeatures with options().stabilize).
+template <class Phi, class = void>
+struct shifts_queries : std::false_type {};
+template <class Phi>
+struct shifts_queries<Phi, std::void_t<decltype(std::declval<const Phi&>().options().stabilize)>> : std::true_type {};
+
+/// The per-query shift of a stabilised feature map cancels only in the
+/// division by the normaliser: without it the output would be scaled row by row.
+template <class Phi>
+void check_feature_map(const char* fn, const Phi& phi, const LinearAttentionOptions& o) {
+  if constexpr (shifts_queries<Phi>::value) {
+    if (!o.normalize && phi.options().stabilize)
+      throw_invalid_argument(fn, "normalize = false needs the feature map's stabilize = false (the per-query "
+                                 "shift cancels only in the division)");
+  }
+}
+
 /// Checks the shapes and options of a linear attention call.
 template <class DQ, class DK, class DV>
 void check_linear_attention(const char* fn, const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
@@ -307,6 +325,7 @@ RowMatrix<T> linear_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::Matri
                               const LinearAttentionOptions& options = {}) {
   using Acc = AccumulatorT<T>;
   detail::check_linear_attention("linear_attention", Q, K, V, options);
+  detail::check_feature_map("linear_attention", phi, options);
   const RowMatrix<Acc> fq = detail::feature_rows<Acc>(phi, Q, false), fk = detail::feature_rows<Acc>(phi, K, true);
   RowMatrix<Acc> num;
   Vector<Acc> den;
@@ -338,6 +357,7 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q, 
   using Acc = AccumulatorT<T>;
   const char* fn = "linear_attention_backward";
   detail::check_linear_attention(fn, Q, K, V, options);
+  detail::check_feature_map(fn, phi, options);
   if (dO.rows() != Q.rows() || dO.cols() != V.cols())
     throw_invalid_argument(fn, "dO is ", dO.rows(), " x ", dO.cols(), ", the output ", Q.rows(), " x ", V.cols());
   const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(), v = V.template cast<Acc>();
@@ -438,6 +458,7 @@ class LinearAttentionState {
   RowVector<T> step(const Eigen::MatrixBase<VQ>& q, const Eigen::MatrixBase<VK>& k, const Eigen::MatrixBase<VV>& v,
                     const FeatureMap& phi) {
     const char* fn = "LinearAttentionState::step";
+    detail::check_feature_map(fn, phi, options_);
     const Index m = detail::feature_count(phi, q.size());
     if (q.size() != k.size() || m != state_.rows() || v.size() != state_.cols())
       throw_invalid_argument(fn, "q, k, v have ", q.size(), ", ", k.size(), ", ", v.size(), " entries giving ", m,

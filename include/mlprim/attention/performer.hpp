@@ -13,7 +13,8 @@
 // keys. The stabiliser subtracts a maximum before exp: per row for queries,
 // over all rows of the call for keys; both cancel in normalised linear
 // attention (up to eps) and get no gradient. With normalize = false turn
-// stabilize off, since the query shift would then change the output.
+// stabilize off, since the query shift would then change the output
+// (linear attention rejects that combination).
 #ifndef MLPRIM_ATTENTION_PERFORMER_HPP
 #define MLPRIM_ATTENTION_PERFORMER_HPP
 
@@ -81,6 +82,7 @@ class PerformerFeatures {
 
   Index dim() const { return dim_; }
   Index num_features() const { return projection_.rows(); }
+  const PerformerOptions& options() const { return options_; }
   /// The projection W (m x d), rows w_r.
   const RowMatrix<Acc>& projection() const { return projection_; }
 
