@@ -258,14 +258,40 @@ TEST_CASE("Performer features approach softmax attention as m grows", "[attentio
   }
   CHECK(errors.back() < 0.02);  // measured 0.016 at m = 4096
   // Causal, and one token at a time (the running rescale replaces the shared key shift).
+  // Several chunk sizes and thread counts: the key features are made once for
+  // all rows (their shift is shared), the query features chunk by chunk.
   o.causal = true;
   mlprim::PerformerFeatures<double> favor(d, 256, 4);
-  const RowMatrix<double> causal = mlprim::linear_attention(q, k, v, favor, o);
   mlprim::LinearAttentionState<double> state(256, 4, o);
-  for (Index t = 0; t < n; ++t) {
-    const RowMatrix<double> row = state.step(q.row(t), k.row(t), v.row(t), favor);
-    REQUIRE((row - causal.row(t)).norm() <= 1e-12 * (1 + causal.row(t).norm()));
-  }
+  RowMatrix<double> stepped(n, 4);
+  for (Index t = 0; t < n; ++t) stepped.row(t) = state.step(q.row(t), k.row(t), v.row(t), favor);
+  for (Index chunk : {1, 7, 64})
+    for (int threads : {1, 2}) {
+      INFO("chunk " << chunk << ", " << threads << " threads");
+      o.chunk = chunk;
+      o.num_threads = threads;
+      const RowMatrix<double> causal = mlprim::linear_attention(q, k, v, favor, o);
+      for (Index t = 0; t < n; ++t)
+        REQUIRE((stepped.row(t) - causal.row(t)).norm() <= 1e-12 * (1 + causal.row(t).norm()));
+    }
+}
+
+TEST_CASE("causal chunked linear attention reads strided views", "[attention][linear]") {
+  // Rows of Q, K and V inside wider buffers, as the batched [batch, seq,
+  // heads, dim] layout hands them over; features are made from the views
+  // chunk by chunk.
+  const Index n = 70, d = 6, dv = 3;
+  const auto qbuf = random_matrix<double>(n, 2 * d, 31), kbuf = random_matrix<double>(n, 3 * d, 32),
+             vbuf = random_matrix<double>(n, 2 * dv, 33);
+  using View = Eigen::Map<const RowMatrix<double>, 0, Eigen::OuterStride<>>;
+  const View q(qbuf.data() + d, n, d, Eigen::OuterStride<>(2 * d)), k(kbuf.data() + 2 * d, n, d, Eigen::OuterStride<>(3 * d)),
+      v(vbuf.data(), n, dv, Eigen::OuterStride<>(2 * dv));
+  mlprim::LinearAttentionOptions o;
+  o.causal = true;
+  o.chunk = 8;
+  const auto want = quadratic_form(RowMatrix<double>(q), RowMatrix<double>(k), RowMatrix<double>(v), mlprim::EluPlusOne{},
+                                   true, true, o.eps);
+  check_close(mlprim::linear_attention(q, k, v, mlprim::EluPlusOne{}, o), want, 1e-12);
 }
 
 TEST_CASE("linear attention and its gradients match PyTorch", "[attention][linear][torch]") {

@@ -121,22 +121,56 @@ struct has_array_form<Phi, Acc,
                                   decltype(std::declval<const Phi&>().array_derivative(
                                       std::declval<Eigen::ArrayX<Acc>>()))>> : std::true_type {};
 
-/// phi of every row of x (N x d) in Acc: N x m. Row maps distinguish keys
-/// (a stabiliser shared by all rows) from queries (one per row).
+/// phi of every row of x (N x d) in Acc into out (N x m). Row maps
+/// distinguish keys (a stabiliser shared by all rows) from queries (one per row).
 template <class Acc, class Phi, class X>
-RowMatrix<Acc> feature_rows(const Phi& phi, const Eigen::MatrixBase<X>& x, bool keys) {
+void feature_rows_into(const Phi& phi, const Eigen::MatrixBase<X>& x, bool keys, RowMatrix<Acc>& out) {
   if constexpr (is_row_feature_map<Phi>::value) {
-    return phi.features(RowMatrix<Acc>(x.template cast<Acc>()), keys);
+    out = phi.features(RowMatrix<Acc>(x.template cast<Acc>()), keys);
   } else if constexpr (has_array_form<Phi, Acc>::value) {
-    RowMatrix<Acc> out(x.rows(), x.cols());
+    out.resize(x.rows(), x.cols());
     out.array() = phi.array(x.template cast<Acc>().array());
-    return out;
   } else {
-    RowMatrix<Acc> out = x.template cast<Acc>();
+    out = x.template cast<Acc>();
     for (Index i = 0; i < out.size(); ++i) out.data()[i] = phi(out.data()[i]);
-    return out;
   }
 }
+
+/// phi of every row of x (N x d) in Acc: N x m (see feature_rows_into).
+template <class Acc, class Phi, class X>
+RowMatrix<Acc> feature_rows(const Phi& phi, const Eigen::MatrixBase<X>& x, bool keys) {
+  RowMatrix<Acc> out;
+  feature_rows_into(phi, x, keys, out);
+  return out;
+}
+
+/// The features of x's rows handed out chunk by chunk to the chunked causal
+/// form: an elementwise map computes each chunk when asked, so the features
+/// are made in parallel and never stored for all N rows; a row map (whose
+/// key stabiliser spans all rows) computes every row up front.
+template <class Acc, class Phi, class X>
+class ChunkFeatures {
+ public:
+  ChunkFeatures(const Phi& phi, const Eigen::MatrixBase<X>& x, bool keys) : phi_(phi), x_(x.derived()), keys_(keys) {
+    if constexpr (is_row_feature_map<Phi>::value) feature_rows_into(phi, x, keys, all_);
+  }
+  /// phi of rows [t0, t0 + len) as len contiguous rows of m, in scratch or
+  /// in the features made up front.
+  const Acc* operator()(Index t0, Index len, RowMatrix<Acc>& scratch) const {
+    if constexpr (is_row_feature_map<Phi>::value) {
+      return all_.data() + t0 * all_.cols();
+    } else {
+      feature_rows_into(phi_, x_.middleRows(t0, len), keys_, scratch);
+      return scratch.data();
+    }
+  }
+
+ private:
+  const Phi& phi_;
+  const X& x_;
+  bool keys_;
+  RowMatrix<Acc> all_;
+};
 
 /// dLoss/dx from dLoss/dphi(x) = df, given x and f = phi(x).
 template <class Acc, class Phi>
@@ -204,31 +238,39 @@ void output_norm_backward(const OutputNorm& norm, const RowMatrix<Acc>& y, const
   }
 }
 
-/// The causal chunked form of linear_attention_sums: inside a chunk of C rows
-/// the masked quadratic form, across chunks the state S_c = sum of
+/// The causal chunked form of linear attention: inside a chunk of C rows the
+/// masked quadratic form, across chunks the state S_c = sum of
 /// phi(K_c')^T V_c' over earlier chunks c' (and z_c likewise). Groups of 64
-/// chunks are done in three steps: every chunk's own sum phi(K_c)^T V_c in
-/// parallel, their prefix sums serially (the state before each chunk), then
-/// every chunk's output in parallel. Each sum is taken in the same order for
-/// any thread count, so the result does not depend on it. Extra memory
-/// O(64 m dv) for the group's states.
-template <class Acc>
-void chunked_linear_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk, const Eigen::Ref<const RowMatrix<Acc>>& v,
-                         const LinearAttentionOptions& o, RowMatrix<Acc>& num, Vector<Acc>& den) {
-  const Index n = fq.rows(), m = fq.cols(), dv = v.cols(), c = o.chunk, chunks = (n + c - 1) / c;
-  const Index group = std::min<Index>(64, chunks);
-  std::vector<RowMatrix<Acc>> state(static_cast<std::size_t>(group));
-  std::vector<RowVector<Acc>> z(static_cast<std::size_t>(group));
+/// chunks are done in three steps: every chunk's key features and own sum
+/// phi(K_c)^T V_c in parallel, their prefix sums serially (the state before
+/// each chunk), then every chunk's query features and output in parallel.
+/// key_rows(t0, len, scratch) and query_rows(...) return the features of rows
+/// [t0, t0 + len) as len contiguous rows of m (see ChunkFeatures);
+/// emit(t0, len, num, den) takes the chunk's numerators (len x dv, which it
+/// may overwrite) and normalisers. Each sum is taken in the same order for any thread count, so
+/// the result does not depend on it. Extra memory O(64 C (m + dv) + 64 m dv)
+/// for the group's key features and states.
+template <class Acc, class KeyRows, class QueryRows, class Emit>
+void chunked_linear_sums(Index n, Index m, const Eigen::Ref<const RowMatrix<Acc>>& v, const LinearAttentionOptions& o,
+                         const KeyRows& key_rows, const QueryRows& query_rows, const Emit& emit) {
+  const Index dv = v.cols(), c = o.chunk, chunks = (n + c - 1) / c;
+  const auto group = static_cast<std::size_t>(std::min<Index>(64, chunks));
+  std::vector<RowMatrix<Acc>> state(group), key_scratch(group);
+  std::vector<const Acc*> key_features(group);
+  std::vector<RowVector<Acc>> z(group);
   RowMatrix<Acc> carry = RowMatrix<Acc>::Zero(m, dv);
   RowVector<Acc> carry_z = RowVector<Acc>::Zero(m);
-  for (Index g0 = 0; g0 < chunks; g0 += group) {
-    const Index count = std::min(group, chunks - g0);
+  using Rows = Eigen::Map<const RowMatrix<Acc>>;
+  for (Index g0 = 0; g0 < chunks; g0 += static_cast<Index>(group)) {
+    const Index count = std::min(static_cast<Index>(group), chunks - g0);
     auto rows = [&](Index g) { return std::pair<Index, Index>{(g0 + g) * c, std::min(c, n - (g0 + g) * c)}; };
     parallel_for(Index{0}, count, o.num_threads, [&](Index g) {
       const auto [t0, len] = rows(g);
       const auto s = static_cast<std::size_t>(g);
-      state[s].noalias() = fk.middleRows(t0, len).transpose() * v.middleRows(t0, len);
-      z[s] = fk.middleRows(t0, len).colwise().sum();
+      key_features[s] = key_rows(t0, len, key_scratch[s]);
+      const Rows kc(key_features[s], len, m);
+      state[s].noalias() = kc.transpose() * v.middleRows(t0, len);
+      z[s] = kc.colwise().sum();
     });
     for (std::size_t s = 0; s < static_cast<std::size_t>(count); ++s) {  // own sum -> state before the chunk
       state[s].swap(carry);
@@ -237,17 +279,19 @@ void chunked_linear_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk, con
       carry_z += z[s];
     }
     parallel_for_chunks(Index{0}, count, o.num_threads, [&](Index lo, Index hi, int) {
-      RowMatrix<Acc> a;
+      RowMatrix<Acc> a, query_scratch, num;
+      Vector<Acc> den;
       for (Index g = lo; g < hi; ++g) {
         const auto [t0, len] = rows(g);
         const auto s = static_cast<std::size_t>(g);
-        const auto qc = fq.middleRows(t0, len), kc = fk.middleRows(t0, len);
+        const Rows qc(query_rows(t0, len, query_scratch), len, m), kc(key_features[s], len, m);
         a.noalias() = qc * kc.transpose();
         a.template triangularView<Eigen::StrictlyUpper>().setZero();
-        num.middleRows(t0, len).noalias() = a * v.middleRows(t0, len);
-        num.middleRows(t0, len).noalias() += qc * state[s];
-        den.segment(t0, len) = a.rowwise().sum();
-        den.segment(t0, len).noalias() += qc * z[s].transpose();
+        num.noalias() = a * v.middleRows(t0, len);
+        num.noalias() += qc * state[s];
+        den = a.rowwise().sum();
+        den.noalias() += qc * z[s].transpose();
+        emit(t0, len, num, den);
       }
     });
   }
@@ -275,7 +319,14 @@ void linear_attention_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk, c
       den(t) = fq.row(t).dot(z);
     }
   } else {
-    chunked_linear_sums<Acc>(fq, fk, v, o, num, den);
+    const auto stored = [](const RowMatrix<Acc>& f) {
+      return [&f](Index t0, Index, RowMatrix<Acc>&) { return f.data() + t0 * f.cols(); };
+    };
+    chunked_linear_sums<Acc>(n, m, v, o, stored(fk), stored(fq),
+                             [&](Index t0, Index len, RowMatrix<Acc>& num_c, const Vector<Acc>& den_c) {
+                               num.middleRows(t0, len) = num_c;
+                               den.segment(t0, len) = den_c;
+                             });
   }
 }
 /// True for row feature maps that shift each query's features by its own
@@ -326,12 +377,27 @@ RowMatrix<T> linear_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::Matri
   using Acc = AccumulatorT<T>;
   detail::check_linear_attention("linear_attention", Q, K, V, options);
   detail::check_feature_map("linear_attention", phi, options);
+  const Eigen::Ref<const RowMatrix<Acc>> v(V.template cast<Acc>());  // no copy of contiguous V in Acc
+  const auto finish = [&](RowMatrix<Acc>& num, const Vector<Acc>& den) {
+    if (options.normalize) num.array().colwise() /= den.array() + static_cast<Acc>(options.eps);
+    detail::apply_output_norm(options.output_norm, num);
+  };
+  if (options.causal && !options.recurrent) {  // features, sums and output chunk by chunk
+    RowMatrix<T> out(Q.rows(), V.cols());
+    const detail::ChunkFeatures<Acc, FeatureMap, DK> fk(phi, K, true);
+    const detail::ChunkFeatures<Acc, FeatureMap, DQ> fq(phi, Q, false);
+    detail::chunked_linear_sums<Acc>(Q.rows(), detail::feature_count(phi, Q.cols()), v, options, fk, fq,
+                                     [&](Index t0, Index len, RowMatrix<Acc>& num, const Vector<Acc>& den) {
+                                       finish(num, den);
+                                       out.middleRows(t0, len) = num.template cast<T>();
+                                     });
+    return out;
+  }
   const RowMatrix<Acc> fq = detail::feature_rows<Acc>(phi, Q, false), fk = detail::feature_rows<Acc>(phi, K, true);
   RowMatrix<Acc> num;
   Vector<Acc> den;
-  detail::linear_attention_sums<Acc>(fq, fk, V.template cast<Acc>(), options, num, den);  // no copy of contiguous V in Acc
-  if (options.normalize) num.array().colwise() /= den.array() + static_cast<Acc>(options.eps);
-  detail::apply_output_norm(options.output_norm, num);
+  detail::linear_attention_sums<Acc>(fq, fk, v, options, num, den);
+  finish(num, den);
   if constexpr (std::is_same_v<T, Acc>) {
     return num;
   } else {
