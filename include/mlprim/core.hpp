@@ -1,5 +1,6 @@
 // mlprim core: the basics every module stands on — matrix aliases, errors,
-// parallel loops, seeded random numbers and versioned binary streams.
+// parallel loops (and prefetch hints), seeded random numbers and versioned
+// binary streams.
 #ifndef MLPRIM_CORE_HPP
 #define MLPRIM_CORE_HPP
 
@@ -8,6 +9,7 @@
 #include "mlprim/core/types.hpp"
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/parallel.hpp"
+#include "mlprim/core/prefetch.hpp"
 #include "mlprim/core/random.hpp"
 #include "mlprim/core/io.hpp"
 

@@ -28,6 +28,7 @@
 #include "mlprim/attention/options.hpp"
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/parallel.hpp"
+#include "mlprim/core/prefetch.hpp"
 #include "mlprim/core/types.hpp"
 
 namespace mlprim {
@@ -155,11 +156,13 @@ class ChunkFeatures {
     if constexpr (is_row_feature_map<Phi>::value) feature_rows_into(phi, x, keys, all_);
   }
   /// phi of rows [t0, t0 + len) as len contiguous rows of m, in scratch or
-  /// in the features made up front.
+  /// in the features made up front. Prefetches the next len rows of x, which
+  /// the next chunk on this thread usually reads.
   const Acc* operator()(Index t0, Index len, RowMatrix<Acc>& scratch) const {
     if constexpr (is_row_feature_map<Phi>::value) {
       return all_.data() + t0 * all_.cols();
     } else {
+      prefetch_rows(x_, t0 + len, len);
       feature_rows_into(phi_, x_.middleRows(t0, len), keys_, scratch);
       return scratch.data();
     }
@@ -267,6 +270,7 @@ void chunked_linear_sums(Index n, Index m, const Eigen::Ref<const RowMatrix<Acc>
     parallel_for(Index{0}, count, o.num_threads, [&](Index g) {
       const auto [t0, len] = rows(g);
       const auto s = static_cast<std::size_t>(g);
+      prefetch_rows(v, t0 + len, len);  // the next chunk's values
       key_features[s] = key_rows(t0, len, key_scratch[s]);
       const Rows kc(key_features[s], len, m);
       state[s].noalias() = kc.transpose() * v.middleRows(t0, len);
