@@ -373,7 +373,9 @@ void check_linear_attention(const char* fn, const Eigen::MatrixBase<DQ>& Q, cons
 /// (see the header comment); returns N x dv. Accumulates in AccumulatorT<T>.
 /// Causal needs Nk == N. Time O(N m dv) (chunked: plus O(N chunk (m + dv))),
 /// memory O(N (m + dv)). The causal chunked form runs in parallel over chunks
-/// (options.num_threads); the other forms use Eigen's product threads.
+/// (options.num_threads), features included, and with an elementwise map
+/// needs beyond the output only O(64 m (chunk + dv)) (a group of chunks' key
+/// features and states); the other forms use Eigen's product threads.
 template <class DQ, class DK, class DV, class FeatureMap, class T = typename DQ::Scalar>
 RowMatrix<T> linear_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
                               const Eigen::MatrixBase<DV>& V, const FeatureMap& phi,
