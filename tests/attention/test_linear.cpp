@@ -151,6 +151,29 @@ TEMPLATE_TEST_CASE("TransNormer output norms follow their formulas", "[attention
     }
 }
 
+/// linear_attention_backward of the loss sum(out * w) against central finite
+/// differences of linear_attention.
+template <class FeatureMap>
+void check_against_finite_differences(const RowMatrix<double>& q, const RowMatrix<double>& k,
+                                      const RowMatrix<double>& v, const RowMatrix<double>& w, const FeatureMap& phi,
+                                      const mlprim::LinearAttentionOptions& o) {
+  auto loss = [&](const RowMatrix<double>& qq, const RowMatrix<double>& kk, const RowMatrix<double>& vv) {
+    return (mlprim::linear_attention(qq, kk, vv, phi, o).array() * w.array()).sum();
+  };
+  const auto g = mlprim::linear_attention_backward(q, k, v, w, phi, o);
+  const auto dq = mlprim::test::numeric_gradient(q, [&](const RowMatrix<double>& x) { return loss(x, k, v); });
+  const auto dk = mlprim::test::numeric_gradient(k, [&](const RowMatrix<double>& x) { return loss(q, x, v); });
+  const auto dvv = mlprim::test::numeric_gradient(v, [&](const RowMatrix<double>& x) { return loss(q, k, x); });
+  for (Index i = 0; i < q.rows(); ++i) {
+    INFO("row " << i);
+    for (Index c = 0; c < q.cols(); ++c) {
+      CHECK(g.dQ(i, c) == Approx(dq(i, c)).margin(1e-7).epsilon(1e-6));
+      CHECK(g.dK(i, c) == Approx(dk(i, c)).margin(1e-7).epsilon(1e-6));
+    }
+    for (Index c = 0; c < v.cols(); ++c) CHECK(g.dV(i, c) == Approx(dvv(i, c)).margin(1e-7).epsilon(1e-6));
+  }
+}
+
 template <class FeatureMap>
 void check_backward(const FeatureMap& phi, const std::string& name, bool normalize, mlprim::OutputNorm norm) {
   const Index n = 11, d = 4, dv = 3;
@@ -167,21 +190,7 @@ void check_backward(const FeatureMap& phi, const std::string& name, bool normali
       o.normalize = normalize;
       o.eps = 0;
       o.output_norm = norm;
-      auto loss = [&](const RowMatrix<double>& qq, const RowMatrix<double>& kk, const RowMatrix<double>& vv) {
-        return (mlprim::linear_attention(qq, kk, vv, phi, o).array() * w.array()).sum();
-      };
-      const auto g = mlprim::linear_attention_backward(q, k, v, w, phi, o);
-      const auto dq = mlprim::test::numeric_gradient(q, [&](const RowMatrix<double>& x) { return loss(x, k, v); });
-      const auto dk = mlprim::test::numeric_gradient(k, [&](const RowMatrix<double>& x) { return loss(q, x, v); });
-      const auto dvv = mlprim::test::numeric_gradient(v, [&](const RowMatrix<double>& x) { return loss(q, k, x); });
-      for (Index i = 0; i < n; ++i) {
-        INFO("row " << i);
-        for (Index c = 0; c < d; ++c) {
-          CHECK(g.dQ(i, c) == Approx(dq(i, c)).margin(1e-7).epsilon(1e-6));
-          CHECK(g.dK(i, c) == Approx(dk(i, c)).margin(1e-7).epsilon(1e-6));
-        }
-        for (Index c = 0; c < dv; ++c) CHECK(g.dV(i, c) == Approx(dvv(i, c)).margin(1e-7).epsilon(1e-6));
-      }
+      check_against_finite_differences(q, k, v, w, phi, o);
     }
 }
 
@@ -196,6 +205,27 @@ TEST_CASE("linear attention backward matches central finite differences", "[atte
   // The stabiliser cancels exactly when normalised with eps = 0.
   check_backward(mlprim::PerformerFeatures<double>(4, 9, 1), "performer", true, none);
   check_backward(mlprim::PerformerFeatures<double>(4, 9, 1, {std::nullopt, false}), "performer", false, rms);
+}
+
+TEST_CASE("causal linear attention backward holds across groups of chunks and threads", "[attention][linear]") {
+  // 76 chunks of 2 rows (the last of 1): two groups of the parallel scans,
+  // the second partial, so that both the sums of earlier chunks (dQ) and of
+  // later chunks (dK, dV) cross a group boundary.
+  const Index n = 151, d = 4, dv = 3;
+  const auto q = random_matrix<double>(n, d, 41), k = random_matrix<double>(n, d, 42);
+  const auto v = random_matrix<double>(n, dv, 43), w = random_matrix<double>(n, dv, 44);
+  mlprim::LinearAttentionOptions o;
+  o.causal = true;
+  o.chunk = 2;
+  o.eps = 0;
+  o.num_threads = 1;
+  check_against_finite_differences(q, k, v, w, mlprim::EluPlusOne{}, o);
+  const auto g = mlprim::linear_attention_backward(q, k, v, w, mlprim::EluPlusOne{}, o);
+  o.num_threads = 3;  // the same sums in the same order
+  const auto threaded = mlprim::linear_attention_backward(q, k, v, w, mlprim::EluPlusOne{}, o);
+  REQUIRE(threaded.dQ == g.dQ);
+  REQUIRE(threaded.dK == g.dK);
+  REQUIRE(threaded.dV == g.dV);
 }
 
 TEST_CASE("linear attention backward holds across many chunks in float", "[attention][linear]") {

@@ -102,7 +102,7 @@ struct LinearAttentionOptions {
   Index chunk = 64;        ///< causal: tokens per chunk of the chunked form, >= 1
   bool recurrent = false;  ///< causal forward: the token-by-token recurrence instead of chunks
   OutputNorm output_norm;  ///< applied to every output row last
-  int num_threads = 0;     ///< threads over chunks in the causal chunked forward (0 = all)
+  int num_threads = 0;     ///< threads over chunks in the causal chunked forms and backward (0 = all)
 };
 
 namespace detail {
@@ -241,64 +241,90 @@ void output_norm_backward(const OutputNorm& norm, const RowMatrix<Acc>& y, const
   }
 }
 
-/// The causal chunked form of linear attention: inside a chunk of C rows the
-/// masked quadratic form, across chunks the state S_c = sum of
-/// phi(K_c')^T V_c' over earlier chunks c' (and z_c likewise). Groups of 64
-/// chunks are done in three steps: every chunk's key features and own sum
-/// phi(K_c)^T V_c in parallel, their prefix sums serially (the state before
-/// each chunk), then every chunk's query features and output in parallel.
-/// key_rows(t0, len, scratch) and query_rows(...) return the features of rows
-/// [t0, t0 + len) as len contiguous rows of m (see ChunkFeatures);
-/// emit(t0, len, num, den) takes the chunk's numerators (len x dv, which it
-/// may overwrite) and normalisers. Each sum is taken in the same order for any thread count, so
-/// the result does not depend on it. Extra memory O(64 C (m + dv) + 64 m dv)
-/// for the group's key features and states.
-template <class Acc, class KeyRows, class QueryRows, class Emit>
-void chunked_linear_sums(Index n, Index m, const Eigen::Ref<const RowMatrix<Acc>>& v, const LinearAttentionOptions& o,
-                         const KeyRows& key_rows, const QueryRows& query_rows, const Emit& emit) {
-  const Index dv = v.cols(), c = o.chunk, chunks = (n + c - 1) / c;
-  const auto group = static_cast<std::size_t>(std::min<Index>(64, chunks));
-  std::vector<RowMatrix<Acc>> state(group), key_scratch(group);
-  std::vector<const Acc*> key_features(group);
-  std::vector<RowVector<Acc>> z(group);
+/// An exclusive scan over the chunks of n rows (chunk rows each), the
+/// skeleton of the causal chunked forms. For each group of 64 chunks:
+/// own(t0, len, slot, S, z) sets every chunk's own sums (S m x dv, z 1 x m)
+/// in parallel; these are added up serially in chunk order (from the last
+/// chunk when reverse); then use(t0, len, slot, S, z, scratch) gets, in
+/// parallel, the sums over all chunks before it (after it when reverse).
+/// slot in [0, 64) is the chunk's place in its group, for data that own
+/// leaves to use; scratch is one default-constructed Scratch per thread's
+/// range of chunks. Every sum is taken in the same order for any thread
+/// count, so results do not depend on it. Extra memory O(64 m dv).
+template <class Acc, class Scratch, class Own, class Use>
+void chunk_scan(Index n, Index chunk, Index m, Index dv, bool reverse, int num_threads, const Own& own,
+                const Use& use) {
+  const Index chunks = (n + chunk - 1) / chunk, group = std::min<Index>(64, chunks);
+  std::vector<RowMatrix<Acc>> state(static_cast<std::size_t>(group));
+  std::vector<RowVector<Acc>> z(static_cast<std::size_t>(group));
   RowMatrix<Acc> carry = RowMatrix<Acc>::Zero(m, dv);
   RowVector<Acc> carry_z = RowVector<Acc>::Zero(m);
-  using Rows = Eigen::Map<const RowMatrix<Acc>>;
-  for (Index g0 = 0; g0 < chunks; g0 += static_cast<Index>(group)) {
-    const Index count = std::min(static_cast<Index>(group), chunks - g0);
-    auto rows = [&](Index g) { return std::pair<Index, Index>{(g0 + g) * c, std::min(c, n - (g0 + g) * c)}; };
-    parallel_for(Index{0}, count, o.num_threads, [&](Index g) {
+  for (Index g0 = 0; g0 < chunks; g0 += group) {
+    const Index count = std::min(group, chunks - g0);
+    auto rows = [&](Index g) {
+      const Index k = reverse ? chunks - 1 - (g0 + g) : g0 + g;
+      return std::pair<Index, Index>{k * chunk, std::min(chunk, n - k * chunk)};
+    };
+    parallel_for(Index{0}, count, num_threads, [&](Index g) {
       const auto [t0, len] = rows(g);
-      const auto s = static_cast<std::size_t>(g);
-      prefetch_rows(v, t0 + len, len);  // the next chunk's values
-      key_features[s] = key_rows(t0, len, key_scratch[s]);
-      const Rows kc(key_features[s], len, m);
-      state[s].noalias() = kc.transpose() * v.middleRows(t0, len);
-      z[s] = kc.colwise().sum();
+      own(t0, len, g, state[static_cast<std::size_t>(g)], z[static_cast<std::size_t>(g)]);
     });
-    for (std::size_t s = 0; s < static_cast<std::size_t>(count); ++s) {  // own sum -> state before the chunk
+    for (std::size_t s = 0; s < static_cast<std::size_t>(count); ++s) {  // own sum -> sum of the chunks before
       state[s].swap(carry);
       carry += state[s];
       z[s].swap(carry_z);
       carry_z += z[s];
     }
-    parallel_for_chunks(Index{0}, count, o.num_threads, [&](Index lo, Index hi, int) {
-      RowMatrix<Acc> a, query_scratch, num;
-      Vector<Acc> den;
+    parallel_for_chunks(Index{0}, count, num_threads, [&](Index lo, Index hi, int) {
+      Scratch scratch;
       for (Index g = lo; g < hi; ++g) {
         const auto [t0, len] = rows(g);
-        const auto s = static_cast<std::size_t>(g);
-        const Rows qc(query_rows(t0, len, query_scratch), len, m), kc(key_features[s], len, m);
-        a.noalias() = qc * kc.transpose();
-        a.template triangularView<Eigen::StrictlyUpper>().setZero();
-        num.noalias() = a * v.middleRows(t0, len);
-        num.noalias() += qc * state[s];
-        den = a.rowwise().sum();
-        den.noalias() += qc * z[s].transpose();
-        emit(t0, len, num, den);
+        use(t0, len, g, state[static_cast<std::size_t>(g)], z[static_cast<std::size_t>(g)], scratch);
       }
     });
   }
+}
+
+/// The causal chunked form of linear attention: inside a chunk of C rows the
+/// masked quadratic form, across chunks the state S_c = sum of
+/// phi(K_c')^T V_c' over earlier chunks c' (and z_c likewise), by chunk_scan:
+/// every chunk's key features and own sum phi(K_c)^T V_c in parallel, then
+/// every chunk's query features and output. key_rows(t0, len, scratch) and
+/// query_rows(...) return the features of rows [t0, t0 + len) as len
+/// contiguous rows of m (see ChunkFeatures); emit(t0, len, num, den) takes
+/// the chunk's numerators (len x dv, which it may overwrite) and normalisers.
+/// Extra memory O(64 C m + 64 m dv) for a group's key features and states.
+template <class Acc, class KeyRows, class QueryRows, class Emit>
+void chunked_linear_sums(Index n, Index m, const Eigen::Ref<const RowMatrix<Acc>>& v, const LinearAttentionOptions& o,
+                         const KeyRows& key_rows, const QueryRows& query_rows, const Emit& emit) {
+  using Rows = Eigen::Map<const RowMatrix<Acc>>;
+  const auto slots = static_cast<std::size_t>(std::min<Index>(64, (n + o.chunk - 1) / o.chunk));
+  std::vector<RowMatrix<Acc>> key_scratch(slots);
+  std::vector<const Acc*> key_features(slots);
+  struct Scratch {
+    RowMatrix<Acc> a, query, num;
+    Vector<Acc> den;
+  };
+  chunk_scan<Acc, Scratch>(
+      n, o.chunk, m, v.cols(), false, o.num_threads,
+      [&](Index t0, Index len, Index slot, RowMatrix<Acc>& state, RowVector<Acc>& z) {
+        prefetch_rows(v, t0 + len, len);  // the next chunk's values
+        const auto s = static_cast<std::size_t>(slot);
+        key_features[s] = key_rows(t0, len, key_scratch[s]);
+        const Rows kc(key_features[s], len, m);
+        state.noalias() = kc.transpose() * v.middleRows(t0, len);
+        z = kc.colwise().sum();
+      },
+      [&](Index t0, Index len, Index slot, const RowMatrix<Acc>& state, const RowVector<Acc>& z, Scratch& w) {
+        const Rows qc(query_rows(t0, len, w.query), len, m), kc(key_features[static_cast<std::size_t>(slot)], len, m);
+        w.a.noalias() = qc * kc.transpose();
+        w.a.template triangularView<Eigen::StrictlyUpper>().setZero();
+        w.num.noalias() = w.a * v.middleRows(t0, len);
+        w.num.noalias() += qc * state;
+        w.den = w.a.rowwise().sum();
+        w.den.noalias() += qc * z.transpose();
+        emit(t0, len, w.num, w.den);
+      });
 }
 
 /// Numerators (N x dv) and normalisers (N) of linear attention from the
@@ -412,10 +438,12 @@ RowMatrix<T> linear_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::Matri
 }
 
 /// Gradients of a scalar loss through linear_attention (same arguments and
-/// options) from dO = dLoss/dOut: recomputes the forward sums, then one
-/// forward sweep over chunks for dQ (carrying S and z) and one backward sweep
-/// for dK and dV (carrying sum phi(q)^T dnum and sum phi(q) dden), so memory
-/// stays O(N (m + dv)), never N x N. With
+/// options) from dO = dLoss/dOut: recomputes the forward sums, then, when
+/// causal, one scan over chunks for dQ (the sums S and z of earlier chunks)
+/// and one from the last chunk for dK and dV (the sums of phi(q)^T dnum and
+/// phi(q) dden over later chunks), both in parallel over chunks
+/// (options.num_threads; the result does not depend on it), so memory stays
+/// O(N (m + dv)), never N x N. With
 /// dnum_i = g_i / den_i, dden_i = -(g_i . out_i) / den_i (normalised; else
 /// dnum = g, dden = 0):
 ///   dphi(q_i) = dnum_i S_i^T + dden_i z_i,
@@ -462,40 +490,45 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q, 
     dfk.rowwise() += rz.transpose();
     dvv.noalias() = fk * r;
   } else {
-    const detail::SerialProductsScope serial;  // many chunk-sized products, one thread
-    const Index c = options.chunk;
-    RowMatrix<Acc> s = RowMatrix<Acc>::Zero(m, dv), gm, a;
-    RowVector<Acc> z = RowVector<Acc>::Zero(m);
+    // Two scans over chunks, in parallel like the forward: dQ needs the sums
+    // S, z of the earlier chunks, dK and dV the sums r, rz of the later ones.
+    struct Scratch {
+      RowMatrix<Acc> gm, a;
+    };
     // gm = (dnum_c v_c^T + dden_c 1^T) masked to j <= i.
-    auto masked_gradient = [&](Index t0, Index len) {
+    const auto masked_gradient = [&](Index t0, Index len, RowMatrix<Acc>& gm) {
       gm.noalias() = g.middleRows(t0, len) * v.middleRows(t0, len).transpose();
       gm.colwise() += dden.segment(t0, len);
       gm.template triangularView<Eigen::StrictlyUpper>().setZero();
     };
-    for (Index t0 = 0; t0 < n; t0 += c) {
-      const Index len = std::min(c, n - t0);
-      masked_gradient(t0, len);
-      dfq.middleRows(t0, len).noalias() = gm * fk.middleRows(t0, len);
-      dfq.middleRows(t0, len).noalias() += g.middleRows(t0, len) * s.transpose();
-      dfq.middleRows(t0, len).noalias() += dden.segment(t0, len) * z;
-      s.noalias() += fk.middleRows(t0, len).transpose() * v.middleRows(t0, len);
-      z += fk.middleRows(t0, len).colwise().sum();
-    }
-    RowMatrix<Acc> r = RowMatrix<Acc>::Zero(m, dv);
-    RowVector<Acc> rz = RowVector<Acc>::Zero(m);
-    for (Index t0 = ((n - 1) / c) * c; n > 0 && t0 >= 0; t0 -= c) {
-      const Index len = std::min(c, n - t0);
-      masked_gradient(t0, len);
-      a.noalias() = fq.middleRows(t0, len) * fk.middleRows(t0, len).transpose();
-      a.template triangularView<Eigen::StrictlyUpper>().setZero();
-      dfk.middleRows(t0, len).noalias() = gm.transpose() * fq.middleRows(t0, len);
-      dfk.middleRows(t0, len).noalias() += v.middleRows(t0, len) * r.transpose();
-      dfk.middleRows(t0, len).rowwise() += rz;
-      dvv.middleRows(t0, len).noalias() = a.transpose() * g.middleRows(t0, len);
-      dvv.middleRows(t0, len).noalias() += fk.middleRows(t0, len) * r;
-      r.noalias() += fq.middleRows(t0, len).transpose() * g.middleRows(t0, len);
-      rz.noalias() += dden.segment(t0, len).transpose() * fq.middleRows(t0, len);
-    }
+    detail::chunk_scan<Acc, Scratch>(
+        n, options.chunk, m, dv, false, options.num_threads,
+        [&](Index t0, Index len, Index, RowMatrix<Acc>& s, RowVector<Acc>& z) {
+          s.noalias() = fk.middleRows(t0, len).transpose() * v.middleRows(t0, len);
+          z = fk.middleRows(t0, len).colwise().sum();
+        },
+        [&](Index t0, Index len, Index, const RowMatrix<Acc>& s, const RowVector<Acc>& z, Scratch& w) {
+          masked_gradient(t0, len, w.gm);
+          dfq.middleRows(t0, len).noalias() = w.gm * fk.middleRows(t0, len);
+          dfq.middleRows(t0, len).noalias() += g.middleRows(t0, len) * s.transpose();
+          dfq.middleRows(t0, len).noalias() += dden.segment(t0, len) * z;
+        });
+    detail::chunk_scan<Acc, Scratch>(
+        n, options.chunk, m, dv, true, options.num_threads,
+        [&](Index t0, Index len, Index, RowMatrix<Acc>& r, RowVector<Acc>& rz) {
+          r.noalias() = fq.middleRows(t0, len).transpose() * g.middleRows(t0, len);
+          rz.noalias() = dden.segment(t0, len).transpose() * fq.middleRows(t0, len);
+        },
+        [&](Index t0, Index len, Index, const RowMatrix<Acc>& r, const RowVector<Acc>& rz, Scratch& w) {
+          masked_gradient(t0, len, w.gm);
+          w.a.noalias() = fq.middleRows(t0, len) * fk.middleRows(t0, len).transpose();
+          w.a.template triangularView<Eigen::StrictlyUpper>().setZero();
+          dfk.middleRows(t0, len).noalias() = w.gm.transpose() * fq.middleRows(t0, len);
+          dfk.middleRows(t0, len).noalias() += v.middleRows(t0, len) * r.transpose();
+          dfk.middleRows(t0, len).rowwise() += rz;
+          dvv.middleRows(t0, len).noalias() = w.a.transpose() * g.middleRows(t0, len);
+          dvv.middleRows(t0, len).noalias() += fk.middleRows(t0, len) * r;
+        });
   }
   AttentionGradients<T> grads;
   grads.dQ = detail::feature_rows_backward(phi, q, fq, dfq, false).template cast<T>();
