@@ -241,8 +241,12 @@ void output_norm_backward(const OutputNorm& norm, const RowMatrix<Acc>& y, const
   }
 }
 
+/// Chunks per group of chunk_scan: the states of a group are held at once.
+inline constexpr Index scan_group_chunks = 64;
+
 /// An exclusive scan over the chunks of n rows (chunk rows each), the
-/// skeleton of the causal chunked forms. For each group of 64 chunks:
+/// skeleton of the causal chunked forms. For each group of
+/// scan_group_chunks (64) chunks:
 /// own(t0, len, slot, S, z) sets every chunk's own sums (S m x dv, z 1 x m)
 /// in parallel; these are added up serially in chunk order (from the last
 /// chunk when reverse); then use(t0, len, slot, S, z, scratch) gets, in
@@ -254,7 +258,7 @@ void output_norm_backward(const OutputNorm& norm, const RowMatrix<Acc>& y, const
 template <class Acc, class Scratch, class Own, class Use>
 void chunk_scan(Index n, Index chunk, Index m, Index dv, bool reverse, int num_threads, const Own& own,
                 const Use& use) {
-  const Index chunks = (n + chunk - 1) / chunk, group = std::min<Index>(64, chunks);
+  const Index chunks = (n + chunk - 1) / chunk, group = std::min(scan_group_chunks, chunks);
   std::vector<RowMatrix<Acc>> state(static_cast<std::size_t>(group));
   std::vector<RowVector<Acc>> z(static_cast<std::size_t>(group));
   RowMatrix<Acc> carry = RowMatrix<Acc>::Zero(m, dv);
@@ -298,7 +302,7 @@ template <class Acc, class KeyRows, class QueryRows, class Emit>
 void chunked_linear_sums(Index n, Index m, const Eigen::Ref<const RowMatrix<Acc>>& v, const LinearAttentionOptions& o,
                          const KeyRows& key_rows, const QueryRows& query_rows, const Emit& emit) {
   using Rows = Eigen::Map<const RowMatrix<Acc>>;
-  const auto slots = static_cast<std::size_t>(std::min<Index>(64, (n + o.chunk - 1) / o.chunk));
+  const auto slots = static_cast<std::size_t>(std::min(scan_group_chunks, (n + o.chunk - 1) / o.chunk));
   std::vector<RowMatrix<Acc>> key_scratch(slots);
   std::vector<const Acc*> key_features(slots);
   struct Scratch {
