@@ -363,6 +363,7 @@ void linear_attention_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk, c
                              });
   }
 }
+
 /// True for row feature maps that shift each query's features by its own
 /// maximum (PerformerFeatures with options().stabilize).
 template <class Phi, class = void>
