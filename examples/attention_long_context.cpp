@@ -38,7 +38,8 @@ std::pair<double, double> measure(Fn&& fn) {
   const double bytes = mlprim::bench::peak_added_bytes([&] {
     const auto start = std::chrono::steady_clock::now();
     fn();
-    ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   });
   return {ms, bytes / (1 << 20)};
 }
@@ -54,17 +55,19 @@ int main(int argc, char** argv) {
   mlprim::LinearAttentionOptions linear;
   linear.causal = true;
 
-  std::printf("one causal head, d = %lld, float, %d threads, one cold call each (page faults included);\n"
-              "the reference runs while its N x N scores fit in %.0f MiB\n",
-              static_cast<long long>(d), mlprim::max_threads(), budget_mib);
-  std::printf("%7s | %22s | %22s | %22s | %s\n", "N", "reference ms / MiB", "flash ms / MiB", "linear ms / MiB",
-              "max |flash - reference|");
+  std::printf(
+      "one causal head, d = %lld, float, %d threads, one cold call each (page faults included);\n"
+      "the reference runs while its N x N scores fit in %.0f MiB\n",
+      static_cast<long long>(d), mlprim::max_threads(), budget_mib);
+  std::printf("%7s | %22s | %22s | %22s | %s\n", "N", "reference ms / MiB", "flash ms / MiB",
+              "linear ms / MiB", "max |flash - reference|");
   bool agree = true;
   for (Index n = 1024; n <= max_n; n *= 2) {
     const auto q = random_rows(n, d, 1), k = random_rows(n, d, 2), v = random_rows(n, d, 3);
 
     mlprim::AttentionOutput<float> flash;
-    const auto [flash_ms, flash_mib] = measure([&] { flash = mlprim::flash_attention(q, k, v, softmax); });
+    const auto [flash_ms, flash_mib] =
+        measure([&] { flash = mlprim::flash_attention(q, k, v, softmax); });
     RowMatrix<float> lin;
     const auto [linear_ms, linear_mib] =
         measure([&] { lin = mlprim::linear_attention(q, k, v, mlprim::EluPlusOne{}, linear); });
@@ -73,7 +76,8 @@ int main(int argc, char** argv) {
     char reference_cell[32], error_cell[48];
     if (scores_mib <= budget_mib) {
       RowMatrix<float> ref;
-      const auto [ms, mib] = measure([&] { ref = mlprim::scaled_dot_product_attention(q, k, v, softmax); });
+      const auto [ms, mib] =
+          measure([&] { ref = mlprim::scaled_dot_product_attention(q, k, v, softmax); });
       const double error = (flash.out - ref).cwiseAbs().maxCoeff();
       agree &= error < 1e-4;
       std::snprintf(reference_cell, sizeof reference_cell, "%9.1f / %9.1f", ms, mib);
@@ -82,8 +86,8 @@ int main(int argc, char** argv) {
       std::snprintf(reference_cell, sizeof reference_cell, "skipped (%.0f MiB)", scores_mib);
       std::snprintf(error_cell, sizeof error_cell, "-");
     }
-    std::printf("%7lld | %22s | %9.1f / %9.1f | %9.1f / %9.1f | %s\n", static_cast<long long>(n), reference_cell,
-                flash_ms, flash_mib, linear_ms, linear_mib, error_cell);
+    std::printf("%7lld | %22s | %9.1f / %9.1f | %9.1f / %9.1f | %s\n", static_cast<long long>(n),
+                reference_cell, flash_ms, flash_mib, linear_ms, linear_mib, error_cell);
   }
   std::printf("flash equals the reference wherever both ran: %s\n", agree ? "yes" : "NO");
   return agree ? 0 : 1;

@@ -9,8 +9,7 @@
 
 int main() {
   std::printf("mlprim %s (Eigen %d.%d.%d, %s)\n", mlprim::version_string, EIGEN_WORLD_VERSION,
-              EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
-              MLPRIM_HAS_OPENMP ? "OpenMP on" : "serial");
+              EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION, MLPRIM_HAS_OPENMP ? "OpenMP on" : "serial");
 
   // Each block of darts gets its own stream of the seed, so the result does not
   // depend on how blocks are spread over threads.
@@ -45,7 +44,7 @@ int main() {
 
   const bool same = one_thread == all_threads;
   const bool close = std::abs(one_thread - pi) < 5 * std_error;
-  std::printf("same for any thread count: %s; within 5 standard errors: %s\n",
-              same ? "yes" : "NO", close ? "yes" : "NO");
+  std::printf("same for any thread count: %s; within 5 standard errors: %s\n", same ? "yes" : "NO",
+              close ? "yes" : "NO");
   return same && close ? 0 : 1;
 }

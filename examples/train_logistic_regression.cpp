@@ -64,7 +64,8 @@ double accuracy(const Matrix& X, const Vector& y, const Vector& w, double b) {
 }
 
 int main(int argc, char** argv) {
-  const std::string path = argc > 1 ? argv[1] : MLPRIM_EXAMPLES_DATA_DIR "/breast_cancer_wisconsin.csv";
+  const std::string path =
+      argc > 1 ? argv[1] : MLPRIM_EXAMPLES_DATA_DIR "/breast_cancer_wisconsin.csv";
   const Dataset data = load(path);
 
   // Seeded 80/20 split, features standardised with the training statistics.
@@ -75,8 +76,10 @@ int main(int argc, char** argv) {
   Vector y_train(n_train), y_test(n_test);
   for (Eigen::Index i = 0; i < data.X.rows(); ++i) {
     const Eigen::Index src = order[static_cast<std::size_t>(i)];
-    if (i < n_train) X_train.row(i) = data.X.row(src), y_train(i) = data.y(src);
-    else X_test.row(i - n_train) = data.X.row(src), y_test(i - n_train) = data.y(src);
+    if (i < n_train)
+      X_train.row(i) = data.X.row(src), y_train(i) = data.y(src);
+    else
+      X_test.row(i - n_train) = data.X.row(src), y_test(i - n_train) = data.y(src);
   }
   const Eigen::RowVectorXd mean = X_train.colwise().mean();
   const Eigen::RowVectorXd stddev =
@@ -124,15 +127,16 @@ int main(int argc, char** argv) {
       mlprim::sequential({steps_per_epoch * 2}, mlprim::LinearLR{0.1, 1.0, steps_per_epoch * 2},
                          mlprim::CosineAnnealingLR{steps_per_epoch * (epochs - 2)});
   std::vector<double> adamw_losses;
-  const double adamw_accuracy =
-      train(adamw, [&](std::int64_t s) { warmup_cosine.apply(adamw, s); }, adamw_losses);
+  const double adamw_accuracy = train(
+      adamw, [&](std::int64_t s) { warmup_cosine.apply(adamw, s); }, adamw_losses);
 
   mlprim::SGDOptions sgd_options;
   sgd_options.lr = 0.05;
   sgd_options.momentum = 0.9;
   mlprim::SGD<double> sgd(sgd_options);
   std::vector<double> sgd_losses;
-  const double sgd_accuracy = train(sgd, [](std::int64_t) {}, sgd_losses);
+  const double sgd_accuracy = train(
+      sgd, [](std::int64_t) {}, sgd_losses);
 
   std::printf("\nepoch  train loss: AdamW + warmup/cosine   SGD momentum 0.9\n");
   for (int e = 0; e < epochs; ++e)
@@ -161,12 +165,13 @@ int main(int argc, char** argv) {
   until.max_iterations = 20000;
   const auto report = mlprim::minimize(objective, w, adam, until);
   const double full_accuracy = accuracy(X_test, y_test, w.head(w.size() - 1), w(w.size() - 1));
-  std::printf("full batch + L2, minimize() with Adam: objective %.4f after %lld steps (%s), test "
-              "accuracy %.1f%%\n",
-              report.value, static_cast<long long>(report.iterations),
-              report.reason == mlprim::StopReason::gradient_tolerance ? "gradient norm below 1e-6"
-                                                                     : "stopped early",
-              100 * full_accuracy);
+  std::printf(
+      "full batch + L2, minimize() with Adam: objective %.4f after %lld steps (%s), test "
+      "accuracy %.1f%%\n",
+      report.value, static_cast<long long>(report.iterations),
+      report.reason == mlprim::StopReason::gradient_tolerance ? "gradient norm below 1e-6"
+                                                              : "stopped early",
+      100 * full_accuracy);
   // Published linear models reach about 95-98% on this data; fail loudly if training broke.
   return adamw_accuracy > 0.9 && sgd_accuracy > 0.9 && full_accuracy > 0.9 ? 0 : 1;
 }

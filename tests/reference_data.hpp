@@ -39,7 +39,8 @@ inline ReferenceData read_reference_data(const std::string& relative_path) {
       char* end = nullptr;
       if (!(in >> token)) throw std::runtime_error(path + ": truncated block " + name);
       m.data()[i] = std::strtod(token.c_str(), &end);
-      if (end != token.c_str() + token.size()) throw std::runtime_error(path + ": bad number " + token + " in " + name);
+      if (end != token.c_str() + token.size())
+        throw std::runtime_error(path + ": bad number " + token + " in " + name);
     }
     data[name] = std::move(m);
   }

@@ -62,16 +62,19 @@ void attention(benchmark::State& state, Impl impl, bool causal) {
   const double peak = mlprim::bench::peak_added_bytes(run);
   for (auto _ : state) run();
   const double flops = 4.0 * double(n) * double(n) * double(d) * (causal ? 0.5 : 1.0);
-  state.counters["GFLOP"] = benchmark::Counter(1e-9 * flops * double(state.iterations()), benchmark::Counter::kIsRate);
-  state.counters["of_gemm"] = benchmark::Counter(
-      flops * double(state.iterations()) / mlprim::bench::gemm_roofline(threads), benchmark::Counter::kIsRate);
+  state.counters["GFLOP"] =
+      benchmark::Counter(1e-9 * flops * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["of_gemm"] =
+      benchmark::Counter(flops * double(state.iterations()) / mlprim::bench::gemm_roofline(threads),
+                         benchmark::Counter::kIsRate);
   state.counters["peak_MiB"] = peak / (1 << 20);
 }
 
 void multihead(benchmark::State& state) {
   const Index heads = 16, n = 2048;
   const int threads = static_cast<int>(state.range(0));
-  const auto q = random_matrix(n, heads * d, 4), k = random_matrix(n, heads * d, 5), v = random_matrix(n, heads * d, 6);
+  const auto q = random_matrix(n, heads * d, 4), k = random_matrix(n, heads * d, 5),
+             v = random_matrix(n, heads * d, 6);
   RowMatrix<float> out(n, heads * d);
   mlprim::AttentionShape s;
   s.seq_q = n;
@@ -80,13 +83,16 @@ void multihead(benchmark::State& state) {
   mlprim::AttentionOptions o;
   o.num_threads = threads;
   for (auto _ : state) {
-    mlprim::flash_attention(q.data(), k.data(), v.data(), out.data(), static_cast<float*>(nullptr), s, o);
+    mlprim::flash_attention(q.data(), k.data(), v.data(), out.data(), static_cast<float*>(nullptr),
+                            s, o);
     benchmark::DoNotOptimize(out.data());
   }
   const double flops = 4.0 * double(heads) * double(n) * double(n) * double(d);
-  state.counters["GFLOP"] = benchmark::Counter(1e-9 * flops * double(state.iterations()), benchmark::Counter::kIsRate);
-  state.counters["of_gemm"] = benchmark::Counter(
-      flops * double(state.iterations()) / mlprim::bench::gemm_roofline(threads), benchmark::Counter::kIsRate);
+  state.counters["GFLOP"] =
+      benchmark::Counter(1e-9 * flops * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["of_gemm"] =
+      benchmark::Counter(flops * double(state.iterations()) / mlprim::bench::gemm_roofline(threads),
+                         benchmark::Counter::kIsRate);
 }
 
 void sizes(benchmark::internal::Benchmark* b, Index largest) {
@@ -106,13 +112,35 @@ void short_sizes(benchmark::internal::Benchmark* b) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(attention, flash, Impl::Flash, false)->Name("mlprim:attention")->Apply([](auto* b) { sizes(b, 16384); })->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(attention, reference, Impl::Reference, false)->Name("reference:attention")->Apply([](auto* b) { sizes(b, 4096); })->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(attention, flash_causal, Impl::Flash, true)->Name("mlprim:attention_causal")->Apply([](auto* b) { sizes(b, 16384); })->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(attention, reference_causal, Impl::Reference, true)->Name("reference:attention_causal")->Apply([](auto* b) { sizes(b, 4096); })->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(attention, linear_causal, Impl::Linear, true)->Name("linear:attention_causal")->Apply([](auto* b) { sizes(b, 16384); })->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(attention, flash_causal_short, Impl::Flash, true)->Name("mlprim:attention_causal_short")->Apply(short_sizes)->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(attention, linear_causal_short, Impl::Linear, true)->Name("linear:attention_causal_short")->Apply(short_sizes)->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(multihead)->Name("mlprim:multihead_B1_H16_N2048")->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(attention, flash, Impl::Flash, false)
+    ->Name("mlprim:attention")
+    ->Apply([](auto* b) { sizes(b, 16384); }) -> UseRealTime() -> Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(attention, reference, Impl::Reference, false)
+    ->Name("reference:attention")
+    ->Apply([](auto* b) { sizes(b, 4096); }) -> UseRealTime() -> Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(attention, flash_causal, Impl::Flash, true)
+    ->Name("mlprim:attention_causal")
+    ->Apply([](auto* b) { sizes(b, 16384); }) -> UseRealTime() -> Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(attention, reference_causal, Impl::Reference, true)
+    ->Name("reference:attention_causal")
+    ->Apply([](auto* b) { sizes(b, 4096); }) -> UseRealTime() -> Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(attention, linear_causal, Impl::Linear, true)
+    ->Name("linear:attention_causal")
+    ->Apply([](auto* b) { sizes(b, 16384); }) -> UseRealTime() -> Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(attention, flash_causal_short, Impl::Flash, true)
+    ->Name("mlprim:attention_causal_short")
+    ->Apply(short_sizes)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(attention, linear_causal_short, Impl::Linear, true)
+    ->Name("linear:attention_causal_short")
+    ->Apply(short_sizes)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(multihead)
+    ->Name("mlprim:multihead_B1_H16_N2048")
+    ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 MLPRIM_BENCHMARK_MAIN();

@@ -138,15 +138,15 @@ class RatioReporter : public benchmark::ConsoleReporter {
 
 }  // namespace mlprim::bench
 
-#define MLPRIM_BENCHMARK_MAIN()                                               \
-  int main(int argc, char** argv) {                                           \
-    benchmark::Initialize(&argc, argv);                                       \
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;         \
-    mlprim::bench::RatioReporter reporter;                                    \
-    benchmark::RunSpecifiedBenchmarks(&reporter);                             \
-    benchmark::Shutdown();                                                    \
-    return 0;                                                                 \
-  }                                                                           \
+#define MLPRIM_BENCHMARK_MAIN()                                       \
+  int main(int argc, char** argv) {                                   \
+    benchmark::Initialize(&argc, argv);                               \
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1; \
+    mlprim::bench::RatioReporter reporter;                            \
+    benchmark::RunSpecifiedBenchmarks(&reporter);                     \
+    benchmark::Shutdown();                                            \
+    return 0;                                                         \
+  }                                                                   \
   static_assert(true, "")
 
 #endif  // MLPRIM_BENCH_COMMON_BENCH_MAIN_HPP

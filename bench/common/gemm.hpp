@@ -46,7 +46,8 @@ inline double gemm_roofline(int threads) {
   for (int r = 0; r < 5; ++r) {
     const auto start = std::chrono::steady_clock::now();
     p.run(threads);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     best = std::max(best, gemm_flops(4096, 64, 4096) / seconds);
   }
   return cache[threads] = best;

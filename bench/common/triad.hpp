@@ -35,7 +35,8 @@ struct TriadArrays {
                                   float* pa = a.data();
                                   const float* pb = b.data();
                                   const float* pc = c.data();
-                                  for (std::ptrdiff_t i = lo; i < hi; ++i) pa[i] = pb[i] + s * pc[i];
+                                  for (std::ptrdiff_t i = lo; i < hi; ++i)
+                                    pa[i] = pb[i] + s * pc[i];
                                 });
   }
 

@@ -29,7 +29,8 @@ void gemm(benchmark::State& state, Eigen::Index m, Eigen::Index k, Eigen::Index 
     benchmark::ClobberMemory();
   }
   state.counters["GFLOP"] = benchmark::Counter(
-      1e-9 * mlprim::bench::gemm_flops(m, k, n) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+      1e-9 * mlprim::bench::gemm_flops(m, k, n) * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
 }
 
 void gemm_square_1024(benchmark::State& state) { gemm(state, 1024, 1024, 1024); }
@@ -43,15 +44,26 @@ void triad(benchmark::State& state) {
     benchmark::DoNotOptimize(arrays.a.data());
     benchmark::ClobberMemory();
   }
-  state.counters["GB"] =
-      benchmark::Counter(1e-9 * arrays.bytes() * static_cast<double>(state.iterations()),
-                         benchmark::Counter::kIsRate);
+  state.counters["GB"] = benchmark::Counter(
+      1e-9 * arrays.bytes() * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 }  // namespace
 
-BENCHMARK(gemm_square_1024)->Name("roofline:gemm_f32_1024x1024x1024")->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(gemm_4096x64x4096)->Name("roofline:gemm_f32_4096x64x4096")->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(triad)->Name("roofline:triad_f32_32M")->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(gemm_square_1024)
+    ->Name("roofline:gemm_f32_1024x1024x1024")
+    ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(gemm_4096x64x4096)
+    ->Name("roofline:gemm_f32_4096x64x4096")
+    ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(triad)
+    ->Name("roofline:triad_f32_32M")
+    ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 MLPRIM_BENCHMARK_MAIN();

@@ -68,7 +68,10 @@ struct Problem {
   mlprim::KDTree<float, D> ours;
   Nanoflann<D> theirs;
   Problem(Cloud<D> p, Cloud<D> q)
-      : points(std::move(p)), queries(std::move(q)), ours(points), theirs(D, std::cref(points), 10) {}
+      : points(std::move(p)),
+        queries(std::move(q)),
+        ours(points),
+        theirs(D, std::cref(points), 10) {}
 };
 
 Problem<3>& uniform3d() {
@@ -97,16 +100,21 @@ void knn_loop(benchmark::State& state, Problem<D>& p, Eigen::Index k, const Sear
   std::vector<Eigen::Index> idx(static_cast<std::size_t>(m * k));
   std::vector<float> dist(idx.size());
   for (auto _ : state)
-    mlprim::parallel_for_chunks(Eigen::Index{0}, m, threads, [&](Eigen::Index lo, Eigen::Index hi, int) {
-      for (Eigen::Index q = lo; q < hi; ++q) search(p.queries.row(q).data(), idx.data() + q * k, dist.data() + q * k);
-    });
-  state.counters["queries"] = benchmark::Counter(static_cast<double>(m * state.iterations()), benchmark::Counter::kIsRate);
+    mlprim::parallel_for_chunks(
+        Eigen::Index{0}, m, threads, [&](Eigen::Index lo, Eigen::Index hi, int) {
+          for (Eigen::Index q = lo; q < hi; ++q)
+            search(p.queries.row(q).data(), idx.data() + q * k, dist.data() + q * k);
+        });
+  state.counters["queries"] =
+      benchmark::Counter(static_cast<double>(m * state.iterations()), benchmark::Counter::kIsRate);
 }
 
 template <int D>
 void knn_ours(benchmark::State& state, Problem<D>& p, Eigen::Index k) {
-  knn_loop(state, p, k, [&](const float* q, Eigen::Index* idx, float* dist) { p.ours.knn(q, k, idx, dist); });
-  state.counters["bytes_per_point"] = static_cast<double>(p.ours.memory_bytes()) / static_cast<double>(p.points.rows());
+  knn_loop(state, p, k,
+           [&](const float* q, Eigen::Index* idx, float* dist) { p.ours.knn(q, k, idx, dist); });
+  state.counters["bytes_per_point"] =
+      static_cast<double>(p.ours.memory_bytes()) / static_cast<double>(p.points.rows());
 }
 
 template <int D>
@@ -121,17 +129,19 @@ void knn_ours_batch(benchmark::State& state, Problem<D>& p, Eigen::Index k) {
   mlprim::KnnOptions<float> options;
   options.num_threads = static_cast<int>(state.range(0));
   for (auto _ : state) benchmark::DoNotOptimize(p.ours.knn(p.queries, k, options).indices.data());
-  state.counters["queries"] =
-      benchmark::Counter(static_cast<double>(p.queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["queries"] = benchmark::Counter(
+      static_cast<double>(p.queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
 }
 
 template <int D>
 void knn_bruteforce(benchmark::State& state, Problem<D>& p, Eigen::Index k) {
   mlprim::KnnOptions<float> options;
   options.num_threads = static_cast<int>(state.range(0));
-  for (auto _ : state) benchmark::DoNotOptimize(mlprim::knn_bruteforce(p.points, p.queries, k, options).indices.data());
-  state.counters["queries"] =
-      benchmark::Counter(static_cast<double>(p.queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(
+        mlprim::knn_bruteforce(p.points, p.queries, k, options).indices.data());
+  state.counters["queries"] = benchmark::Counter(
+      static_cast<double>(p.queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
 }
 
 constexpr float radius30 = 0.0193f;  // (30 * 3 / (4 pi 10^6))^(1/3): ~30 of 10^6 uniform points
@@ -142,10 +152,12 @@ void radius_ours(benchmark::State& state) {
   const Eigen::Index m = 20000;
   double found = 0;
   for (auto _ : state) {
-    const auto r = p.ours.radius(p.queries.topRows(m), radius30, mlprim::RadiusOptions{false, 0, threads});
+    const auto r =
+        p.ours.radius(p.queries.topRows(m), radius30, mlprim::RadiusOptions{false, 0, threads});
     found = static_cast<double>(r.indices.size()) / static_cast<double>(m);
   }
-  state.counters["queries"] = benchmark::Counter(static_cast<double>(m * state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["queries"] =
+      benchmark::Counter(static_cast<double>(m * state.iterations()), benchmark::Counter::kIsRate);
   state.counters["neighbours"] = found;
 }
 
@@ -156,16 +168,19 @@ void radius_theirs(benchmark::State& state) {
   std::vector<std::vector<std::pair<Eigen::Index, float>>> out(static_cast<std::size_t>(m));
   double found = 0;
   for (auto _ : state) {
-    mlprim::parallel_for_chunks(Eigen::Index{0}, m, threads, [&](Eigen::Index lo, Eigen::Index hi, int) {
-      for (Eigen::Index q = lo; q < hi; ++q)
-        p.theirs.index->radiusSearch(p.queries.row(q).data(), radius30 * radius30,
-                                     out[static_cast<std::size_t>(q)], nanoflann::SearchParams(32, 0, false));
-    });
+    mlprim::parallel_for_chunks(
+        Eigen::Index{0}, m, threads, [&](Eigen::Index lo, Eigen::Index hi, int) {
+          for (Eigen::Index q = lo; q < hi; ++q)
+            p.theirs.index->radiusSearch(p.queries.row(q).data(), radius30 * radius30,
+                                         out[static_cast<std::size_t>(q)],
+                                         nanoflann::SearchParams(32, 0, false));
+        });
     std::size_t total = 0;
     for (const auto& o : out) total += o.size();
     found = static_cast<double>(total) / static_cast<double>(m);
   }
-  state.counters["queries"] = benchmark::Counter(static_cast<double>(m * state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["queries"] =
+      benchmark::Counter(static_cast<double>(m * state.iterations()), benchmark::Counter::kIsRate);
   state.counters["neighbours"] = found;
 }
 
@@ -183,7 +198,8 @@ void build(benchmark::State& state, Make&& make_cloud, bool ours) {
       benchmark::DoNotOptimize(tree.index);
     }
   }
-  state.counters["points"] = benchmark::Counter(static_cast<double>(points.rows() * state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["points"] = benchmark::Counter(
+      static_cast<double>(points.rows() * state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void one_thread(benchmark::internal::Benchmark* b) {
@@ -192,14 +208,18 @@ void one_thread(benchmark::internal::Benchmark* b) {
 }
 
 // Each case is a set of plain functions, so data are built on first use only.
-#define MLPRIM_REGISTER(fn, label) \
-  BENCHMARK(fn)->Name(label)->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond)
-#define MLPRIM_KNN_CASE(name, problem, k)                                         \
-  void batch_##name(benchmark::State& s) { knn_ours_batch(s, problem(), k); }     \
-  void single_##name(benchmark::State& s) { knn_ours(s, problem(), k); }          \
-  void theirs_##name(benchmark::State& s) { knn_theirs(s, problem(), k); }        \
-  MLPRIM_REGISTER(batch_##name, "mlprim:" #name);                                 \
-  MLPRIM_REGISTER(single_##name, "mlprim-single:" #name);                         \
+#define MLPRIM_REGISTER(fn, label)          \
+  BENCHMARK(fn)                             \
+      ->Name(label)                         \
+      ->Apply(mlprim::bench::thread_counts) \
+      ->UseRealTime()                       \
+      ->Unit(benchmark::kMillisecond)
+#define MLPRIM_KNN_CASE(name, problem, k)                                     \
+  void batch_##name(benchmark::State& s) { knn_ours_batch(s, problem(), k); } \
+  void single_##name(benchmark::State& s) { knn_ours(s, problem(), k); }      \
+  void theirs_##name(benchmark::State& s) { knn_theirs(s, problem(), k); }    \
+  MLPRIM_REGISTER(batch_##name, "mlprim:" #name);                             \
+  MLPRIM_REGISTER(single_##name, "mlprim-single:" #name);                     \
   MLPRIM_REGISTER(theirs_##name, "nanoflann:" #name)
 
 MLPRIM_KNN_CASE(knn_uniform3d_1M_k1, uniform3d, 1);
@@ -212,18 +232,54 @@ void brute64(benchmark::State& s) { knn_bruteforce(s, uniform64d(), 10); }
 MLPRIM_REGISTER(brute16, "bruteforce:knn_uniform16d_100k_k10");
 MLPRIM_REGISTER(brute64, "bruteforce:knn_uniform64d_20k_k10");
 
-void build_ours_uniform(benchmark::State& s) { build(s, [] { return uniform<3>(1000000, 1); }, true); }
-void build_theirs_uniform(benchmark::State& s) { build(s, [] { return uniform<3>(1000000, 1); }, false); }
-void build_ours_clustered(benchmark::State& s) { build(s, [] { return clustered(1000000, 5, 5); }, true); }
-void build_theirs_clustered(benchmark::State& s) { build(s, [] { return clustered(1000000, 5, 5); }, false); }
+void build_ours_uniform(benchmark::State& s) {
+  build(
+      s, [] { return uniform<3>(1000000, 1); }, true);
+}
+void build_theirs_uniform(benchmark::State& s) {
+  build(
+      s, [] { return uniform<3>(1000000, 1); }, false);
+}
+void build_ours_clustered(benchmark::State& s) {
+  build(
+      s, [] { return clustered(1000000, 5, 5); }, true);
+}
+void build_theirs_clustered(benchmark::State& s) {
+  build(
+      s, [] { return clustered(1000000, 5, 5); }, false);
+}
 
 }  // namespace
 
-BENCHMARK(radius_ours)->Name("mlprim:radius_uniform3d_30nn")->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(radius_theirs)->Name("nanoflann:radius_uniform3d_30nn")->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(build_ours_uniform)->Name("mlprim:build_uniform3d_1M")->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(build_theirs_uniform)->Name("nanoflann:build_uniform3d_1M")->Apply(one_thread)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(build_ours_clustered)->Name("mlprim:build_clustered3d_1M")->Apply(mlprim::bench::thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(build_theirs_clustered)->Name("nanoflann:build_clustered3d_1M")->Apply(one_thread)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(radius_ours)
+    ->Name("mlprim:radius_uniform3d_30nn")
+    ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(radius_theirs)
+    ->Name("nanoflann:radius_uniform3d_30nn")
+    ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(build_ours_uniform)
+    ->Name("mlprim:build_uniform3d_1M")
+    ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(build_theirs_uniform)
+    ->Name("nanoflann:build_uniform3d_1M")
+    ->Apply(one_thread)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(build_ours_clustered)
+    ->Name("mlprim:build_clustered3d_1M")
+    ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(build_theirs_clustered)
+    ->Name("nanoflann:build_clustered3d_1M")
+    ->Apply(one_thread)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 MLPRIM_BENCHMARK_MAIN();

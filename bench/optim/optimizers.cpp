@@ -36,8 +36,8 @@ struct Buffers {
 void report(benchmark::State& state, double bytes_per_step, int threads) {
   const double bytes = bytes_per_step * static_cast<double>(state.iterations());
   state.counters["GB"] = benchmark::Counter(1e-9 * bytes, benchmark::Counter::kIsRate);
-  state.counters["of_triad"] = benchmark::Counter(
-      bytes / mlprim::bench::triad_bandwidth(threads), benchmark::Counter::kIsRate);
+  state.counters["of_triad"] = benchmark::Counter(bytes / mlprim::bench::triad_bandwidth(threads),
+                                                  benchmark::Counter::kIsRate);
 }
 
 void adamw_mlprim(benchmark::State& state) {
@@ -63,7 +63,8 @@ void adamw_naive(benchmark::State& state) {
     const double bc2 = 1 - std::pow(o.betas[1], static_cast<double>(step));
     x.param *= static_cast<float>(1 - o.lr * o.weight_decay);
     x.a = x.a * static_cast<float>(o.betas[0]) + static_cast<float>(1 - o.betas[0]) * x.grad;
-    x.b = x.b * static_cast<float>(o.betas[1]) + static_cast<float>(1 - o.betas[1]) * x.grad.square();
+    x.b =
+        x.b * static_cast<float>(o.betas[1]) + static_cast<float>(1 - o.betas[1]) * x.grad.square();
     x.param -= static_cast<float>(o.lr / bc1) * x.a /
                (x.b.sqrt() / static_cast<float>(std::sqrt(bc2)) + static_cast<float>(o.eps));
     benchmark::ClobberMemory();
@@ -116,7 +117,8 @@ void lion_mlprim(benchmark::State& state) {
   Buffers x;
   mlprim::LionOptions o;
   o.weight_decay = 0.1;
-  for (auto _ : state) mlprim::lion_update(x.param.data(), x.grad.data(), x.a.data(), n, o, threads);
+  for (auto _ : state)
+    mlprim::lion_update(x.param.data(), x.grad.data(), x.a.data(), n, o, threads);
   report(state, 5.0 * 4 * n, threads);
 }
 
@@ -139,7 +141,7 @@ void one_thread(benchmark::internal::Benchmark* b) {
 
 }  // namespace
 
-#define MLPRIM_OPTIM_BENCH(fn, name, threads)                                              \
+#define MLPRIM_OPTIM_BENCH(fn, name, threads) \
   BENCHMARK(fn)->Name(name)->Apply(threads)->UseRealTime()->Unit(benchmark::kMillisecond)
 
 MLPRIM_OPTIM_BENCH(adamw_mlprim, "mlprim:adamw_16M", mlprim::bench::thread_counts);

@@ -12,12 +12,12 @@
 #define MLPRIM_DETAIL_STR(x) MLPRIM_DETAIL_STR_(x)
 
 /// "MAJOR.MINOR.PATCH", built from the three numbers above.
-#define MLPRIM_VERSION_STRING                                                   \
-  MLPRIM_DETAIL_STR(MLPRIM_VERSION_MAJOR)                                       \
+#define MLPRIM_VERSION_STRING             \
+  MLPRIM_DETAIL_STR(MLPRIM_VERSION_MAJOR) \
   "." MLPRIM_DETAIL_STR(MLPRIM_VERSION_MINOR) "." MLPRIM_DETAIL_STR(MLPRIM_VERSION_PATCH)
 
 /// One comparable number: MAJOR * 10000 + MINOR * 100 + PATCH.
-#define MLPRIM_VERSION                                                          \
+#define MLPRIM_VERSION \
   (MLPRIM_VERSION_MAJOR * 10000 + MLPRIM_VERSION_MINOR * 100 + MLPRIM_VERSION_PATCH)
 
 namespace mlprim {

@@ -46,12 +46,13 @@ std::vector<Case> cases() {
 }
 
 /// Copies head h of sequence b out of a [total, heads, width] buffer.
-RowMatrix<double> head(const std::vector<double>& buffer, const std::vector<Index>& offsets, Index b, Index h,
-                       Index heads, Index width) {
+RowMatrix<double> head(const std::vector<double>& buffer, const std::vector<Index>& offsets,
+                       Index b, Index h, Index heads, Index width) {
   const Index len = offsets[b + 1] - offsets[b];
   RowMatrix<double> m(len, width);
   for (Index t = 0; t < len; ++t)
-    for (Index c = 0; c < width; ++c) m(t, c) = buffer[static_cast<std::size_t>(((offsets[b] + t) * heads + h) * width + c)];
+    for (Index c = 0; c < width; ++c)
+      m(t, c) = buffer[static_cast<std::size_t>(((offsets[b] + t) * heads + h) * width + c)];
   return m;
 }
 
@@ -72,7 +73,8 @@ std::vector<Index> offsets_of(const std::vector<Index>& cu, Index batch, Index l
 void require_equal(const RowMatrix<double>& got, const RowMatrix<double>& want) {
   REQUIRE(got.rows() == want.rows());
   REQUIRE(got.cols() == want.cols());
-  for (Index i = 0; i < got.size(); ++i) REQUIRE(got.data()[i] == Approx(want.data()[i]).margin(1e-13).epsilon(1e-12));
+  for (Index i = 0; i < got.size(); ++i)
+    REQUIRE(got.data()[i] == Approx(want.data()[i]).margin(1e-13).epsilon(1e-12));
 }
 
 }  // namespace
@@ -81,7 +83,8 @@ TEST_CASE("batched attention equals the one-head functions on every head", "[att
   for (const auto& c : cases()) {
     INFO(c.name);
     const auto& s = c.shape;
-    const Index hkv = s.heads_kv == 0 ? s.heads_q : s.heads_kv, group = s.heads_q / hkv, dv = s.dim_v;
+    const Index hkv = s.heads_kv == 0 ? s.heads_q : s.heads_kv, group = s.heads_q / hkv,
+                dv = s.dim_v;
     const auto oq = offsets_of(s.cu_seqlens_q, s.batch, s.seq_q);
     const auto ok = s.cu_seqlens_q.empty() || !s.cu_seqlens_k.empty()
                         ? offsets_of(s.cu_seqlens_k, s.batch, s.seq_k == 0 ? s.seq_q : s.seq_k)
@@ -97,39 +100,47 @@ TEST_CASE("batched attention equals the one-head functions on every head", "[att
     for (int threads : {1, 2}) {
       INFO(threads << " threads");
       o.num_threads = threads;
-      std::vector<double> ref(static_cast<std::size_t>(tq * s.heads_q * dv)), out(ref.size()), lse(static_cast<std::size_t>(tq * s.heads_q));
+      std::vector<double> ref(static_cast<std::size_t>(tq * s.heads_q * dv)), out(ref.size()),
+          lse(static_cast<std::size_t>(tq * s.heads_q));
       std::vector<double> dq(q.size()), dk(k.size()), dvv(v.size());
       mlprim::scaled_dot_product_attention(q.data(), k.data(), v.data(), ref.data(), s, o);
       mlprim::flash_attention(q.data(), k.data(), v.data(), out.data(), lse.data(), s, o);
-      mlprim::flash_attention_backward(q.data(), k.data(), v.data(), out.data(), w.data(), lse.data(), dq.data(),
-                                       dk.data(), dvv.data(), s, o);
+      mlprim::flash_attention_backward(q.data(), k.data(), v.data(), out.data(), w.data(),
+                                       lse.data(), dq.data(), dk.data(), dvv.data(), s, o);
       mlprim::LinearAttentionOptions lo;
       lo.chunk = 4;
-      std::vector<double> lin(ref.size()), ldq(q.size()), ldk(k.size()), ldv(v.size()), rel(ref.size()), mix(ref.size());
-      mlprim::linear_attention(q.data(), k.data(), v.data(), lin.data(), s, mlprim::EluPlusOne{}, lo, threads);
-      mlprim::linear_attention_backward(q.data(), k.data(), v.data(), w.data(), ldq.data(), ldk.data(), ldv.data(), s,
-                                        mlprim::EluPlusOne{}, lo, threads);
+      std::vector<double> lin(ref.size()), ldq(q.size()), ldk(k.size()), ldv(v.size()),
+          rel(ref.size()), mix(ref.size());
+      mlprim::linear_attention(q.data(), k.data(), v.data(), lin.data(), s, mlprim::EluPlusOne{},
+                               lo, threads);
+      mlprim::linear_attention_backward(q.data(), k.data(), v.data(), w.data(), ldq.data(),
+                                        ldk.data(), ldv.data(), s, mlprim::EluPlusOne{}, lo,
+                                        threads);
       mlprim::Relu2AttentionOptions ro;
       ro.causal = true;
       mlprim::relu2_attention(q.data(), k.data(), v.data(), rel.data(), s, ro, threads);
       const bool square = oq == ok;
       mlprim::MixedChunkOptions mo;
       mo.chunk = 3;
-      if (square) mlprim::mixed_chunk_attention(q.data(), k.data(), v.data(), mix.data(), s, mo, threads);
+      if (square)
+        mlprim::mixed_chunk_attention(q.data(), k.data(), v.data(), mix.data(), s, mo, threads);
       for (Index b = 0; b < s.batch; ++b)
         for (Index hk = 0; hk < hkv; ++hk) {
           const auto kh = head(k, ok, b, hk, hkv, s.dim), vh = head(v, ok, b, hk, hkv, dv);
-          RowMatrix<double> dk_sum = RowMatrix<double>::Zero(kh.rows(), s.dim), dv_sum = RowMatrix<double>::Zero(kh.rows(), dv);
+          RowMatrix<double> dk_sum = RowMatrix<double>::Zero(kh.rows(), s.dim),
+                            dv_sum = RowMatrix<double>::Zero(kh.rows(), dv);
           RowMatrix<double> ldk_sum = dk_sum, ldv_sum = dv_sum;
           for (Index h = hk * group; h < (hk + 1) * group; ++h) {
             INFO("sequence " << b << " head " << h);
-            const auto qh = head(q, oq, b, h, s.heads_q, s.dim), wh = head(w, oq, b, h, s.heads_q, dv);
+            const auto qh = head(q, oq, b, h, s.heads_q, s.dim),
+                       wh = head(w, oq, b, h, s.heads_q, dv);
             mlprim::AttentionOptions one = o;
             one.alibi_slopes.clear();
             one.sinks.clear();
             one.alibi_slope = o.alibi_slopes[static_cast<std::size_t>(h)];
             one.sink = o.sinks[static_cast<std::size_t>(h)];
-            require_equal(head(ref, oq, b, h, s.heads_q, dv), mlprim::scaled_dot_product_attention(qh, kh, vh, one));
+            require_equal(head(ref, oq, b, h, s.heads_q, dv),
+                          mlprim::scaled_dot_product_attention(qh, kh, vh, one));
             const auto f = mlprim::flash_attention(qh, kh, vh, one);
             require_equal(head(out, oq, b, h, s.heads_q, dv), f.out);
             require_equal(head(lse, oq, b, h, s.heads_q, 1), f.lse);
@@ -137,13 +148,18 @@ TEST_CASE("batched attention equals the one-head functions on every head", "[att
             require_equal(head(dq, oq, b, h, s.heads_q, s.dim), g.dQ);
             dk_sum += g.dK;
             dv_sum += g.dV;
-            require_equal(head(lin, oq, b, h, s.heads_q, dv), mlprim::linear_attention(qh, kh, vh, mlprim::EluPlusOne{}, lo));
-            const auto lg = mlprim::linear_attention_backward(qh, kh, vh, wh, mlprim::EluPlusOne{}, lo);
+            require_equal(head(lin, oq, b, h, s.heads_q, dv),
+                          mlprim::linear_attention(qh, kh, vh, mlprim::EluPlusOne{}, lo));
+            const auto lg =
+                mlprim::linear_attention_backward(qh, kh, vh, wh, mlprim::EluPlusOne{}, lo);
             require_equal(head(ldq, oq, b, h, s.heads_q, s.dim), lg.dQ);
             ldk_sum += lg.dK;
             ldv_sum += lg.dV;
-            require_equal(head(rel, oq, b, h, s.heads_q, dv), mlprim::relu2_attention(qh, kh, vh, ro));
-            if (square) require_equal(head(mix, oq, b, h, s.heads_q, dv), mlprim::mixed_chunk_attention(qh, kh, vh, mo));
+            require_equal(head(rel, oq, b, h, s.heads_q, dv),
+                          mlprim::relu2_attention(qh, kh, vh, ro));
+            if (square)
+              require_equal(head(mix, oq, b, h, s.heads_q, dv),
+                            mlprim::mixed_chunk_attention(qh, kh, vh, mo));
           }
           require_equal(head(dk, ok, b, hk, hkv, s.dim), dk_sum);
           require_equal(head(dvv, ok, b, hk, hkv, dv), dv_sum);
@@ -155,7 +171,9 @@ TEST_CASE("batched attention equals the one-head functions on every head", "[att
 }
 
 TEST_CASE("batched attention rejects bad shapes", "[attention][batched]") {
-  auto message = [](auto&& fn) { return mlprim::test::exception_message<std::invalid_argument>(fn); };
+  auto message = [](auto&& fn) {
+    return mlprim::test::exception_message<std::invalid_argument>(fn);
+  };
   std::vector<double> x(1000), out(1000);
   mlprim::AttentionShape s;
   s.seq_q = 4;
@@ -169,12 +187,14 @@ TEST_CASE("batched attention rejects bad shapes", "[attention][batched]") {
   s.batch = 2;
   CHECK(message(run) == "mlprim::flash_attention: cu_seqlens_q has 2 entries, batch + 1 = 3");
   s.cu_seqlens_q = {0, 3, 2};
-  CHECK(message(run) == "mlprim::flash_attention: cu_seqlens_q[2] = 2 is less than the entry before, 3");
+  CHECK(message(run) ==
+        "mlprim::flash_attention: cu_seqlens_q[2] = 2 is less than the entry before, 3");
   s.cu_seqlens_q = {1, 3, 4};
   CHECK(message(run) == "mlprim::flash_attention: cu_seqlens_q[0] = 1 must be 0");
   s.cu_seqlens_q.clear();
   mlprim::AttentionOptions o;
   o.sinks = {1.0};
-  CHECK(message([&] { mlprim::scaled_dot_product_attention(x.data(), x.data(), x.data(), out.data(), s, o); }) ==
-        "mlprim::scaled_dot_product_attention: sinks has 1 entries, heads_q = 6");
+  CHECK(message([&] {
+          mlprim::scaled_dot_product_attention(x.data(), x.data(), x.data(), out.data(), s, o);
+        }) == "mlprim::scaled_dot_product_attention: sinks has 1 entries, heads_q = 6");
 }

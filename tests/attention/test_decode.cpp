@@ -20,7 +20,8 @@ using mlprim::test::random_matrix;
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("attention_decode equals reference attention over the cache", "[attention][decode]", float, double) {
+TEMPLATE_TEST_CASE("attention_decode equals reference attention over the cache",
+                   "[attention][decode]", float, double) {
   using T = TestType;
   const double tol = std::is_same_v<T, float> ? 2e-5 : 1e-12;
   const Index hq = 4, hkv = 2, d = 16, dv = 8, n = 1300, t = 3;
@@ -73,7 +74,8 @@ TEMPLATE_TEST_CASE("attention_decode equals reference attention over the cache",
         for (Index a = 0; a < t; ++a) {
           REQUIRE(std::abs(double(lse(a, h)) - want.lse(a)) <= tol * (1 + std::abs(want.lse(a))));
           for (Index cc = 0; cc < dv; ++cc)
-            REQUIRE(std::abs(double(got(a, h * dv + cc)) - want.out(a, cc)) <= tol * (1 + std::abs(want.out(a, cc))));
+            REQUIRE(std::abs(double(got(a, h * dv + cc)) - want.out(a, cc)) <=
+                    tol * (1 + std::abs(want.out(a, cc))));
         }
       }
     }
@@ -106,11 +108,14 @@ TEST_CASE("generation token by token reproduces causal attention", "[attention][
   REQUIRE(cache.size() == 30);
   const RowMatrix<double> again = mlprim::attention_decode(q.row(29), cache, o);
   CHECK((again - stepped.row(29)).norm() <= 1e-14);
-  auto message = [](auto&& fn) { return mlprim::test::exception_message<std::invalid_argument>(fn); };
+  auto message = [](auto&& fn) {
+    return mlprim::test::exception_message<std::invalid_argument>(fn);
+  };
   cache.append(0, k.middleRows(0, 10), v.middleRows(0, 10));
   CHECK(message([&] { cache.append(0, k.row(0), v.row(0)); }) ==
         "mlprim::KVCache::append: appending 1 tokens to 40 exceeds max_tokens = 40");
-  CHECK(message([&] { cache.append(1, k.row(0), v.row(0)); }) == "mlprim::KVCache::append: layer = 1 is outside [0, 1)");
+  CHECK(message([&] { cache.append(1, k.row(0), v.row(0)); }) ==
+        "mlprim::KVCache::append: layer = 1 is outside [0, 1)");
   CHECK(message([&] { cache.append(0, k.row(0).head(5), v.row(0)); }) ==
         "mlprim::KVCache::append: keys.cols() = 5, heads * dim = 16");
   CHECK(message([&] { mlprim::attention_decode(RowMatrix<double>::Ones(1, 24), cache); }) ==
@@ -120,5 +125,6 @@ TEST_CASE("generation token by token reproduces causal attention", "[attention][
   cache.clear();
   CHECK(message([&] { mlprim::attention_decode(q.row(0), cache); }) ==
         "mlprim::attention_decode: q_new has 1 rows, the cache only 0 tokens (append first)");
-  CHECK(message([&] { mlprim::KVCache<float>(mlprim::KVCacheConfig{}); }) == "mlprim::KVCache: dim = 0 must be positive");
+  CHECK(message([&] { mlprim::KVCache<float>(mlprim::KVCacheConfig{}); }) ==
+        "mlprim::KVCache: dim = 0 must be positive");
 }

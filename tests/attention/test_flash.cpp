@@ -19,8 +19,8 @@ namespace {
 
 using mlprim::Index;
 using mlprim::RowMatrix;
-using mlprim::test::random_matrix;
 using mlprim::test::check_close;
+using mlprim::test::random_matrix;
 using LD = long double;
 
 /// out and lse straight from the definition in attention/options.hpp.
@@ -110,25 +110,33 @@ RowMatrix<double> make_bias(Index nq, Index nk, std::uint64_t seed) {
   RowMatrix<double> b = random_matrix<double>(nq, nk, seed);
   for (Index i = 0; i < nq; ++i)
     for (Index j = 0; j < nk; ++j)
-      if ((i * 7 + j * 3) % 5 == 0) b(i, j) = -std::numeric_limits<double>::infinity();  // padding-style holes
-  for (Index j = 0; j < nk; ++j) b(0, j) = -std::numeric_limits<double>::infinity();  // a fully masked row
+      if ((i * 7 + j * 3) % 5 == 0)
+        b(i, j) = -std::numeric_limits<double>::infinity();  // padding-style holes
+  for (Index j = 0; j < nk; ++j)
+    b(0, j) = -std::numeric_limits<double>::infinity();  // a fully masked row
   return b;
 }
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("reference and flash attention equal the definition", "[attention]", MLPRIM_TEST_SCALARS) {
+TEMPLATE_TEST_CASE("reference and flash attention equal the definition", "[attention]",
+                   MLPRIM_TEST_SCALARS) {
   using T = TestType;
   const double tol = mlprim::test::Tolerance<T>::relative;
-  struct Shape { Index nq, nk, d, dv; };
-  const std::vector<Shape> shapes = {{1, 1, 1, 1},    {37, 37, 16, 16},  {100, 130, 64, 32}, {130, 70, 80, 80},
-                                     {64, 64, 128, 64}, {65, 200, 16, 8}, {200, 129, 1, 3},
-                                     {300, 530, 8, 8}};  // several 128-row tiles: skipped and zigzag-ordered tiles
+  struct Shape {
+    Index nq, nk, d, dv;
+  };
+  const std::vector<Shape> shapes =
+      {
+          {1, 1, 1, 1},      {37, 37, 16, 16},  {100, 130, 64, 32},
+          {130, 70, 80, 80}, {64, 64, 128, 64}, {65, 200, 16, 8},
+          {200, 129, 1, 3},  {300, 530, 8, 8}};  // several 128-row tiles: skipped, zigzag-ordered
   std::uint64_t seed = 1;
   for (const auto& shape : shapes)
     for (auto c : option_cases()) {
       INFO(c.name << ": Nq " << shape.nq << " Nk " << shape.nk << " d " << shape.d);
-      const auto q = random_matrix<T>(shape.nq, shape.d, seed++), k = random_matrix<T>(shape.nk, shape.d, seed++);
+      const auto q = random_matrix<T>(shape.nq, shape.d, seed++),
+                 k = random_matrix<T>(shape.nk, shape.d, seed++);
       const auto v = random_matrix<T>(shape.nk, shape.dv, seed++);
       const RowMatrix<double> bias = make_bias(shape.nq, shape.nk, seed++);
       if (c.bias) c.options.bias = bias;
@@ -160,21 +168,27 @@ TEST_CASE("both backward passes match central finite differences", "[attention]"
   for (auto c : option_cases()) {
     INFO(c.name);
     if (c.bias) c.options.bias = bias;
-    auto loss = [&](const RowMatrix<double>& qq, const RowMatrix<double>& kk, const RowMatrix<double>& vv) {
-      return (mlprim::scaled_dot_product_attention(qq, kk, vv, c.options).array() * w.array()).sum();
+    auto loss = [&](const RowMatrix<double>& qq, const RowMatrix<double>& kk,
+                    const RowMatrix<double>& vv) {
+      return (mlprim::scaled_dot_product_attention(qq, kk, vv, c.options).array() * w.array())
+          .sum();
     };
     const auto reference = mlprim::scaled_dot_product_attention_backward(q, k, v, w, c.options);
     const auto forward = mlprim::flash_attention(q, k, v, c.options);
-    const auto flash = mlprim::flash_attention_backward(q, k, v, forward.out, w, forward.lse, c.options);
+    const auto flash =
+        mlprim::flash_attention_backward(q, k, v, forward.out, w, forward.lse, c.options);
     const double h = 1e-6;
-    auto check = [&](RowMatrix<double> x, int which, const RowMatrix<double>& g_ref, const RowMatrix<double>& g_flash) {
+    auto check = [&](RowMatrix<double> x, int which, const RowMatrix<double>& g_ref,
+                     const RowMatrix<double>& g_flash) {
       for (Index i = 0; i < x.rows(); ++i)
         for (Index j = 0; j < x.cols(); ++j) {
           const double saved = x(i, j);
           x(i, j) = saved + h;
           const double up = which == 0 ? loss(x, k, v) : which == 1 ? loss(q, x, v) : loss(q, k, x);
           x(i, j) = saved - h;
-          const double down = which == 0 ? loss(x, k, v) : which == 1 ? loss(q, x, v) : loss(q, k, x);
+          const double down = which == 0   ? loss(x, k, v)
+                              : which == 1 ? loss(q, x, v)
+                                           : loss(q, k, x);
           x(i, j) = saved;
           const double numeric = (up - down) / (2 * h);
           INFO("input " << which << " entry " << i << ", " << j);
@@ -188,7 +202,8 @@ TEST_CASE("both backward passes match central finite differences", "[attention]"
   }
 }
 
-TEMPLATE_TEST_CASE("flash backward equals the reference backward across tiles", "[attention]", MLPRIM_TEST_SCALARS) {
+TEMPLATE_TEST_CASE("flash backward equals the reference backward across tiles", "[attention]",
+                   MLPRIM_TEST_SCALARS) {
   using T = TestType;
   const double tol = 10 * mlprim::test::Tolerance<T>::relative;
   const Index nq = 290, nk = 400, d = 32, dv = 24;
@@ -199,18 +214,21 @@ TEMPLATE_TEST_CASE("flash backward equals the reference backward across tiles", 
     INFO(c.name);
     const auto want = mlprim::scaled_dot_product_attention_backward(q, k, v, w, c.options);
     const auto forward = mlprim::flash_attention(q, k, v, c.options);
-    const auto got = mlprim::flash_attention_backward(q, k, v, forward.out, w, forward.lse, c.options);
+    const auto got =
+        mlprim::flash_attention_backward(q, k, v, forward.out, w, forward.lse, c.options);
     check_close(got.dQ, want.dQ.template cast<double>(), tol);
     check_close(got.dK, want.dK.template cast<double>(), tol);
     check_close(got.dV, want.dV.template cast<double>(), tol);
   }
 }
 
-TEST_CASE("outputs and gradients match PyTorch's scaled_dot_product_attention", "[attention][torch]") {
+TEST_CASE("outputs and gradients match PyTorch's scaled_dot_product_attention",
+          "[attention][torch]") {
   const auto ref = mlprim::test::read_reference_data("attention/torch_reference.txt");
   for (const std::string name : {"sdpa_causal", "sdpa_mask"}) {
     INFO(name);
-    const RowMatrix<double> q = ref.at(name + "_q"), k = ref.at(name + "_k"), v = ref.at(name + "_v");
+    const RowMatrix<double> q = ref.at(name + "_q"), k = ref.at(name + "_k"),
+                            v = ref.at(name + "_v");
     const RowMatrix<double> w = ref.at(name + "_w");
     mlprim::AttentionOptions o;
     RowMatrix<double> bias;
@@ -235,7 +253,8 @@ TEST_CASE("outputs and gradients match PyTorch's scaled_dot_product_attention", 
 }
 
 TEST_CASE("half and bfloat16 storage accumulate in float", "[attention]") {
-  const auto q = random_matrix<float>(70, 16, 31), k = random_matrix<float>(90, 16, 32), v = random_matrix<float>(90, 8, 33);
+  const auto q = random_matrix<float>(70, 16, 31), k = random_matrix<float>(90, 16, 32),
+             v = random_matrix<float>(90, 8, 33);
   mlprim::AttentionOptions o;
   o.causal = true;
   auto run = [&](auto tag, double tol) {
@@ -277,25 +296,34 @@ TEST_CASE("ALiBi slopes follow the paper's sequence", "[attention]") {
   // 12 heads: the 8 of the power of two below, then the odd ones of 16's.
   const auto twelve = mlprim::alibi_slopes(12);
   REQUIRE(twelve.size() == 12);
-  for (int h = 0; h < 8; ++h) CHECK(twelve[static_cast<std::size_t>(h)] == eight[static_cast<std::size_t>(h)]);
-  for (int h = 0; h < 4; ++h) CHECK(twelve[static_cast<std::size_t>(8 + h)] == Approx(std::pow(2.0, -0.5 * (2 * h + 1))));
+  for (int h = 0; h < 8; ++h)
+    CHECK(twelve[static_cast<std::size_t>(h)] == eight[static_cast<std::size_t>(h)]);
+  for (int h = 0; h < 4; ++h)
+    CHECK(twelve[static_cast<std::size_t>(8 + h)] == Approx(std::pow(2.0, -0.5 * (2 * h + 1))));
 }
 
 TEST_CASE("attention rejects bad shapes and options", "[attention]") {
-  const auto q = random_matrix<double>(4, 3, 1), k = random_matrix<double>(5, 3, 2), v = random_matrix<double>(5, 2, 3);
-  auto message = [](auto&& fn) { return mlprim::test::exception_message<std::invalid_argument>(fn); };
+  const auto q = random_matrix<double>(4, 3, 1), k = random_matrix<double>(5, 3, 2),
+             v = random_matrix<double>(5, 2, 3);
+  auto message = [](auto&& fn) {
+    return mlprim::test::exception_message<std::invalid_argument>(fn);
+  };
   CHECK(message([&] { mlprim::flash_attention(q, random_matrix<double>(5, 4, 2), v); }) ==
         "mlprim::flash_attention: K.cols() = 4 does not match Q.cols() = 3");
-  CHECK(message([&] { mlprim::scaled_dot_product_attention(q, k, random_matrix<double>(6, 2, 3)); }) ==
-        "mlprim::scaled_dot_product_attention: V.rows() = 6 does not match K.rows() = 5");
+  CHECK(message([&] {
+          mlprim::scaled_dot_product_attention(q, k, random_matrix<double>(6, 2, 3));
+        }) == "mlprim::scaled_dot_product_attention: V.rows() = 6 does not match K.rows() = 5");
   mlprim::AttentionOptions o;
   o.window_left = -2;
-  CHECK(message([&] { mlprim::flash_attention(q, k, v, o); }) == "mlprim::flash_attention: window_left = -2 must be >= -1");
+  CHECK(message([&] { mlprim::flash_attention(q, k, v, o); }) ==
+        "mlprim::flash_attention: window_left = -2 must be >= -1");
   const RowMatrix<float> wrong = RowMatrix<float>::Zero(4, 4);
   o = {};
   o.bias = wrong;
-  CHECK(message([&] { mlprim::flash_attention(q, k, v, o); }) == "mlprim::flash_attention: bias is 4 x 4, the scores 4 x 5");
+  CHECK(message([&] { mlprim::flash_attention(q, k, v, o); }) ==
+        "mlprim::flash_attention: bias is 4 x 4, the scores 4 x 5");
   const auto out = mlprim::flash_attention(q, k, v);
-  CHECK(message([&] { mlprim::flash_attention_backward(q, k, v, out.out, out.out, out.lse.head(3), {}); }) ==
-        "mlprim::flash_attention_backward: lse has 3 entries, Q 4 rows");
+  CHECK(message([&] {
+          mlprim::flash_attention_backward(q, k, v, out.out, out.out, out.lse.head(3), {});
+        }) == "mlprim::flash_attention_backward: lse has 3 entries, Q 4 rows");
 }

@@ -26,8 +26,9 @@ using mlprim::test::random_matrix;
 using LD = long double;
 
 template <class T, class FeatureMap>
-RowMatrix<double> quadratic_form(const RowMatrix<T>& q, const RowMatrix<T>& k, const RowMatrix<T>& v,
-                                 const FeatureMap& phi, bool causal, bool normalize, double eps) {
+RowMatrix<double> quadratic_form(const RowMatrix<T>& q, const RowMatrix<T>& k,
+                                 const RowMatrix<T>& v, const FeatureMap& phi, bool causal,
+                                 bool normalize, double eps) {
   RowMatrix<double> out = RowMatrix<double>::Zero(q.rows(), v.cols());
   for (Index i = 0; i < q.rows(); ++i) {
     LD den = 0;
@@ -39,7 +40,8 @@ RowMatrix<double> quadratic_form(const RowMatrix<T>& q, const RowMatrix<T>& k, c
       for (Index c = 0; c < v.cols(); ++c) num[static_cast<std::size_t>(c)] += a * LD(v(j, c));
     }
     for (Index c = 0; c < v.cols(); ++c)
-      out(i, c) = double(normalize ? num[static_cast<std::size_t>(c)] / (den + LD(eps)) : num[static_cast<std::size_t>(c)]);
+      out(i, c) = double(normalize ? num[static_cast<std::size_t>(c)] / (den + LD(eps))
+                                   : num[static_cast<std::size_t>(c)]);
   }
   return out;
 }
@@ -47,7 +49,8 @@ RowMatrix<double> quadratic_form(const RowMatrix<T>& q, const RowMatrix<T>& k, c
 template <class T, class FeatureMap>
 void check_feature_map(const FeatureMap& phi, const std::string& name) {
   const double tol = 10 * mlprim::test::Tolerance<T>::relative;
-  const auto q = random_matrix<T>(150, 12, 7), k = random_matrix<T>(150, 12, 8), v = random_matrix<T>(150, 5, 9);
+  const auto q = random_matrix<T>(150, 12, 7), k = random_matrix<T>(150, 12, 8),
+             v = random_matrix<T>(150, 5, 9);
   for (bool normalize : {true, false}) {
     INFO(name << (normalize ? " normalised" : " unnormalised"));
     mlprim::LinearAttentionOptions o;
@@ -55,7 +58,8 @@ void check_feature_map(const FeatureMap& phi, const std::string& name) {
     // Identity and Relu maps can make the normaliser vanish or change sign;
     // only the positive maps are compared normalised.
     if (normalize && !std::is_same_v<FeatureMap, mlprim::EluPlusOne>) continue;
-    check_close(mlprim::linear_attention(q, k, v, phi, o), quadratic_form(q, k, v, phi, false, normalize, o.eps), tol);
+    check_close(mlprim::linear_attention(q, k, v, phi, o),
+                quadratic_form(q, k, v, phi, false, normalize, o.eps), tol);
     o.causal = true;
     const auto want = quadratic_form(q, k, v, phi, true, normalize, o.eps);
     for (Index chunk : {1, 7, 64, 150, 1000}) {
@@ -65,7 +69,8 @@ void check_feature_map(const FeatureMap& phi, const std::string& name) {
       const auto serial = mlprim::linear_attention(q, k, v, phi, o);
       check_close(serial, want, tol);
       o.num_threads = 3;
-      REQUIRE(mlprim::linear_attention(q, k, v, phi, o) == serial);  // the same sums in the same order
+      REQUIRE(mlprim::linear_attention(q, k, v, phi, o) ==
+              serial);  // the same sums in the same order
     }
     o.num_threads = 0;
     o.recurrent = true;
@@ -80,18 +85,21 @@ void check_feature_map(const FeatureMap& phi, const std::string& name) {
 template <class FeatureMap>
 void check_array_form(const FeatureMap& phi, const char* name) {
   INFO(name);
-  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity(),
+               nan = std::numeric_limits<double>::quiet_NaN();
   Eigen::ArrayXd x(9);
   x << -inf, -30, -1.5, -1e-300, 0, 1e-300, 0.7, 12, nan;
   const Eigen::ArrayXd f = phi.array(x), df = phi.array_derivative(x);
   for (Index i = 0; i < x.size(); ++i) {
     INFO("x = " << x(i));
-    for (const auto& [got, want] : {std::pair{f(i), phi(x(i))}, std::pair{df(i), phi.derivative(x(i))}}) {
+    for (const auto& [got, want] :
+         {std::pair{f(i), phi(x(i))}, std::pair{df(i), phi.derivative(x(i))}}) {
       if (std::isnan(want)) {
         REQUIRE(std::isnan(got));
       } else {  // Eigen's exp may differ from std::exp in the last bits, and gives
                 // a subnormal instead of 0 below -709
-        const double tol = 4 * std::numeric_limits<double>::epsilon() * std::abs(want) + std::numeric_limits<double>::min();
+        const double tol = 4 * std::numeric_limits<double>::epsilon() * std::abs(want) +
+                           std::numeric_limits<double>::min();
         REQUIRE((got == want || std::abs(got - want) <= tol));
       }
     }
@@ -107,8 +115,8 @@ TEST_CASE("the array forms of the feature maps equal their scalar forms", "[atte
   check_array_form(mlprim::Identity{}, "identity");
 }
 
-TEMPLATE_TEST_CASE("linear attention equals its quadratic form in every mode", "[attention][linear]",
-                   MLPRIM_TEST_SCALARS) {
+TEMPLATE_TEST_CASE("linear attention equals its quadratic form in every mode",
+                   "[attention][linear]", MLPRIM_TEST_SCALARS) {
   check_feature_map<TestType>(mlprim::EluPlusOne{}, "elu+1");
   check_feature_map<TestType>(mlprim::Relu{}, "relu");
   check_feature_map<TestType>(mlprim::SquaredRelu{}, "relu^2");
@@ -129,10 +137,12 @@ RowMatrix<double> normalise_rows(const RowMatrix<double>& x, mlprim::OutputNorm 
   return y;
 }
 
-TEMPLATE_TEST_CASE("TransNormer output norms follow their formulas", "[attention][linear]", MLPRIM_TEST_SCALARS) {
+TEMPLATE_TEST_CASE("TransNormer output norms follow their formulas", "[attention][linear]",
+                   MLPRIM_TEST_SCALARS) {
   using T = TestType;
   const double tol = 10 * mlprim::test::Tolerance<T>::relative;
-  const auto q = random_matrix<T>(70, 6, 3), k = random_matrix<T>(70, 6, 4), v = random_matrix<T>(70, 9, 5);
+  const auto q = random_matrix<T>(70, 6, 3), k = random_matrix<T>(70, 6, 4),
+             v = random_matrix<T>(70, 9, 5);
   for (auto kind : {mlprim::OutputNorm::RMSNorm, mlprim::OutputNorm::LayerNorm})
     for (bool causal : {false, true}) {
       INFO("norm " << kind << (causal ? " causal" : ""));
@@ -141,12 +151,14 @@ TEMPLATE_TEST_CASE("TransNormer output norms follow their formulas", "[attention
       o.causal = causal;
       o.chunk = 16;
       o.output_norm = {kind, 1e-5};
-      const auto want = normalise_rows(quadratic_form(q, k, v, mlprim::Relu{}, causal, false, 0), o.output_norm);
+      const auto want =
+          normalise_rows(quadratic_form(q, k, v, mlprim::Relu{}, causal, false, 0), o.output_norm);
       check_close(mlprim::linear_attention(q, k, v, mlprim::Relu{}, o), want, tol);
       if (!causal) continue;
       mlprim::LinearAttentionState<T> state(6, 9, o);
       RowMatrix<T> stepped(70, 9);
-      for (Index t = 0; t < 70; ++t) stepped.row(t) = state.step(q.row(t), k.row(t), v.row(t), mlprim::Relu{});
+      for (Index t = 0; t < 70; ++t)
+        stepped.row(t) = state.step(q.row(t), k.row(t), v.row(t), mlprim::Relu{});
       check_close(stepped, want, tol);
     }
 }
@@ -155,35 +167,42 @@ TEMPLATE_TEST_CASE("TransNormer output norms follow their formulas", "[attention
 /// differences of linear_attention.
 template <class FeatureMap>
 void check_against_finite_differences(const RowMatrix<double>& q, const RowMatrix<double>& k,
-                                      const RowMatrix<double>& v, const RowMatrix<double>& w, const FeatureMap& phi,
+                                      const RowMatrix<double>& v, const RowMatrix<double>& w,
+                                      const FeatureMap& phi,
                                       const mlprim::LinearAttentionOptions& o) {
-  auto loss = [&](const RowMatrix<double>& qq, const RowMatrix<double>& kk, const RowMatrix<double>& vv) {
+  auto loss = [&](const RowMatrix<double>& qq, const RowMatrix<double>& kk,
+                  const RowMatrix<double>& vv) {
     return (mlprim::linear_attention(qq, kk, vv, phi, o).array() * w.array()).sum();
   };
   const auto g = mlprim::linear_attention_backward(q, k, v, w, phi, o);
-  const auto dq = mlprim::test::numeric_gradient(q, [&](const RowMatrix<double>& x) { return loss(x, k, v); });
-  const auto dk = mlprim::test::numeric_gradient(k, [&](const RowMatrix<double>& x) { return loss(q, x, v); });
-  const auto dvv = mlprim::test::numeric_gradient(v, [&](const RowMatrix<double>& x) { return loss(q, k, x); });
+  const auto dq =
+      mlprim::test::numeric_gradient(q, [&](const RowMatrix<double>& x) { return loss(x, k, v); });
+  const auto dk =
+      mlprim::test::numeric_gradient(k, [&](const RowMatrix<double>& x) { return loss(q, x, v); });
+  const auto dvv =
+      mlprim::test::numeric_gradient(v, [&](const RowMatrix<double>& x) { return loss(q, k, x); });
   for (Index i = 0; i < q.rows(); ++i) {
     INFO("row " << i);
     for (Index c = 0; c < q.cols(); ++c) {
       CHECK(g.dQ(i, c) == Approx(dq(i, c)).margin(1e-7).epsilon(1e-6));
       CHECK(g.dK(i, c) == Approx(dk(i, c)).margin(1e-7).epsilon(1e-6));
     }
-    for (Index c = 0; c < v.cols(); ++c) CHECK(g.dV(i, c) == Approx(dvv(i, c)).margin(1e-7).epsilon(1e-6));
+    for (Index c = 0; c < v.cols(); ++c)
+      CHECK(g.dV(i, c) == Approx(dvv(i, c)).margin(1e-7).epsilon(1e-6));
   }
 }
 
 template <class FeatureMap>
-void check_backward(const FeatureMap& phi, const std::string& name, bool normalize, mlprim::OutputNorm norm) {
+void check_backward(const FeatureMap& phi, const std::string& name, bool normalize,
+                    mlprim::OutputNorm norm) {
   const Index n = 11, d = 4, dv = 3;
   const auto q = random_matrix<double>(n, d, 5), k = random_matrix<double>(n, d, 6);
   const auto v = random_matrix<double>(n, dv, 7), w = random_matrix<double>(n, dv, 8);
   for (bool causal : {false, true})
     for (Index chunk : {1, 4, 64}) {
       if (!causal && chunk > 1) continue;
-      INFO(name << (normalize ? " normalised" : "") << " norm " << norm.kind << (causal ? " causal, chunk " : " ")
-                << chunk);
+      INFO(name << (normalize ? " normalised" : "") << " norm " << norm.kind
+                << (causal ? " causal, chunk " : " ") << chunk);
       mlprim::LinearAttentionOptions o;
       o.causal = causal;
       o.chunk = chunk;
@@ -195,7 +214,8 @@ void check_backward(const FeatureMap& phi, const std::string& name, bool normali
 }
 
 TEST_CASE("linear attention backward matches central finite differences", "[attention][linear]") {
-  const mlprim::OutputNorm none, rms{mlprim::OutputNorm::RMSNorm, 1e-5}, layer{mlprim::OutputNorm::LayerNorm, 1e-5};
+  const mlprim::OutputNorm none, rms{mlprim::OutputNorm::RMSNorm, 1e-5},
+      layer{mlprim::OutputNorm::LayerNorm, 1e-5};
   check_backward(mlprim::EluPlusOne{}, "elu+1", true, none);
   check_backward(mlprim::EluPlusOne{}, "elu+1", false, none);
   check_backward(mlprim::SquaredRelu{}, "relu^2", false, rms);
@@ -204,10 +224,12 @@ TEST_CASE("linear attention backward matches central finite differences", "[atte
   check_backward(mlprim::EluPlusOne{}, "elu+1", true, layer);
   // The stabiliser cancels exactly when normalised with eps = 0.
   check_backward(mlprim::PerformerFeatures<double>(4, 9, 1), "performer", true, none);
-  check_backward(mlprim::PerformerFeatures<double>(4, 9, 1, {std::nullopt, false}), "performer", false, rms);
+  check_backward(mlprim::PerformerFeatures<double>(4, 9, 1, {std::nullopt, false}), "performer",
+                 false, rms);
 }
 
-TEST_CASE("causal linear attention backward holds across groups of chunks and threads", "[attention][linear]") {
+TEST_CASE("causal linear attention backward holds across groups of chunks and threads",
+          "[attention][linear]") {
   // 76 chunks of 2 rows (the last of 1): two groups of the parallel scans,
   // the second partial, so that both the sums of earlier chunks (dQ) and of
   // later chunks (dK, dV) cross a group boundary.
@@ -237,9 +259,10 @@ TEST_CASE("linear attention backward holds across many chunks in float", "[atten
   o.causal = true;
   o.chunk = 32;
   const auto want = mlprim::linear_attention_backward(q, k, v, w, mlprim::EluPlusOne{}, o);
-  const auto got = mlprim::linear_attention_backward(RowMatrix<float>(q.cast<float>()), RowMatrix<float>(k.cast<float>()),
-                                                     RowMatrix<float>(v.cast<float>()), RowMatrix<float>(w.cast<float>()),
-                                                     mlprim::EluPlusOne{}, o);
+  const auto got = mlprim::linear_attention_backward(
+      RowMatrix<float>(q.cast<float>()), RowMatrix<float>(k.cast<float>()),
+      RowMatrix<float>(v.cast<float>()), RowMatrix<float>(w.cast<float>()), mlprim::EluPlusOne{},
+      o);
   CHECK((got.dQ.cast<double>() - want.dQ).norm() <= 1e-5 * want.dQ.norm());
   CHECK((got.dK.cast<double>() - want.dK).norm() <= 1e-5 * want.dK.norm());
   CHECK((got.dV.cast<double>() - want.dV).norm() <= 1e-5 * want.dV.norm());
@@ -254,7 +277,8 @@ TEST_CASE("Performer projections are orthogonal blocks with chi norms", "[attent
     const RowMatrix<double> block = w.middleRows(r0, d);
     const RowMatrix<double> gram = block * block.transpose();
     for (Index i = 0; i < d; ++i)
-      for (Index j = 0; j < i; ++j) REQUIRE(std::abs(gram(i, j)) <= 1e-12 * std::sqrt(gram(i, i) * gram(j, j)));
+      for (Index j = 0; j < i; ++j)
+        REQUIRE(std::abs(gram(i, j)) <= 1e-12 * std::sqrt(gram(i, i) * gram(j, j)));
   }
   for (Index r = 0; r < m; ++r) mean_square += w.row(r).squaredNorm() / double(m);
   // |w|^2 ~ chi^2(d): mean d, standard deviation sqrt(2d / m) of the mean.
@@ -279,7 +303,10 @@ TEST_CASE("Performer features approach softmax attention as m grows", "[attentio
   for (Index m : {16, 64, 256, 1024, 4096}) {
     double error = 0;
     for (std::uint64_t seed = 0; seed < 8; ++seed)
-      error += (mlprim::linear_attention(q, k, v, mlprim::PerformerFeatures<double>(d, m, seed), o) - exact).norm();
+      error +=
+          (mlprim::linear_attention(q, k, v, mlprim::PerformerFeatures<double>(d, m, seed), o) -
+           exact)
+              .norm();
     errors.push_back(error / 8 / exact.norm());
     INFO("m = " << m << ": relative error " << errors.back());
     // The estimator's standard deviation falls as 1/sqrt(m): each 4x the
@@ -314,13 +341,14 @@ TEST_CASE("causal chunked linear attention reads strided views", "[attention][li
   const auto qbuf = random_matrix<double>(n, 2 * d, 31), kbuf = random_matrix<double>(n, 3 * d, 32),
              vbuf = random_matrix<double>(n, 2 * dv, 33);
   using View = Eigen::Map<const RowMatrix<double>, 0, Eigen::OuterStride<>>;
-  const View q(qbuf.data() + d, n, d, Eigen::OuterStride<>(2 * d)), k(kbuf.data() + 2 * d, n, d, Eigen::OuterStride<>(3 * d)),
+  const View q(qbuf.data() + d, n, d, Eigen::OuterStride<>(2 * d)),
+      k(kbuf.data() + 2 * d, n, d, Eigen::OuterStride<>(3 * d)),
       v(vbuf.data(), n, dv, Eigen::OuterStride<>(2 * dv));
   mlprim::LinearAttentionOptions o;
   o.causal = true;
   o.chunk = 8;
-  const auto want = quadratic_form(RowMatrix<double>(q), RowMatrix<double>(k), RowMatrix<double>(v), mlprim::EluPlusOne{},
-                                   true, true, o.eps);
+  const auto want = quadratic_form(RowMatrix<double>(q), RowMatrix<double>(k), RowMatrix<double>(v),
+                                   mlprim::EluPlusOne{}, true, true, o.eps);
   check_close(mlprim::linear_attention(q, k, v, mlprim::EluPlusOne{}, o), want, 1e-12);
 }
 
@@ -328,7 +356,8 @@ TEST_CASE("linear attention and its gradients match PyTorch", "[attention][linea
   const auto ref = mlprim::test::read_reference_data("attention/torch_reference.txt");
   for (const std::string name : {"linear_causal", "linear_full", "linear_transnormer"}) {
     INFO(name);
-    const RowMatrix<double> q = ref.at(name + "_q"), k = ref.at(name + "_k"), v = ref.at(name + "_v");
+    const RowMatrix<double> q = ref.at(name + "_q"), k = ref.at(name + "_k"),
+                            v = ref.at(name + "_v");
     const RowMatrix<double> w = ref.at(name + "_w");
     mlprim::LinearAttentionOptions o;
     o.causal = name != "linear_full";
@@ -359,8 +388,11 @@ TEST_CASE("feature maps follow their formulas", "[attention][linear]") {
 }
 
 TEST_CASE("linear attention rejects bad shapes and options", "[attention][linear]") {
-  const RowMatrix<double> q = RowMatrix<double>::Ones(4, 3), k = RowMatrix<double>::Ones(5, 3), v = RowMatrix<double>::Ones(5, 2);
-  auto message = [](auto&& fn) { return mlprim::test::exception_message<std::invalid_argument>(fn); };
+  const RowMatrix<double> q = RowMatrix<double>::Ones(4, 3), k = RowMatrix<double>::Ones(5, 3),
+                          v = RowMatrix<double>::Ones(5, 2);
+  auto message = [](auto&& fn) {
+    return mlprim::test::exception_message<std::invalid_argument>(fn);
+  };
   mlprim::LinearAttentionOptions o;
   o.causal = true;
   CHECK(message([&] { mlprim::linear_attention(q, k, v, mlprim::EluPlusOne{}, o); }) ==
@@ -373,26 +405,31 @@ TEST_CASE("linear attention rejects bad shapes and options", "[attention][linear
   o.num_threads = -1;
   CHECK(message([&] { mlprim::linear_attention(q, q, v.topRows(4), mlprim::EluPlusOne{}, o); }) ==
         "mlprim::linear_attention: num_threads = -1 must be non-negative");
-  CHECK(message([&] { mlprim::linear_attention_backward(q, k, v, RowMatrix<double>::Ones(4, 3), mlprim::Relu{}); }) ==
-        "mlprim::linear_attention_backward: dO is 4 x 3, the output 4 x 2");
+  CHECK(message([&] {
+          mlprim::linear_attention_backward(q, k, v, RowMatrix<double>::Ones(4, 3), mlprim::Relu{});
+        }) == "mlprim::linear_attention_backward: dO is 4 x 3, the output 4 x 2");
   CHECK(message([&] { mlprim::PerformerFeatures<float>(3, 0); }) ==
         "mlprim::PerformerFeatures: num_features = 0 must be positive");
   mlprim::PerformerFeatures<double> favor(4, 8);
   CHECK(message([&] { mlprim::linear_attention(q, k, v, favor); }) ==
-        "mlprim::PerformerFeatures::log_features: rows have 3 entries, the features were drawn for 4");
+        "mlprim::PerformerFeatures::log_features: rows have 3 entries, the features were drawn for "
+        "4");
   mlprim::PerformerFeatures<double> stabilised(3, 8);
   o = {};
   o.normalize = false;
-  const std::string shift = "normalize = false needs the feature map's stabilize = false (the per-query shift "
-                            "cancels only in the division)";
+  const std::string shift =
+      "normalize = false needs the feature map's stabilize = false (the per-query shift "
+      "cancels only in the division)";
   CHECK(message([&] { mlprim::linear_attention(q, q, v.topRows(4), stabilised, o); }) ==
         "mlprim::linear_attention: " + shift);
-  CHECK(message([&] { mlprim::linear_attention_backward(q, q, v.topRows(4), v.topRows(4), stabilised, o); }) ==
-        "mlprim::linear_attention_backward: " + shift);
+  CHECK(message([&] {
+          mlprim::linear_attention_backward(q, q, v.topRows(4), v.topRows(4), stabilised, o);
+        }) == "mlprim::linear_attention_backward: " + shift);
   o.causal = true;
   mlprim::LinearAttentionState<double> state(8, 2, o);
   CHECK(message([&] { state.step(q.row(0), q.row(0), v.row(0), stabilised); }) ==
         "mlprim::LinearAttentionState::step: " + shift);
-  CHECK(message([&] { mlprim::linear_attention(q, RowMatrix<double>::Ones(5, 4), v, mlprim::Relu{}); }) ==
-        "mlprim::linear_attention: K.cols() = 4 does not match Q.cols() = 3");
+  CHECK(message([&] {
+          mlprim::linear_attention(q, RowMatrix<double>::Ones(5, 4), v, mlprim::Relu{});
+        }) == "mlprim::linear_attention: K.cols() = 4 does not match Q.cols() = 3");
 }

@@ -14,8 +14,8 @@ namespace {
 
 using mlprim::Index;
 using mlprim::RowMatrix;
-using mlprim::test::random_matrix;
 using mlprim::test::check_close;
+using mlprim::test::random_matrix;
 using LD = long double;
 
 LD relu2(LD s) { return s > 0 ? s * s : 0; }
@@ -40,9 +40,9 @@ RowMatrix<double> weighted_sum(Index nq, const RowMatrix<double>& v, Weight&& w)
 }
 
 /// The mixed-chunk definition (attention/relu2.hpp), one weight at a time.
-RowMatrix<double> naive_mixed(const RowMatrix<double>& q, const RowMatrix<double>& k, const RowMatrix<double>& ql,
-                              const RowMatrix<double>& kl, const RowMatrix<double>& v, Index chunk, bool causal,
-                              double scale) {
+RowMatrix<double> naive_mixed(const RowMatrix<double>& q, const RowMatrix<double>& k,
+                              const RowMatrix<double>& ql, const RowMatrix<double>& kl,
+                              const RowMatrix<double>& v, Index chunk, bool causal, double scale) {
   const Index n = q.rows(), c = std::min(chunk, n);
   return weighted_sum(n, v, [&](Index i, Index j) -> LD {
     const Index gi = i / c, gj = j / c;
@@ -54,13 +54,16 @@ RowMatrix<double> naive_mixed(const RowMatrix<double>& q, const RowMatrix<double
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("relu2 attention follows its definition", "[attention][relu2]", MLPRIM_TEST_SCALARS) {
+TEMPLATE_TEST_CASE("relu2 attention follows its definition", "[attention][relu2]",
+                   MLPRIM_TEST_SCALARS) {
   using T = TestType;
   const double tol = 10 * mlprim::test::Tolerance<T>::relative;
   const Index nq = 37, nk = 53, d = 16;
-  const auto q = random_matrix<T>(nq, d, 1), k = random_matrix<T>(nk, d, 2), v = random_matrix<T>(nk, 7, 3);
+  const auto q = random_matrix<T>(nq, d, 1), k = random_matrix<T>(nk, d, 2),
+             v = random_matrix<T>(nk, 7, 3);
   const RowMatrix<double> bias = random_matrix<double>(nq, nk, 4);
-  const RowMatrix<double> qd = q.template cast<double>(), kd = k.template cast<double>(), vd = v.template cast<double>();
+  const RowMatrix<double> qd = q.template cast<double>(), kd = k.template cast<double>(),
+                          vd = v.template cast<double>();
   for (bool causal : {false, true})
     for (bool with_bias : {false, true}) {
       INFO((causal ? "causal" : "full") << (with_bias ? " with bias" : ""));
@@ -76,13 +79,16 @@ TEMPLATE_TEST_CASE("relu2 attention follows its definition", "[attention][relu2]
     }
 }
 
-TEMPLATE_TEST_CASE("mixed-chunk attention follows its definition", "[attention][relu2]", MLPRIM_TEST_SCALARS) {
+TEMPLATE_TEST_CASE("mixed-chunk attention follows its definition", "[attention][relu2]",
+                   MLPRIM_TEST_SCALARS) {
   using T = TestType;
   const double tol = 10 * mlprim::test::Tolerance<T>::relative;
   const Index n = 45, d = 8, dl = 6;
-  const auto q = random_matrix<T>(n, d, 5), k = random_matrix<T>(n, d, 6), v = random_matrix<T>(n, 5, 7);
+  const auto q = random_matrix<T>(n, d, 5), k = random_matrix<T>(n, d, 6),
+             v = random_matrix<T>(n, 5, 7);
   const auto ql = random_matrix<T>(n, dl, 8), kl = random_matrix<T>(n, dl, 9);
-  const RowMatrix<double> qd = q.template cast<double>(), kd = k.template cast<double>(), vd = v.template cast<double>();
+  const RowMatrix<double> qd = q.template cast<double>(), kd = k.template cast<double>(),
+                          vd = v.template cast<double>();
   const RowMatrix<double> qld = ql.template cast<double>(), kld = kl.template cast<double>();
   for (bool causal : {false, true})
     for (Index chunk : {1, 4, 16, 45, 100}) {
@@ -142,10 +148,14 @@ TEST_CASE("the gated attention unit follows its definition", "[attention][gau]")
       }
       const double scale = 0.5;  // 1 / sqrt(key_dim)
       const RowMatrix<double> attended =
-          chunk == 0 ? weighted_sum(n, vv, [&](Index i, Index j) -> LD {
-                         return causal && j > i ? 0 : relu2(LD(scale) * dot(qk[0], i, qk[1], j)) / LD(n);
-                       })
-                     : naive_mixed(qk[0], qk[1], qk[2], qk[3], vv, chunk, causal, scale);
+          chunk == 0
+              ? weighted_sum(n, vv,
+                             [&](Index i, Index j) -> LD {
+                               return causal && j > i
+                                          ? 0
+                                          : relu2(LD(scale) * dot(qk[0], i, qk[1], j)) / LD(n);
+                             })
+              : naive_mixed(qk[0], qk[1], qk[2], qk[3], vv, chunk, causal, scale);
       RowMatrix<double> want(n, d);
       for (Index i = 0; i < n; ++i)
         for (Index c = 0; c < d; ++c) {
@@ -158,14 +168,17 @@ TEST_CASE("the gated attention unit follows its definition", "[attention][gau]")
 }
 
 TEST_CASE("squared-ReLU attention and the GAU reject bad input", "[attention][relu2]") {
-  auto message = [](auto&& fn) { return mlprim::test::exception_message<std::invalid_argument>(fn); };
+  auto message = [](auto&& fn) {
+    return mlprim::test::exception_message<std::invalid_argument>(fn);
+  };
   const RowMatrix<double> a = RowMatrix<double>::Ones(4, 3), b = RowMatrix<double>::Ones(5, 3);
   mlprim::MixedChunkOptions o;
   o.chunk = 0;
   CHECK(message([&] { mlprim::mixed_chunk_attention(a, a, a, o); }) ==
         "mlprim::mixed_chunk_attention: chunk = 0 must be positive");
-  CHECK(message([&] { mlprim::mixed_chunk_attention(a, b, a, b, a); }) ==
-        "mlprim::mixed_chunk_attention: Q, K, Ql, Kl, V have 4, 5, 4, 5, 4 rows; all must be equal");
+  CHECK(
+      message([&] { mlprim::mixed_chunk_attention(a, b, a, b, a); }) ==
+      "mlprim::mixed_chunk_attention: Q, K, Ql, Kl, V have 4, 5, 4, 5, 4 rows; all must be equal");
   CHECK(message([&] { mlprim::relu2_attention(a, RowMatrix<double>::Ones(5, 2), b); }) ==
         "mlprim::relu2_attention: K.cols() = 2 does not match Q.cols() = 3");
   mlprim::GauConfig config;

@@ -14,8 +14,8 @@
 using mlprim::Index;
 using mlprim::RowMatrix;
 
-TEMPLATE_TEST_CASE("RoPE keeps pair norms and makes q.k depend on t - s only", "[attention][rotary]",
-                   MLPRIM_TEST_SCALARS) {
+TEMPLATE_TEST_CASE("RoPE keeps pair norms and makes q.k depend on t - s only",
+                   "[attention][rotary]", MLPRIM_TEST_SCALARS) {
   using T = TestType;
   const double tol = 100 * mlprim::test::Tolerance<T>::relative;
   mlprim::Rng rng(5);
@@ -39,7 +39,8 @@ TEMPLATE_TEST_CASE("RoPE keeps pair norms and makes q.k depend on t - s only", "
     const double dot_7_3 = double(rotated(q, 7).row(0).dot(rotated(k, 3).row(0)));
     const double dot_104_100 = double(rotated(q, 104).row(0).dot(rotated(k, 100).row(0)));
     CHECK(dot_7_3 == Approx(dot_104_100).epsilon(tol));
-    CHECK(double(rotated(q, 0).row(0).dot(k.row(0))) == Approx(double(q.row(0).dot(k.row(0)))).epsilon(tol));
+    CHECK(double(rotated(q, 0).row(0).dot(k.row(0))) ==
+          Approx(double(q.row(0).dot(k.row(0)))).epsilon(tol));
   }
   RowMatrix<T> block = RowMatrix<T>::Ones(3, 4), one_by_one = block;
   mlprim::apply_rotary(block, Index{5});
@@ -51,9 +52,10 @@ TEST_CASE("RoPE matches PyTorch in both layouts", "[attention][rotary]") {
   const auto ref = mlprim::test::read_reference_data("attention/torch_reference.txt");
   const RowMatrix<double> x = ref.at("rope_x");
   std::vector<Index> positions;
-  for (Index i = 0; i < ref.at("rope_positions").rows(); ++i) positions.push_back(Index(ref.at("rope_positions")(i, 0)));
-  for (const auto& [name, interleaved, base] :
-       std::vector<std::tuple<std::string, bool, double>>{{"rope_half", false, 10000}, {"rope_interleaved", true, 500}}) {
+  for (Index i = 0; i < ref.at("rope_positions").rows(); ++i)
+    positions.push_back(Index(ref.at("rope_positions")(i, 0)));
+  for (const auto& [name, interleaved, base] : std::vector<std::tuple<std::string, bool, double>>{
+           {"rope_half", false, 10000}, {"rope_interleaved", true, 500}}) {
     RowMatrix<double> y = x;
     mlprim::apply_rotary(y, positions, mlprim::RotaryOptions{base, interleaved});
     const auto& want = ref.at(name);
@@ -64,8 +66,11 @@ TEST_CASE("RoPE matches PyTorch in both layouts", "[attention][rotary]") {
 
 TEST_CASE("RoPE rejects odd widths and mismatched positions", "[attention][rotary]") {
   RowMatrix<float> odd(2, 3), even(2, 4);
-  auto message = [](auto&& fn) { return mlprim::test::exception_message<std::invalid_argument>(fn); };
-  CHECK(message([&] { mlprim::apply_rotary(odd, Index{0}); }) == "mlprim::apply_rotary: X.cols() = 3 must be even");
+  auto message = [](auto&& fn) {
+    return mlprim::test::exception_message<std::invalid_argument>(fn);
+  };
+  CHECK(message([&] { mlprim::apply_rotary(odd, Index{0}); }) ==
+        "mlprim::apply_rotary: X.cols() = 3 must be even");
   CHECK(message([&] { mlprim::apply_rotary(even, std::vector<Index>{1}); }) ==
         "mlprim::apply_rotary: positions has 1 entries, X 2 rows");
 }

@@ -9,7 +9,8 @@ struct UserError {
   std::string message;
 };
 
-#define MLPRIM_THROW(ExceptionType, message) throw UserError{#ExceptionType, (message)}
+#define MLPRIM_THROW(ExceptionType, message) \
+  throw UserError { #ExceptionType, (message) }
 #include <mlprim/core/error.hpp>
 #include <mlprim/core/random.hpp>
 

@@ -18,8 +18,10 @@ std::string invalid_argument_message(Fn&& fn) {
 
 TEST_CASE("error_message joins the function, argument and value", "[error]") {
   CHECK(mlprim::error_message("KDTree::knn", "k = ", 12, " exceeds the number of points (", 10,
-                              ")") == "mlprim::KDTree::knn: k = 12 exceeds the number of points (10)");
-  CHECK(mlprim::error_message("f", "flag = ", true, ", c = ", 'x') == "mlprim::f: flag = true, c = x");
+                              ")") ==
+        "mlprim::KDTree::knn: k = 12 exceeds the number of points (10)");
+  CHECK(mlprim::error_message("f", "flag = ", true, ", c = ", 'x') ==
+        "mlprim::f: flag = true, c = x");
 }
 
 TEST_CASE("floating-point values print in the shortest form that reads back exactly", "[error]") {

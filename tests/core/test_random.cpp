@@ -40,7 +40,8 @@ double chi_square_uniform(const std::vector<long>& counts) {
   for (long c : counts) total += c;
   const double expected = static_cast<double>(total) / static_cast<double>(counts.size());
   double chi2 = 0;
-  for (long c : counts) chi2 += (static_cast<double>(c) - expected) * (static_cast<double>(c) - expected) / expected;
+  for (long c : counts)
+    chi2 += (static_cast<double>(c) - expected) * (static_cast<double>(c) - expected) / expected;
   return chi2;
 }
 
@@ -59,19 +60,24 @@ TEST_CASE("SplitMix64 reproduces the published reference outputs", "[random]") {
 
 TEST_CASE("xoshiro256** reproduces the reference outputs from state {1, 2, 3, 4}", "[random]") {
   // Outputs of the authors' xoshiro256starstar.c from s = {1, 2, 3, 4}.
-  const std::array<std::uint64_t, 10> expected = {
-      11520ULL, 0ULL, 1509978240ULL, 1215971899390074240ULL, 1216172134540287360ULL,
-      607988272756665600ULL, 16172922978634559625ULL, 8476171486693032832ULL,
-      10595114339597558777ULL, 2904607092377533576ULL};
+  const std::array<std::uint64_t, 10> expected = {11520ULL,
+                                                  0ULL,
+                                                  1509978240ULL,
+                                                  1215971899390074240ULL,
+                                                  1216172134540287360ULL,
+                                                  607988272756665600ULL,
+                                                  16172922978634559625ULL,
+                                                  8476171486693032832ULL,
+                                                  10595114339597558777ULL,
+                                                  2904607092377533576ULL};
   auto rng = mlprim::Rng::from_state({1, 2, 3, 4});
   for (std::uint64_t value : expected) CHECK(rng() == value);
 }
 
 TEST_CASE("Rng(seed) is xoshiro256** started from four SplitMix64(seed) outputs", "[random]") {
   mlprim::Rng seeded(1234567);
-  auto explicit_state = mlprim::Rng::from_state(
-      {6457827717110365317ULL, 3203168211198807973ULL, 9817491932198370423ULL,
-       4593380528125082431ULL});
+  auto explicit_state = mlprim::Rng::from_state({6457827717110365317ULL, 3203168211198807973ULL,
+                                                 9817491932198370423ULL, 4593380528125082431ULL});
   CHECK(seeded.state() == explicit_state.state());
   for (int i = 0; i < 100; ++i) REQUIRE(seeded() == explicit_state());
 }
@@ -251,7 +257,8 @@ TEST_CASE("bootstrap_sample draws with replacement", "[random]") {
     REQUIRE(i < n);
     count[static_cast<std::size_t>(i)]++;
   }
-  const double unique = static_cast<double>(std::count_if(count.begin(), count.end(), [](int c) { return c > 0; }));
+  const double unique =
+      static_cast<double>(std::count_if(count.begin(), count.end(), [](int c) { return c > 0; }));
   // A bootstrap sample of size n holds 1 - (1 - 1/n)^n ~ 1 - 1/e of the points.
   CHECK(unique / static_cast<double>(n) == Approx(1.0 - std::exp(-1.0)).margin(5e-3));
   CHECK(mlprim::bootstrap_sample(0, 0, rng).empty());
@@ -265,7 +272,8 @@ TEST_CASE("sample_without_replacement gives distinct, uniformly chosen indices",
   CHECK(std::set<mlprim::Index>(pick.begin(), pick.end()).size() == 20);
   std::vector<long> hits(10, 0);
   for (int t = 0; t < 100000; ++t)
-    for (auto i : mlprim::sample_without_replacement(10, 3, rng)) hits[static_cast<std::size_t>(i)]++;
+    for (auto i : mlprim::sample_without_replacement(10, 3, rng))
+      hits[static_cast<std::size_t>(i)]++;
   CHECK(chi_square_uniform(hits) < 27.9);
   CHECK(mlprim::sample_without_replacement(5, 5, rng).size() == 5);
   CHECK(mlprim::sample_without_replacement(5, 0, rng).empty());
@@ -310,7 +318,8 @@ TEST_CASE("random functions reject nonsense arguments", "[random]") {
   CHECK_THROWS_WITH(rng.normal(0.0, -1.0), "mlprim::Rng::normal: stddev = -1 must be non-negative");
   CHECK_THROWS_WITH(rng.uniform_int(5, 4), "mlprim::Rng::uniform_int: lo = 5 exceeds hi = 4");
   CHECK_THROWS_WITH(rng.bernoulli(1.5), "mlprim::Rng::bernoulli: p = 1.5 must be in [0, 1]");
-  CHECK_THROWS_WITH(mlprim::permutation(-1, rng), "mlprim::permutation: n = -1 must be non-negative");
+  CHECK_THROWS_WITH(mlprim::permutation(-1, rng),
+                    "mlprim::permutation: n = -1 must be non-negative");
   CHECK_THROWS_WITH(mlprim::bootstrap_sample(0, 3, rng),
                     "mlprim::bootstrap_sample: n = 0 cannot supply size = 3 draws");
   CHECK_THROWS_WITH(mlprim::bootstrap_sample(4, -1, rng),

@@ -16,7 +16,7 @@ namespace {
 /// The live points of a dynamic tree in id order, with their ids.
 template <class T>
 struct LiveSet {
-  mlprim::RowMatrix<T> all;     // every point ever inserted, by id
+  mlprim::RowMatrix<T> all;  // every point ever inserted, by id
   std::vector<bool> alive;
 
   void add(const mlprim::RowMatrix<T>& points) {
@@ -30,14 +30,16 @@ struct LiveSet {
     for (std::size_t i = 0; i < alive.size(); ++i)
       if (alive[i]) ids.push_back(static_cast<mlprim::Index>(i));
     mlprim::RowMatrix<T> points(static_cast<mlprim::Index>(ids.size()), all.cols());
-    for (std::size_t i = 0; i < ids.size(); ++i) points.row(static_cast<mlprim::Index>(i)) = all.row(ids[i]);
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      points.row(static_cast<mlprim::Index>(i)) = all.row(ids[i]);
     return {points, ids};
   }
 };
 
 /// Queries of the dynamic tree equal a static tree's on the live points.
 template <class T, class Dynamic>
-void check_same_as_static(const Dynamic& dynamic, const LiveSet<T>& set, const mlprim::RowMatrix<T>& queries) {
+void check_same_as_static(const Dynamic& dynamic, const LiveSet<T>& set,
+                          const mlprim::RowMatrix<T>& queries) {
   const auto [points, ids] = set.live();
   REQUIRE(dynamic.size() == points.rows());
   const mlprim::KDTree<T> tree(points);
@@ -56,7 +58,8 @@ void check_same_as_static(const Dynamic& dynamic, const LiveSet<T>& set, const m
     REQUIRE(radius_got[i].index == ids[static_cast<std::size_t>(radius_want[i].index)]);
   const Eigen::Vector2d lower(0.2, 0.3), upper(0.6, 0.5);
   std::vector<mlprim::Index> box_want;
-  for (mlprim::Index i : tree.box(lower.cast<T>(), upper.cast<T>())) box_want.push_back(ids[static_cast<std::size_t>(i)]);
+  for (mlprim::Index i : tree.box(lower.cast<T>(), upper.cast<T>()))
+    box_want.push_back(ids[static_cast<std::size_t>(i)]);
   REQUIRE(dynamic.box(lower.cast<T>(), upper.cast<T>()) == box_want);
 }
 
@@ -83,7 +86,8 @@ TEMPLATE_TEST_CASE("dynamic tree equals a static tree on the live points", "[nei
     set.add(batch);
     const auto removals = static_cast<int>(rng.below(static_cast<std::uint64_t>(m) + 3));
     for (int r = 0; r < removals; ++r) {
-      const auto id = static_cast<mlprim::Index>(rng.below(static_cast<std::uint64_t>(set.all.rows())));
+      const auto id =
+          static_cast<mlprim::Index>(rng.below(static_cast<std::uint64_t>(set.all.rows())));
       if (!set.alive[static_cast<std::size_t>(id)]) continue;
       dynamic.remove(id);
       set.alive[static_cast<std::size_t>(id)] = false;
@@ -99,7 +103,9 @@ TEMPLATE_TEST_CASE("dynamic tree equals a static tree on the live points", "[nei
   check_same_as_static(dynamic, set, queries);
   CHECK(dynamic.memory_bytes() < 4096);
 
-  auto message = [](auto&& fn) { return mlprim::test::exception_message<std::invalid_argument>(fn); };
+  auto message = [](auto&& fn) {
+    return mlprim::test::exception_message<std::invalid_argument>(fn);
+  };
   CHECK(message([&] { dynamic.remove(0); }) ==
         "mlprim::DynamicKDTree::remove: id = 0 is not a live point (ids given: 0 to " +
             std::to_string(set.all.rows() - 1) + ")");
@@ -107,10 +113,12 @@ TEMPLATE_TEST_CASE("dynamic tree equals a static tree on the live points", "[nei
         "mlprim::DynamicKDTree::knn: k = 4 exceeds the number of points (3)");
   CHECK(message([&] { dynamic.insert(mlprim::RowMatrix<T>::Zero(1, 3)); }) ==
         "mlprim::DynamicKDTree::insert: points.cols() = 3 does not match the tree's dimension = 2");
-  CHECK(message([] { mlprim::DynamicKDTree<T> bad(0); }) == "mlprim::DynamicKDTree: dimension = 0 must be positive");
+  CHECK(message([] { mlprim::DynamicKDTree<T> bad(0); }) ==
+        "mlprim::DynamicKDTree: dimension = 0 must be positive");
 }
 
-TEMPLATE_TEST_CASE("save and load round-trip static and dynamic trees", "[neighbors][io]", MLPRIM_TEST_SCALARS) {
+TEMPLATE_TEST_CASE("save and load round-trip static and dynamic trees", "[neighbors][io]",
+                   MLPRIM_TEST_SCALARS) {
   using T = TestType;
   mlprim::Rng rng(41);
   mlprim::RowMatrix<T> points(2000, 5), queries(50, 5);
@@ -159,10 +167,12 @@ TEST_CASE("loading rejects truncated, corrupt and mismatched streams", "[neighbo
   const std::string bytes = stream.str();
   auto load = [](const std::string& b) {
     std::istringstream in(b);
-    return mlprim::test::exception_message<std::runtime_error>([&] { mlprim::KDTree<double, 3>::load(in); });
+    return mlprim::test::exception_message<std::runtime_error>(
+        [&] { mlprim::KDTree<double, 3>::load(in); });
   };
   // Every truncation throws.
-  for (std::size_t cut = 0; cut < bytes.size(); cut += 1 + cut / 16) CHECK(load(bytes.substr(0, cut)) != "<nothing thrown>");
+  for (std::size_t cut = 0; cut < bytes.size(); cut += 1 + cut / 16)
+    CHECK(load(bytes.substr(0, cut)) != "<nothing thrown>");
   // Flipping any single byte is caught or harmless: it never reads out of
   // bounds (the sanitizer build watches) and a tree that loads only reports
   // indices of its own points.
@@ -180,7 +190,8 @@ TEST_CASE("loading rejects truncated, corrupt and mismatched streams", "[neighbo
   }
   // A stream of another tree type is named as such.
   std::istringstream in(bytes);
-  const auto mismatch = mlprim::test::exception_message<std::runtime_error>([&] { mlprim::KDTree<float, 3>::load(in); });
+  const auto mismatch = mlprim::test::exception_message<std::runtime_error>(
+      [&] { mlprim::KDTree<float, 3>::load(in); });
   CHECK(mismatch.find("the stream holds a tree of 8-byte scalars") != std::string::npos);
 }
 

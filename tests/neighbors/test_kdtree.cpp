@@ -19,18 +19,25 @@ enum class Shape { uniform, clustered, identical, duplicates, line, plane };
 
 const char* shape_name(Shape s) {
   switch (s) {
-    case Shape::uniform: return "uniform";
-    case Shape::clustered: return "clustered";
-    case Shape::identical: return "identical";
-    case Shape::duplicates: return "duplicates";
-    case Shape::line: return "line";
-    case Shape::plane: return "plane";
+    case Shape::uniform:
+      return "uniform";
+    case Shape::clustered:
+      return "clustered";
+    case Shape::identical:
+      return "identical";
+    case Shape::duplicates:
+      return "duplicates";
+    case Shape::line:
+      return "line";
+    case Shape::plane:
+      return "plane";
   }
   return "?";
 }
 
 template <class T>
-mlprim::RowMatrix<T> make_points(Shape shape, mlprim::Index n, mlprim::Index d, std::uint64_t seed) {
+mlprim::RowMatrix<T> make_points(Shape shape, mlprim::Index n, mlprim::Index d,
+                                 std::uint64_t seed) {
   mlprim::Rng rng(seed);
   mlprim::RowMatrix<T> p(n, d);
   switch (shape) {
@@ -53,7 +60,8 @@ mlprim::RowMatrix<T> make_points(Shape shape, mlprim::Index n, mlprim::Index d, 
     case Shape::duplicates: {  // n points drawn from 7 distinct locations
       mlprim::RowMatrix<T> sites(7, d);
       mlprim::fill_uniform(sites, rng);
-      for (mlprim::Index i = 0; i < n; ++i) p.row(i) = sites.row(static_cast<mlprim::Index>(rng.below(7)));
+      for (mlprim::Index i = 0; i < n; ++i)
+        p.row(i) = sites.row(static_cast<mlprim::Index>(rng.below(7)));
       break;
     }
     case Shape::line:
@@ -70,8 +78,9 @@ mlprim::RowMatrix<T> make_points(Shape shape, mlprim::Index n, mlprim::Index d, 
 }
 
 template <class Tree, class T, class Metric>
-void check_knn_matches_bruteforce(const mlprim::RowMatrix<T>& points, const mlprim::RowMatrix<T>& queries,
-                                  mlprim::Index k, const Metric& metric, const mlprim::KDTreeParams& params = {}) {
+void check_knn_matches_bruteforce(const mlprim::RowMatrix<T>& points,
+                                  const mlprim::RowMatrix<T>& queries, mlprim::Index k,
+                                  const Metric& metric, const mlprim::KDTreeParams& params = {}) {
   const Tree tree(points, params, metric);
   const auto got = tree.knn(queries, k);
   const auto want = mlprim::knn_bruteforce(points, queries, k, mlprim::KnnOptions<T>{}, metric);
@@ -91,25 +100,31 @@ void check_all_shapes(const Metric& metric) {
         mlprim::RowMatrix<T> queries(20, d);
         mlprim::Rng rng(7);
         for (mlprim::Index i = 0; i < 20; ++i) {
-          queries.row(i) = points.row(static_cast<mlprim::Index>(rng.below(static_cast<std::uint64_t>(n))));
-          if (i % 2) for (mlprim::Index j = 0; j < d; ++j) queries(i, j) += rng.normal(T(0), T(0.05));
+          queries.row(i) =
+              points.row(static_cast<mlprim::Index>(rng.below(static_cast<std::uint64_t>(n))));
+          if (i % 2)
+            for (mlprim::Index j = 0; j < d; ++j) queries(i, j) += rng.normal(T(0), T(0.05));
         }
         std::vector<mlprim::Index> ks = {1, 5, n};
         for (mlprim::Index k : ks) {
           if (k > n || (n == 10000 && k == n && d > 3)) continue;
-          INFO(shape_name(shape) << " d = " << d << " n = " << n << " k = " << k << " metric " << Metric::name);
-          check_knn_matches_bruteforce<mlprim::KDTree<T, Eigen::Dynamic, Metric>>(points, queries, k, metric);
+          INFO(shape_name(shape) << " d = " << d << " n = " << n << " k = " << k << " metric "
+                                 << Metric::name);
+          check_knn_matches_bruteforce<mlprim::KDTree<T, Eigen::Dynamic, Metric>>(points, queries,
+                                                                                  k, metric);
         }
       }
 }
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("knn equals brute force for every data shape, L2", "[neighbors]", MLPRIM_TEST_SCALARS) {
+TEMPLATE_TEST_CASE("knn equals brute force for every data shape, L2", "[neighbors]",
+                   MLPRIM_TEST_SCALARS) {
   check_all_shapes<TestType>(mlprim::L2{});
 }
 
-TEMPLATE_TEST_CASE("knn equals brute force for L1, Linf and Minkowski<3>", "[neighbors]", MLPRIM_TEST_SCALARS) {
+TEMPLATE_TEST_CASE("knn equals brute force for L1, Linf and Minkowski<3>", "[neighbors]",
+                   MLPRIM_TEST_SCALARS) {
   check_all_shapes<TestType>(mlprim::L1{});
   check_all_shapes<TestType>(mlprim::Linf{});
   check_all_shapes<TestType>(mlprim::Minkowski<3>{});
@@ -134,14 +149,16 @@ TEMPLATE_TEST_CASE("fixed Dim, median splits and leaf sizes give the same answer
 TEST_CASE("deeply unbalanced data keep the tree shallow and the answers exact", "[neighbors]") {
   // Points at 2^-i: every midpoint split peels off one point.
   mlprim::RowMatrix<double> points(2000, 1);
-  for (int i = 0; i < 2000; ++i) points(i, 0) = std::ldexp(1.0, -(i % 1000)) + (i >= 1000 ? 3.0 : 0.0);
+  for (int i = 0; i < 2000; ++i)
+    points(i, 0) = std::ldexp(1.0, -(i % 1000)) + (i >= 1000 ? 3.0 : 0.0);
   const auto queries = make_points<double>(Shape::uniform, 50, 1, 3);
   mlprim::KDTreeParams params;
   params.leaf_size = 1;
   check_knn_matches_bruteforce<mlprim::KDTree<double, 1>>(points, queries, 3, mlprim::L2{}, params);
 }
 
-TEMPLATE_TEST_CASE("approximate search respects its (1 + eps) bound", "[neighbors]", MLPRIM_TEST_SCALARS) {
+TEMPLATE_TEST_CASE("approximate search respects its (1 + eps) bound", "[neighbors]",
+                   MLPRIM_TEST_SCALARS) {
   using T = TestType;
   const auto points = make_points<T>(Shape::uniform, 20000, 8, 4);
   const auto queries = make_points<T>(Shape::uniform, 300, 8, 5);
@@ -157,7 +174,8 @@ TEMPLATE_TEST_CASE("approximate search respects its (1 + eps) bound", "[neighbor
   }
 }
 
-TEMPLATE_TEST_CASE("max_distance limits and pads with -1 and +inf", "[neighbors]", MLPRIM_TEST_SCALARS) {
+TEMPLATE_TEST_CASE("max_distance limits and pads with -1 and +inf", "[neighbors]",
+                   MLPRIM_TEST_SCALARS) {
   using T = TestType;
   const auto points = make_points<T>(Shape::uniform, 3000, 2, 6);
   const auto queries = make_points<T>(Shape::uniform, 100, 2, 7);
@@ -206,7 +224,8 @@ TEST_CASE("single-query, nearest and self queries", "[neighbors]") {
     for (mlprim::Index j = 0; j < 3; ++j) {
       INFO("point " << i << ", neighbour " << j);
       CHECK(graph.indices(i, j) == others[static_cast<std::size_t>(j)].second);
-      CHECK(graph.distances(i, j) == Approx(others[static_cast<std::size_t>(j)].first).margin(1e-12));
+      CHECK(graph.distances(i, j) ==
+            Approx(others[static_cast<std::size_t>(j)].first).margin(1e-12));
     }
   }
   const auto with_self = tree.knn(1, false);
@@ -244,8 +263,10 @@ TEST_CASE("radius search includes the boundary and matches brute force", "[neigh
   for (mlprim::Index q = 0; q < 30; ++q) {
     const auto single = tree.radius(queries.row(q), 3.0);
     const auto begin = static_cast<std::size_t>(batch.offsets[static_cast<std::size_t>(q)]);
-    REQUIRE(static_cast<std::size_t>(batch.offsets[static_cast<std::size_t>(q) + 1]) - begin == single.size());
-    for (std::size_t i = 0; i < single.size(); ++i) CHECK(batch.indices[begin + i] == single[i].index);
+    REQUIRE(static_cast<std::size_t>(batch.offsets[static_cast<std::size_t>(q) + 1]) - begin ==
+            single.size());
+    for (std::size_t i = 0; i < single.size(); ++i)
+      CHECK(batch.indices[begin + i] == single[i].index);
   }
 }
 
@@ -272,17 +293,22 @@ TEST_CASE("bad input gets a clear exception", "[neighbors]") {
   using Tree = mlprim::KDTree<double>;
   const auto points = make_points<double>(Shape::uniform, 10, 3, 12);
   const Tree tree(points);
-  auto message = [](auto&& fn) { return mlprim::test::exception_message<std::invalid_argument>(fn); };
-  CHECK(message([&] { tree.knn(points, 12); }) == "mlprim::KDTree::knn: k = 12 exceeds the number of points (10)");
+  auto message = [](auto&& fn) {
+    return mlprim::test::exception_message<std::invalid_argument>(fn);
+  };
+  CHECK(message([&] { tree.knn(points, 12); }) ==
+        "mlprim::KDTree::knn: k = 12 exceeds the number of points (10)");
   CHECK(message([&] { tree.knn(points, 0); }) == "mlprim::KDTree::knn: k = 0 must be positive");
   CHECK(message([&] { tree.knn(mlprim::RowMatrix<double>::Zero(2, 4), 1); }) ==
         "mlprim::KDTree::knn: queries.cols() = 4 does not match the tree's dimension = 3");
   mlprim::RowMatrix<double> bad_query = points.topRows(3);
   bad_query(2, 1) = std::numeric_limits<double>::quiet_NaN();
-  CHECK(message([&] { tree.knn(bad_query, 1); }) == "mlprim::KDTree::knn: query row 2 has a non-finite coordinate");
+  CHECK(message([&] { tree.knn(bad_query, 1); }) ==
+        "mlprim::KDTree::knn: query row 2 has a non-finite coordinate");
   mlprim::RowMatrix<double> bad_points = points;
   bad_points(7, 0) = std::numeric_limits<double>::infinity();
-  CHECK(message([&] { Tree t(bad_points); }) == "mlprim::KDTree: point row 7 has a non-finite coordinate");
+  CHECK(message([&] { Tree t(bad_points); }) ==
+        "mlprim::KDTree: point row 7 has a non-finite coordinate");
   CHECK(message([&] { Tree t(mlprim::RowMatrix<double>(5, 0)); }) ==
         "mlprim::KDTree: points.cols() = 0: points need at least one dimension");
   CHECK(message([&] { mlprim::KDTree<double, 2> t(points); }) ==
@@ -295,12 +321,14 @@ TEST_CASE("bad input gets a clear exception", "[neighbors]") {
         "mlprim::KDTree::nearest: the query has 2 coordinates, the tree's points 3");
   mlprim::KnnOptions<double> negative;
   negative.eps = -0.5;
-  CHECK(message([&] { tree.knn(points, 1, negative); }) == "mlprim::KDTree::knn: eps = -0.5 must be non-negative");
+  CHECK(message([&] { tree.knn(points, 1, negative); }) ==
+        "mlprim::KDTree::knn: eps = -0.5 must be non-negative");
   CHECK(message([&] { tree.knn(10, true); }) ==
         "mlprim::KDTree::knn: k = 10 exceeds the number of other points (9)");
 
   const Tree empty(mlprim::RowMatrix<double>(0, 3));
   CHECK(empty.size() == 0);
-  CHECK(message([&] { empty.knn(points, 1); }) == "mlprim::KDTree::knn: k = 1 exceeds the number of points (0)");
+  CHECK(message([&] { empty.knn(points, 1); }) ==
+        "mlprim::KDTree::knn: k = 1 exceeds the number of points (0)");
   CHECK(empty.box(Eigen::Vector3d(0, 0, 0), Eigen::Vector3d(1, 1, 1)).empty());
 }

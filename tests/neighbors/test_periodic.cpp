@@ -23,11 +23,13 @@ T image_distance(const mlprim::RowMatrix<T>& a, mlprim::Index i, const std::vect
   T best = std::numeric_limits<T>::infinity();
   // Odometer over the shifts; open dimensions (box 0) stay at shift 0.
   std::vector<int> shift(static_cast<std::size_t>(d));
-  for (mlprim::Index j = 0; j < d; ++j) shift[static_cast<std::size_t>(j)] = box[static_cast<std::size_t>(j)] > 0 ? -1 : 0;
+  for (mlprim::Index j = 0; j < d; ++j)
+    shift[static_cast<std::size_t>(j)] = box[static_cast<std::size_t>(j)] > 0 ? -1 : 0;
   for (;;) {
     T acc = 0;
     for (mlprim::Index j = 0; j < d; ++j) {
-      const T image = a(i, j) + T(shift[static_cast<std::size_t>(j)]) * T(box[static_cast<std::size_t>(j)]);
+      const T image =
+          a(i, j) + T(shift[static_cast<std::size_t>(j)]) * T(box[static_cast<std::size_t>(j)]);
       acc += (q[static_cast<std::size_t>(j)] - image) * (q[static_cast<std::size_t>(j)] - image);
     }
     best = std::min(best, std::sqrt(acc));
@@ -54,7 +56,8 @@ TEMPLATE_TEST_CASE("periodic kNN and radius equal the minimum over images", "[ne
   mlprim::RowMatrix<T> points(3000, 3);
   mlprim::fill_uniform(points, rng);
   points.col(1) *= T(2);
-  points.col(2) = points.col(2) * T(3) - mlprim::RowMatrix<T>::Constant(3000, 1, T(1));  // open: any range
+  points.col(2) =
+      points.col(2) * T(3) - mlprim::RowMatrix<T>::Constant(3000, 1, T(1));  // open: any range
   // Queries crowd the faces and corners, and some lie outside the box.
   mlprim::RowMatrix<T> queries(200, 3);
   mlprim::fill_uniform(queries, rng, T(-0.05), T(0.05));
@@ -79,7 +82,8 @@ TEMPLATE_TEST_CASE("periodic kNN and radius equal the minimum over images", "[ne
         query[static_cast<std::size_t>(j)] = T(L > 0 ? x - L * std::floor(x / L) : x);
       }
       std::vector<std::pair<T, mlprim::Index>> all;
-      for (mlprim::Index i = 0; i < points.rows(); ++i) all.emplace_back(image_distance(points, i, query, box), i);
+      for (mlprim::Index i = 0; i < points.rows(); ++i)
+        all.emplace_back(image_distance(points, i, query, box), i);
       std::sort(all.begin(), all.end());
       for (mlprim::Index j = 0; j < 6; ++j)
         CHECK(got.distances(q, j) == Approx(all[static_cast<std::size_t>(j)].first).epsilon(tol));
@@ -95,12 +99,17 @@ TEST_CASE("periodic trees reject bad boxes and points outside them", "[neighbors
   using Tree = mlprim::KDTree<double, 2, mlprim::Periodic<>>;
   mlprim::RowMatrix<double> points(3, 2);
   points << 0.1, 0.2, 0.5, 0.5, 0.9, 0.99;
-  auto message = [](auto&& fn) { return mlprim::test::exception_message<std::invalid_argument>(fn); };
+  auto message = [](auto&& fn) {
+    return mlprim::test::exception_message<std::invalid_argument>(fn);
+  };
   CHECK(message([&] { Tree t(points, {}, mlprim::Periodic<>({1.0})); }) ==
         "mlprim::KDTree: metric.box has 1 entries, the points 2 dimensions");
-  CHECK(message([&] { Tree t(points, {}, mlprim::Periodic<>({1.0, -2.0})); }) ==
-        "mlprim::KDTree: metric.box[1] = -2 must be finite and >= 0 (0: not periodic)");
-  CHECK(message([&] { Tree t(points, {}, mlprim::Periodic<>({1.0, 0.5})); }) ==
+  CHECK(message([&] {
+          Tree t(points, {}, mlprim::Periodic<>({1.0, -2.0}));
+        }) == "mlprim::KDTree: metric.box[1] = -2 must be finite and >= 0 (0: not periodic)");
+  CHECK(message([&] {
+          Tree t(points, {}, mlprim::Periodic<>({1.0, 0.5}));
+        }) ==
         "mlprim::KDTree: point row 1 has coordinate 1 = 0.5 outside the periodic box [0, 0.5)");
   const Tree tree(points, {}, mlprim::Periodic<>({1.0, 1.0}));
   const auto nn = tree.nearest(Eigen::Vector2d(0.95, 0.05));  // near (0.9, 0.99) across the corner

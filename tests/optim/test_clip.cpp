@@ -36,8 +36,8 @@ TEMPLATE_TEST_CASE("clip_grad_norm matches torch.nn.utils.clip_grad_norm_", "[op
     mlprim::RowMatrix<T> b = input.block(0, 5, 1, 17).cast<T>();
     mlprim::Matrix<T> m = Eigen::Map<const Eigen::MatrixXd>(input.data() + 22, 8, 8).cast<T>();
     const T total = mlprim::clip_grad_norm(a, b, m, c.max_norm, c.norm_type);
-    const auto& expected = reference().at(std::string("clip_") + c.tag +
-                                          (std::is_same_v<T, float> ? "_f32" : "_f64"));
+    const auto& expected =
+        reference().at(std::string("clip_") + c.tag + (std::is_same_v<T, float> ? "_f32" : "_f64"));
     CHECK(std::abs(static_cast<double>(total) - expected(0, 0)) <= tolerance * expected(0, 0));
     Eigen::VectorXd clipped(86);
     clipped << a.template cast<double>(), b.transpose().template cast<double>(),

@@ -92,8 +92,8 @@ TEST_CASE("fp16 training converges with GradScaler and master weights, not witho
   HalfVector w_fixed = HalfVector::Zero(HalfRegression::d);
   const double fixed_scale = std::ldexp(1.0, 30);
   for (int t = 0; t < 5; ++t)
-    w_fixed = w_fixed - problem.backward(w_fixed, fixed_scale) *
-                            Half(static_cast<float>(lr / fixed_scale));
+    w_fixed = w_fixed -
+              problem.backward(w_fixed, fixed_scale) * Half(static_cast<float>(lr / fixed_scale));
   CHECK_FALSE(w_fixed.cast<float>().allFinite());
 
   std::int64_t skipped = 0;
@@ -101,14 +101,14 @@ TEST_CASE("fp16 training converges with GradScaler and master weights, not witho
   std::int64_t skipped_from_huge = 0;
   const double from_huge_scale = train_mixed(problem, std::ldexp(1.0, 30), &skipped_from_huge);
 
-  INFO("start " << start << ", plain fp16 " << plain << ", mixed " << mixed
-                << ", mixed from 2^30 " << from_huge_scale);
-  CHECK(plain > 1e-2);                // stalled far from the solution
-  CHECK(mixed < 1e-3);                // within fp16 rounding of the weights
+  INFO("start " << start << ", plain fp16 " << plain << ", mixed " << mixed << ", mixed from 2^30 "
+                << from_huge_scale);
+  CHECK(plain > 1e-2);  // stalled far from the solution
+  CHECK(mixed < 1e-3);  // within fp16 rounding of the weights
   CHECK(mixed * 20 < plain);
   CHECK(skipped == 0);
-  CHECK(skipped_from_huge > 0);       // overflowing steps were skipped ...
-  CHECK(from_huge_scale < 1e-3);      // ... the scale backed off, and training still converged
+  CHECK(skipped_from_huge > 0);   // overflowing steps were skipped ...
+  CHECK(from_huge_scale < 1e-3);  // ... the scale backed off, and training still converged
 }
 
 TEST_CASE("GradScaler grows, backs off and skips as PyTorch's", "[optim][mixed_precision]") {

@@ -67,8 +67,8 @@ TEMPLATE_TEST_CASE("kernels give the same bits for any size split and thread cou
                    MLPRIM_TEST_SCALARS) {
   using T = TestType;
   // Sizes around the block size and not multiples of any SIMD width.
-  for (mlprim::Index n : {mlprim::Index{0}, mlprim::Index{1}, mlprim::Index{3},
-                          mlprim::Index{511}, mlprim::Index{513}, mlprim::Index{1031}}) {
+  for (mlprim::Index n : {mlprim::Index{0}, mlprim::Index{1}, mlprim::Index{3}, mlprim::Index{511},
+                          mlprim::Index{513}, mlprim::Index{1031}}) {
     const mlprim::Vector<T> p0 = random_vector<T>(n, 5), g = random_vector<T>(n, 6);
     mlprim::AdamOptions o;
     o.amsgrad = true;
@@ -136,7 +136,9 @@ TEMPLATE_TEST_CASE("saved state resumes a run bit for bit", "[optim]", MLPRIM_TE
   mlprim::Vector<T> p = random_vector<T>(n, 11), grad(n);
   mlprim::NAdamOptions o;
   o.lr = 0.01;
-  auto gradient = [&](int t) { return mlprim::Vector<T>(p + random_vector<T>(n, 1000 + static_cast<std::uint64_t>(t))); };
+  auto gradient = [&](int t) {
+    return mlprim::Vector<T>(p + random_vector<T>(n, 1000 + static_cast<std::uint64_t>(t)));
+  };
   mlprim::NAdam<T> first(o);
   first.add_param(p, grad);
   for (int t = 0; t < 30; ++t) {

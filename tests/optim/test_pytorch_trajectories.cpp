@@ -145,7 +145,8 @@ TEMPLATE_TEST_CASE("Adagrad follows torch.optim.Adagrad", "[optim][pytorch]", ML
   check_case<Opt>("adagrad_maximize", maximize);
 }
 
-TEMPLATE_TEST_CASE("Adadelta follows torch.optim.Adadelta", "[optim][pytorch]", MLPRIM_TEST_SCALARS) {
+TEMPLATE_TEST_CASE("Adadelta follows torch.optim.Adadelta", "[optim][pytorch]",
+                   MLPRIM_TEST_SCALARS) {
   using Opt = mlprim::Adadelta<TestType>;
   mlprim::AdadeltaOptions o;
   check_case<Opt>("adadelta", o);

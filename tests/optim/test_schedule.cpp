@@ -40,7 +40,8 @@ TEST_CASE("closed-form schedules match PyTorch's over 1000 steps", "[optim][sche
   CHECK(worst_lr_error("multistep", mlprim::MultiStepLR{{100, 250, 600}, 0.3}) <= 1e-12);
   CHECK(worst_lr_error("exponential", mlprim::ExponentialLR{0.995}) <= 1e-12);
   CHECK(worst_lr_error("cosine", mlprim::CosineAnnealingLR{300, 0.001}) <= 1e-12);
-  CHECK(worst_lr_error("warm_restarts", mlprim::CosineAnnealingWarmRestarts{50, 2, 0.001}) <= 1e-12);
+  CHECK(worst_lr_error("warm_restarts", mlprim::CosineAnnealingWarmRestarts{50, 2, 0.001}) <=
+        1e-12);
   CHECK(worst_lr_error("warm_restarts_constant", mlprim::CosineAnnealingWarmRestarts{70}) <= 1e-12);
   CHECK(worst_lr_error("linear", mlprim::LinearLR{0.1, 1.0, 100}) <= 1e-12);
   CHECK(worst_lr_error("linear_default", mlprim::LinearLR{}) <= 1e-12);
@@ -134,8 +135,7 @@ TEST_CASE("schedules reject nonsense", "[optim][schedule]") {
   CHECK_THROWS_AS((mlprim::MultiStepLR{{30, 10}, 0.1}.lr(1, 0.1)), std::invalid_argument);
   mlprim::OneCycleLR cycle;
   cycle.total_steps = 100;
-  CHECK_THROWS_WITH(cycle.lr(101),
-                    "mlprim::OneCycleLR::lr: step = 101 exceeds total_steps (100)");
+  CHECK_THROWS_WITH(cycle.lr(101), "mlprim::OneCycleLR::lr: step = 101 exceeds total_steps (100)");
   CHECK_THROWS_WITH((mlprim::sequential({0}, mlprim::LinearLR{}, mlprim::ExponentialLR{0.9})),
                     "mlprim::sequential: milestones[0] = 0 must be positive and above the "
                     "previous milestone");

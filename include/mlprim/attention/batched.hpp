@@ -33,14 +33,15 @@ namespace mlprim {
 /// The shape of a batched call (see the header comment).
 struct AttentionShape {
   Index batch = 1;
-  Index seq_q = 0;                  ///< tokens per query sequence (without cu_seqlens_q)
-  Index seq_k = 0;                  ///< tokens per key sequence (without cu_seqlens_k); 0 = seq_q
+  Index seq_q = 0;  ///< tokens per query sequence (without cu_seqlens_q)
+  Index seq_k = 0;  ///< tokens per key sequence (without cu_seqlens_k); 0 = seq_q
   Index heads_q = 1;
   Index heads_kv = 0;               ///< 0 = heads_q; else heads_q % heads_kv == 0 (GQA, MQA at 1)
   Index dim = 0;                    ///< d of Q and K
   Index dim_v = 0;                  ///< d of V and the output; 0 = dim
   std::vector<Index> cu_seqlens_q;  ///< varlen: batch + 1 offsets, 0 first, non-decreasing
-  std::vector<Index> cu_seqlens_k;  ///< varlen keys; empty with cu_seqlens_q given = the same offsets
+  std::vector<Index>
+      cu_seqlens_k;  ///< varlen keys; empty with cu_seqlens_q given = the same offsets
 };
 
 namespace detail {
@@ -62,13 +63,14 @@ struct BatchedLayout {
 
   /// Head h (of `heads`) of sequence b in a buffer of width `width` per head.
   template <class T>
-  ConstHeadMap<T> view(const T* base, const std::vector<Index>& offsets, Index b, Index h, Index heads,
-                       Index width) const {
-    return ConstHeadMap<T>(base + (offsets[b] * heads + h) * width, offsets[b + 1] - offsets[b], width,
-                           Eigen::OuterStride<>(heads * width));
+  ConstHeadMap<T> view(const T* base, const std::vector<Index>& offsets, Index b, Index h,
+                       Index heads, Index width) const {
+    return ConstHeadMap<T>(base + (offsets[b] * heads + h) * width, offsets[b + 1] - offsets[b],
+                           width, Eigen::OuterStride<>(heads * width));
   }
   template <class T>
-  HeadMap<T> view(T* base, const std::vector<Index>& offsets, Index b, Index h, Index heads, Index width) const {
+  HeadMap<T> view(T* base, const std::vector<Index>& offsets, Index b, Index h, Index heads,
+                  Index width) const {
     return HeadMap<T>(base + (offsets[b] * heads + h) * width, offsets[b + 1] - offsets[b], width,
                       Eigen::OuterStride<>(heads * width));
   }
@@ -76,7 +78,8 @@ struct BatchedLayout {
 
 /// Offsets of the batch's sequences: cu (named `name`) checked, or
 /// multiples of the fixed length (named `fixed_name`).
-inline std::vector<Index> sequence_offsets(const char* fn, const char* name, const std::vector<Index>& cu, Index batch,
+inline std::vector<Index> sequence_offsets(const char* fn, const char* name,
+                                           const std::vector<Index>& cu, Index batch,
                                            const char* fixed_name, Index fixed) {
   std::vector<Index> offsets(static_cast<std::size_t>(batch + 1));
   if (cu.empty()) {
@@ -88,7 +91,9 @@ inline std::vector<Index> sequence_offsets(const char* fn, const char* name, con
     throw_invalid_argument(fn, name, " has ", cu.size(), " entries, batch + 1 = ", batch + 1);
   if (cu[0] != 0) throw_invalid_argument(fn, name, "[0] = ", cu[0], " must be 0");
   for (std::size_t b = 1; b < cu.size(); ++b)
-    if (cu[b] < cu[b - 1]) throw_invalid_argument(fn, name, "[", b, "] = ", cu[b], " is less than the entry before, ", cu[b - 1]);
+    if (cu[b] < cu[b - 1])
+      throw_invalid_argument(fn, name, "[", b, "] = ", cu[b], " is less than the entry before, ",
+                             cu[b - 1]);
   return cu;
 }
 
@@ -110,7 +115,8 @@ inline BatchedLayout resolve_shape(const char* fn, const AttentionShape& s) {
   l.q_offsets = sequence_offsets(fn, "cu_seqlens_q", s.cu_seqlens_q, s.batch, "seq_q", s.seq_q);
   const bool same = s.cu_seqlens_k.empty() && !s.cu_seqlens_q.empty();
   l.k_offsets = same ? l.q_offsets
-                     : sequence_offsets(fn, "cu_seqlens_k", s.cu_seqlens_k, s.batch, "seq_k", s.seq_k == 0 ? s.seq_q : s.seq_k);
+                     : sequence_offsets(fn, "cu_seqlens_k", s.cu_seqlens_k, s.batch, "seq_k",
+                                        s.seq_k == 0 ? s.seq_q : s.seq_k);
   return l;
 }
 
@@ -119,7 +125,8 @@ inline BatchedLayout resolve_shape(const char* fn, const AttentionShape& s) {
 /// the threads).
 template <class Fn>
 void for_each_head(const BatchedLayout& l, Index heads, int num_threads, Fn&& fn) {
-  parallel_for(Index{0}, l.batch * heads, num_threads, [&](Index task) { fn(task / heads, task % heads); });
+  parallel_for(Index{0}, l.batch * heads, num_threads,
+               [&](Index task) { fn(task / heads, task % heads); });
 }
 
 }  // namespace detail
@@ -127,25 +134,28 @@ void for_each_head(const BatchedLayout& l, Index heads, int num_threads, Fn&& fn
 /// Batched scaled_dot_product_attention: q [.., heads_q, dim], k [..,
 /// heads_kv, dim], v [.., heads_kv, dim_v] into out [.., heads_q, dim_v].
 template <class T>
-void scaled_dot_product_attention(const T* q, const T* k, const T* v, T* out, const AttentionShape& shape,
+void scaled_dot_product_attention(const T* q, const T* k, const T* v, T* out,
+                                  const AttentionShape& shape,
                                   const AttentionOptions& options = {}) {
   const char* fn = "scaled_dot_product_attention";
   const auto l = detail::resolve_shape(fn, shape);
   detail::for_each_head(l, l.hq, options.num_threads, [&](Index b, Index h) {
     l.view(out, l.q_offsets, b, h, l.hq, l.dv) = scaled_dot_product_attention(
         l.view(q, l.q_offsets, b, h, l.hq, l.d), l.view(k, l.k_offsets, b, h / l.group, l.hkv, l.d),
-        l.view(v, l.k_offsets, b, h / l.group, l.hkv, l.dv), detail::head_options(fn, options, h, l.hq));
+        l.view(v, l.k_offsets, b, h / l.group, l.hkv, l.dv),
+        detail::head_options(fn, options, h, l.hq));
   });
 }
 
 /// Batched flash_attention; lse (nullable) receives [total_q, heads_q] log-sum-exps.
 template <class T>
-void flash_attention(const T* q, const T* k, const T* v, T* out, AccumulatorT<T>* lse, const AttentionShape& shape,
-                     const AttentionOptions& options = {}) {
+void flash_attention(const T* q, const T* k, const T* v, T* out, AccumulatorT<T>* lse,
+                     const AttentionShape& shape, const AttentionOptions& options = {}) {
   const char* fn = "flash_attention";
   const auto l = detail::resolve_shape(fn, shape);
   detail::for_each_head(l, l.hq, options.num_threads, [&](Index b, Index h) {
-    auto r = flash_attention(l.view(q, l.q_offsets, b, h, l.hq, l.d), l.view(k, l.k_offsets, b, h / l.group, l.hkv, l.d),
+    auto r = flash_attention(l.view(q, l.q_offsets, b, h, l.hq, l.d),
+                             l.view(k, l.k_offsets, b, h / l.group, l.hkv, l.d),
                              l.view(v, l.k_offsets, b, h / l.group, l.hkv, l.dv),
                              detail::head_options(fn, options, h, l.hq));
     l.view(out, l.q_offsets, b, h, l.hq, l.dv) = r.out;
@@ -158,19 +168,21 @@ void flash_attention(const T* q, const T* k, const T* v, T* out, AccumulatorT<T>
 /// batch x heads_kv.
 template <class T>
 void flash_attention_backward(const T* q, const T* k, const T* v, const T* out, const T* d_out,
-                              const AccumulatorT<T>* lse, T* dq, T* dk, T* dv, const AttentionShape& shape,
-                              const AttentionOptions& options = {}) {
+                              const AccumulatorT<T>* lse, T* dq, T* dk, T* dv,
+                              const AttentionShape& shape, const AttentionOptions& options = {}) {
   using Acc = AccumulatorT<T>;
   const char* fn = "flash_attention_backward";
   const auto l = detail::resolve_shape(fn, shape);
   detail::for_each_head(l, l.hkv, options.num_threads, [&](Index b, Index hk) {
-    RowMatrix<Acc> dk_sum = RowMatrix<Acc>::Zero(l.len_k(b), l.d), dv_sum = RowMatrix<Acc>::Zero(l.len_k(b), l.dv);
+    RowMatrix<Acc> dk_sum = RowMatrix<Acc>::Zero(l.len_k(b), l.d),
+                   dv_sum = RowMatrix<Acc>::Zero(l.len_k(b), l.dv);
     for (Index h = hk * l.group; h < (hk + 1) * l.group; ++h) {
       const Vector<Acc> head_lse = l.view(lse, l.q_offsets, b, h, l.hq, 1);
       auto g = flash_attention_backward(
           l.view(q, l.q_offsets, b, h, l.hq, l.d), l.view(k, l.k_offsets, b, hk, l.hkv, l.d),
           l.view(v, l.k_offsets, b, hk, l.hkv, l.dv), l.view(out, l.q_offsets, b, h, l.hq, l.dv),
-          l.view(d_out, l.q_offsets, b, h, l.hq, l.dv), head_lse, detail::head_options(fn, options, h, l.hq));
+          l.view(d_out, l.q_offsets, b, h, l.hq, l.dv), head_lse,
+          detail::head_options(fn, options, h, l.hq));
       l.view(dq, l.q_offsets, b, h, l.hq, l.d) = g.dQ;
       dk_sum += g.dK.template cast<Acc>();
       dv_sum += g.dV.template cast<Acc>();
@@ -187,9 +199,9 @@ void relu2_attention(const T* q, const T* k, const T* v, T* out, const Attention
                      const Relu2AttentionOptions& options = {}, int num_threads = 0) {
   const auto l = detail::resolve_shape("relu2_attention", shape);
   detail::for_each_head(l, l.hq, num_threads, [&](Index b, Index h) {
-    l.view(out, l.q_offsets, b, h, l.hq, l.dv) =
-        relu2_attention(l.view(q, l.q_offsets, b, h, l.hq, l.d), l.view(k, l.k_offsets, b, h / l.group, l.hkv, l.d),
-                        l.view(v, l.k_offsets, b, h / l.group, l.hkv, l.dv), options);
+    l.view(out, l.q_offsets, b, h, l.hq, l.dv) = relu2_attention(
+        l.view(q, l.q_offsets, b, h, l.hq, l.d), l.view(k, l.k_offsets, b, h / l.group, l.hkv, l.d),
+        l.view(v, l.k_offsets, b, h / l.group, l.hkv, l.dv), options);
   });
 }
 
@@ -207,29 +219,32 @@ void mixed_chunk_attention(const T* q, const T* k, const T* v, T* out, const Att
 
 /// Batched linear_attention with feature map phi.
 template <class T, class FeatureMap>
-void linear_attention(const T* q, const T* k, const T* v, T* out, const AttentionShape& shape, const FeatureMap& phi,
-                      const LinearAttentionOptions& options = {}, int num_threads = 0) {
+void linear_attention(const T* q, const T* k, const T* v, T* out, const AttentionShape& shape,
+                      const FeatureMap& phi, const LinearAttentionOptions& options = {},
+                      int num_threads = 0) {
   const auto l = detail::resolve_shape("linear_attention", shape);
   detail::for_each_head(l, l.hq, num_threads, [&](Index b, Index h) {
-    l.view(out, l.q_offsets, b, h, l.hq, l.dv) =
-        linear_attention(l.view(q, l.q_offsets, b, h, l.hq, l.d), l.view(k, l.k_offsets, b, h / l.group, l.hkv, l.d),
-                         l.view(v, l.k_offsets, b, h / l.group, l.hkv, l.dv), phi, options);
+    l.view(out, l.q_offsets, b, h, l.hq, l.dv) = linear_attention(
+        l.view(q, l.q_offsets, b, h, l.hq, l.d), l.view(k, l.k_offsets, b, h / l.group, l.hkv, l.d),
+        l.view(v, l.k_offsets, b, h / l.group, l.hkv, l.dv), phi, options);
   });
 }
 
 /// Batched linear_attention_backward; dk and dv sum over each group's query heads.
 template <class T, class FeatureMap>
-void linear_attention_backward(const T* q, const T* k, const T* v, const T* d_out, T* dq, T* dk, T* dv,
-                               const AttentionShape& shape, const FeatureMap& phi,
+void linear_attention_backward(const T* q, const T* k, const T* v, const T* d_out, T* dq, T* dk,
+                               T* dv, const AttentionShape& shape, const FeatureMap& phi,
                                const LinearAttentionOptions& options = {}, int num_threads = 0) {
   using Acc = AccumulatorT<T>;
   const auto l = detail::resolve_shape("linear_attention_backward", shape);
   detail::for_each_head(l, l.hkv, num_threads, [&](Index b, Index hk) {
-    RowMatrix<Acc> dk_sum = RowMatrix<Acc>::Zero(l.len_k(b), l.d), dv_sum = RowMatrix<Acc>::Zero(l.len_k(b), l.dv);
+    RowMatrix<Acc> dk_sum = RowMatrix<Acc>::Zero(l.len_k(b), l.d),
+                   dv_sum = RowMatrix<Acc>::Zero(l.len_k(b), l.dv);
     for (Index h = hk * l.group; h < (hk + 1) * l.group; ++h) {
-      auto g = linear_attention_backward(l.view(q, l.q_offsets, b, h, l.hq, l.d), l.view(k, l.k_offsets, b, hk, l.hkv, l.d),
-                                         l.view(v, l.k_offsets, b, hk, l.hkv, l.dv),
-                                         l.view(d_out, l.q_offsets, b, h, l.hq, l.dv), phi, options);
+      auto g = linear_attention_backward(
+          l.view(q, l.q_offsets, b, h, l.hq, l.d), l.view(k, l.k_offsets, b, hk, l.hkv, l.d),
+          l.view(v, l.k_offsets, b, hk, l.hkv, l.dv), l.view(d_out, l.q_offsets, b, h, l.hq, l.dv),
+          phi, options);
       l.view(dq, l.q_offsets, b, h, l.hq, l.d) = g.dQ;
       dk_sum += g.dK.template cast<Acc>();
       dv_sum += g.dV.template cast<Acc>();

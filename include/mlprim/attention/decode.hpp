@@ -76,14 +76,17 @@ class KVCache {
   void reserve(Index tokens) {
     check_non_negative("KVCache::reserve", "tokens", tokens);
     if (config_.max_tokens > 0 && tokens > config_.max_tokens)
-      throw_invalid_argument("KVCache::reserve", "tokens = ", tokens, " exceeds max_tokens = ", config_.max_tokens);
+      throw_invalid_argument("KVCache::reserve", "tokens = ", tokens,
+                             " exceeds max_tokens = ", config_.max_tokens);
     if (tokens <= capacity_) return;
     const Index heads = config_.heads, d = config_.dim, dv = config_.dim_v;
     for (std::size_t l = 0; l < keys_.size(); ++l) {
-      std::vector<T> k(static_cast<std::size_t>(heads * tokens * d)), v(static_cast<std::size_t>(heads * tokens * dv));
+      std::vector<T> k(static_cast<std::size_t>(heads * tokens * d)),
+          v(static_cast<std::size_t>(heads * tokens * dv));
       for (Index h = 0; h < heads; ++h) {
         std::copy_n(keys_[l].data() + h * capacity_ * d, sizes_[l] * d, k.data() + h * tokens * d);
-        std::copy_n(values_[l].data() + h * capacity_ * dv, sizes_[l] * dv, v.data() + h * tokens * dv);
+        std::copy_n(values_[l].data() + h * capacity_ * dv, sizes_[l] * dv,
+                    v.data() + h * tokens * dv);
       }
       keys_[l].swap(k);
       values_[l].swap(v);
@@ -98,13 +101,18 @@ class KVCache {
     const char* fn = "KVCache::append";
     const std::size_t l = checked_layer(fn, layer);
     const Index heads = config_.heads, d = config_.dim, dv = config_.dim_v, t = keys.rows();
-    if (keys.cols() != heads * d) throw_invalid_argument(fn, "keys.cols() = ", keys.cols(), ", heads * dim = ", heads * d);
+    if (keys.cols() != heads * d)
+      throw_invalid_argument(fn, "keys.cols() = ", keys.cols(), ", heads * dim = ", heads * d);
     if (values.cols() != heads * dv)
-      throw_invalid_argument(fn, "values.cols() = ", values.cols(), ", heads * dim_v = ", heads * dv);
-    if (values.rows() != t) throw_invalid_argument(fn, "values.rows() = ", values.rows(), " does not match keys.rows() = ", t);
+      throw_invalid_argument(fn, "values.cols() = ", values.cols(),
+                             ", heads * dim_v = ", heads * dv);
+    if (values.rows() != t)
+      throw_invalid_argument(fn, "values.rows() = ", values.rows(),
+                             " does not match keys.rows() = ", t);
     const Index needed = sizes_[l] + t;
     if (config_.max_tokens > 0 && needed > config_.max_tokens)
-      throw_invalid_argument(fn, "appending ", t, " tokens to ", sizes_[l], " exceeds max_tokens = ", config_.max_tokens);
+      throw_invalid_argument(fn, "appending ", t, " tokens to ", sizes_[l],
+                             " exceeds max_tokens = ", config_.max_tokens);
     if (needed > capacity_) {
       Index grown = std::max<Index>(needed, 2 * capacity_);
       if (config_.max_tokens > 0) grown = std::min(grown, config_.max_tokens);
@@ -147,7 +155,8 @@ class KVCache {
     return static_cast<std::size_t>(layer);
   }
   void check_head(const char* fn, Index head) const {
-    if (head < 0 || head >= config_.heads) throw_invalid_argument(fn, "head = ", head, " is outside [0, ", config_.heads, ")");
+    if (head < 0 || head >= config_.heads)
+      throw_invalid_argument(fn, "head = ", head, " is outside [0, ", config_.heads, ")");
   }
 
   KVCacheConfig config_;
@@ -164,8 +173,9 @@ inline constexpr Index decode_split = 512;
 /// Partial softmax attention of rows q over keys [j0, j0 + k.rows()) of the
 /// resolved problem r: unnormalised output o, row maxima m and sums l.
 template <class Acc>
-void decode_partial(const ResolvedAttention<Acc>& r, const RowMatrix<Acc>& q, const RowMatrix<Acc>& k,
-                    const RowMatrix<Acc>& v, Index j0, RowMatrix<Acc>& o, Vector<Acc>& m, Vector<Acc>& l) {
+void decode_partial(const ResolvedAttention<Acc>& r, const RowMatrix<Acc>& q,
+                    const RowMatrix<Acc>& k, const RowMatrix<Acc>& v, Index j0, RowMatrix<Acc>& o,
+                    Vector<Acc>& m, Vector<Acc>& l) {
   constexpr Acc inf = std::numeric_limits<Acc>::infinity();
   RowMatrix<Acc> s = q * k.transpose();
   score_tile<Acc>(r, 0, j0, s, nullptr);
@@ -177,7 +187,8 @@ void decode_partial(const ResolvedAttention<Acc>& r, const RowMatrix<Acc>& q, co
       if (!(s(a, b) <= top)) top = s(a, b);  // NaN wins
     m(a) = top;
     Acc sum = 0;
-    for (Index b = 0; b < s.cols(); ++b) sum += s(a, b) = top == -inf ? Acc(0) : std::exp(s(a, b) - top);
+    for (Index b = 0; b < s.cols(); ++b)
+      sum += s(a, b) = top == -inf ? Acc(0) : std::exp(s(a, b) - top);
     l(a) = sum;
   }
   o.noalias() = s * v;
@@ -200,14 +211,21 @@ RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<
   const auto& c = cache.config();
   const Index d = c.dim, dv = c.dim_v, t = q_new.rows(), n = cache.size(layer);
   if (q_new.cols() % d != 0 || q_new.cols() == 0)
-    throw_invalid_argument(fn, "q_new.cols() = ", q_new.cols(), " is not a positive multiple of dim = ", d);
+    throw_invalid_argument(fn, "q_new.cols() = ", q_new.cols(),
+                           " is not a positive multiple of dim = ", d);
   const Index hq = q_new.cols() / d;
-  if (hq % c.heads != 0) throw_invalid_argument(fn, "heads_q = ", hq, " is not a multiple of the cache's heads = ", c.heads);
-  if (t > n) throw_invalid_argument(fn, "q_new has ", t, " rows, the cache only ", n, " tokens (append first)");
-  const Index group = hq / c.heads, splits = std::max<Index>(1, (n + detail::decode_split - 1) / detail::decode_split);
+  if (hq % c.heads != 0)
+    throw_invalid_argument(fn, "heads_q = ", hq,
+                           " is not a multiple of the cache's heads = ", c.heads);
+  if (t > n)
+    throw_invalid_argument(fn, "q_new has ", t, " rows, the cache only ", n,
+                           " tokens (append first)");
+  const Index group = hq / c.heads,
+              splits = std::max<Index>(1, (n + detail::decode_split - 1) / detail::decode_split);
   std::vector<detail::ResolvedAttention<Acc>> resolved;
   for (Index h = 0; h < hq; ++h)
-    resolved.push_back(detail::resolve_attention<Acc>(fn, t, n, d, d, n, detail::head_options(fn, options, h, hq)));
+    resolved.push_back(detail::resolve_attention<Acc>(fn, t, n, d, d, n,
+                                                      detail::head_options(fn, options, h, hq)));
   std::vector<RowMatrix<Acc>> o(static_cast<std::size_t>(hq * splits));
   std::vector<Vector<Acc>> m(o.size()), l(o.size());
   parallel_for(Index{0}, hq * splits, options.num_threads, [&](Index task) {
@@ -223,7 +241,8 @@ RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<
     }
     const RowMatrix<Acc> q = q_new.middleCols(h * d, d).template cast<Acc>();
     const RowMatrix<Acc> k = cache.keys(layer, h / group).middleRows(j0, len).template cast<Acc>();
-    const RowMatrix<Acc> v = cache.values(layer, h / group).middleRows(j0, len).template cast<Acc>();
+    const RowMatrix<Acc> v =
+        cache.values(layer, h / group).middleRows(j0, len).template cast<Acc>();
     detail::decode_partial(r, q, k, v, j0, o[u], m[u], l[u]);
   });
   RowMatrix<T> out(t, hq * dv);
@@ -245,7 +264,8 @@ RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<
         sum += w * l[u](a);
         acc += w * o[u].row(a);
       }
-      out.block(a, h * dv, 1, dv) = top == -inf ? RowVector<T>::Zero(dv) : RowVector<T>((acc / sum).template cast<T>());
+      out.block(a, h * dv, 1, dv) =
+          top == -inf ? RowVector<T>::Zero(dv) : RowVector<T>((acc / sum).template cast<T>());
       if (lse) (*lse)(a, h) = top == -inf ? -inf : top + std::log(sum);
     }
   }

@@ -80,7 +80,8 @@ void mask_tile(const ResolvedAttention<Acc>& r, Index i0, Index j0, Eigen::Ref<R
 /// ranges only move right as i grows).
 template <class Acc>
 bool tile_visible(const ResolvedAttention<Acc>& r, Index i0, Index i1, Index j0, Index j1) {
-  return r.key_end(i1 - 1) > j0 && r.key_begin(i0) < j1;  // conservative: masked entries still score -inf
+  return r.key_end(i1 - 1) > j0 &&
+         r.key_begin(i0) < j1;  // conservative: masked entries still score -inf
 }
 
 }  // namespace detail
@@ -93,15 +94,17 @@ bool tile_visible(const ResolvedAttention<Acc>& r, Index i0, Index i1, Index j0,
 /// count. Work 4 Nq Nk d flops (about half under causal).
 template <class DQ, class DK, class DV, class T = typename DQ::Scalar>
 AttentionOutput<T> flash_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
-                                   const Eigen::MatrixBase<DV>& V, const AttentionOptions& options = {}) {
+                                   const Eigen::MatrixBase<DV>& V,
+                                   const AttentionOptions& options = {}) {
   using Acc = AccumulatorT<T>;
   constexpr Acc inf = std::numeric_limits<Acc>::infinity();
-  const auto r = detail::resolve_attention<Acc>("flash_attention", Q.rows(), K.rows(), Q.cols(), K.cols(),
-                                                V.rows(), options);
+  const auto r = detail::resolve_attention<Acc>("flash_attention", Q.rows(), K.rows(), Q.cols(),
+                                                K.cols(), V.rows(), options);
   // Without bias, ALiBi or softcap the score is scale * q.k: fold the scale
   // into Q and touch only the tiles the masks cut.
   const bool plain = r.bias.empty() && r.alibi_slope == 0 && !(r.softcap > 0);
-  const RowMatrix<Acc> q = plain ? RowMatrix<Acc>(r.scale * Q.template cast<Acc>()) : RowMatrix<Acc>(Q.template cast<Acc>());
+  const RowMatrix<Acc> q = plain ? RowMatrix<Acc>(r.scale * Q.template cast<Acc>())
+                                 : RowMatrix<Acc>(Q.template cast<Acc>());
   const RowMatrix<Acc> k = K.template cast<Acc>(), v = V.template cast<Acc>();
   // Causal and window masks cut the tiles along their edge, half of which is
   // wasted work: query tiles of half the height halve that waste.
@@ -113,7 +116,8 @@ AttentionOutput<T> flash_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::
   parallel_for(Index{0}, tiles, options.num_threads, [&](Index task) {
     const Index i0 = detail::balanced_tile(task, tiles) * br, rows = std::min(br, nq - i0);
     RowMatrix<Acc> s(rows, bc), acc = RowMatrix<Acc>::Zero(rows, dv);
-    Vector<Acc> m = Vector<Acc>::Constant(rows, -inf), l = Vector<Acc>::Zero(rows), m_new(rows), shift(rows);
+    Vector<Acc> m = Vector<Acc>::Constant(rows, -inf), l = Vector<Acc>::Zero(rows), m_new(rows),
+                shift(rows);
     const Index keys_begin = r.key_begin(i0), keys_end = r.key_end(i0 + rows - 1);
     for (Index j0 = keys_begin; j0 < keys_end; j0 += bc) {
       const Index cols = std::min(bc, keys_end - j0);
@@ -127,7 +131,8 @@ AttentionOutput<T> flash_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::
       }
       // Online softmax (a NaN score makes its row NaN through exp and the sums).
       m_new = m.cwiseMax(scores.rowwise().maxCoeff());
-      shift = (m_new.array() == -inf).select(Acc(0), m_new);  // rows with nothing visible yet stay at zero
+      shift = (m_new.array() == -inf)
+                  .select(Acc(0), m_new);  // rows with nothing visible yet stay at zero
       scores = (scores.colwise() - shift).array().exp();
       const Vector<Acc> alpha = (m - shift).array().exp();
       l = l.cwiseProduct(alpha) + scores.rowwise().sum();
@@ -160,29 +165,33 @@ AttentionOutput<T> flash_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::
 /// probabilities tile by tile (extra memory O(tile) per thread plus O(N d)).
 /// Same options as the forward; equals scaled_dot_product_attention_backward
 /// to rounding. The sink logit gets no gradient.
-template <class DQ, class DK, class DV, class DOut, class DGrad, class DL, class T = typename DQ::Scalar>
-AttentionGradients<T> flash_attention_backward(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
-                                               const Eigen::MatrixBase<DV>& V, const Eigen::MatrixBase<DOut>& O,
-                                               const Eigen::MatrixBase<DGrad>& dO, const Eigen::MatrixBase<DL>& lse,
-                                               const AttentionOptions& options = {}) {
+template <class DQ, class DK, class DV, class DOut, class DGrad, class DL,
+          class T = typename DQ::Scalar>
+AttentionGradients<T> flash_attention_backward(
+    const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K, const Eigen::MatrixBase<DV>& V,
+    const Eigen::MatrixBase<DOut>& O, const Eigen::MatrixBase<DGrad>& dO,
+    const Eigen::MatrixBase<DL>& lse, const AttentionOptions& options = {}) {
   using Acc = AccumulatorT<T>;
   constexpr Acc inf = std::numeric_limits<Acc>::infinity();
   const char* fn = "flash_attention_backward";
-  const auto r = detail::resolve_attention<Acc>(fn, Q.rows(), K.rows(), Q.cols(), K.cols(), V.rows(), options);
+  const auto r =
+      detail::resolve_attention<Acc>(fn, Q.rows(), K.rows(), Q.cols(), K.cols(), V.rows(), options);
   const Index nq = r.nq, nk = r.nk, d = Q.cols(), dv = V.cols();
   if (O.rows() != nq || O.cols() != dv || dO.rows() != nq || dO.cols() != dv)
-    throw_invalid_argument(fn, "O is ", O.rows(), " x ", O.cols(), " and dO ", dO.rows(), " x ", dO.cols(),
-                           ", the output ", nq, " x ", dv);
-  if (lse.size() != nq) throw_invalid_argument(fn, "lse has ", lse.size(), " entries, Q ", nq, " rows");
-  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(), v = V.template cast<Acc>();
+    throw_invalid_argument(fn, "O is ", O.rows(), " x ", O.cols(), " and dO ", dO.rows(), " x ",
+                           dO.cols(), ", the output ", nq, " x ", dv);
+  if (lse.size() != nq)
+    throw_invalid_argument(fn, "lse has ", lse.size(), " entries, Q ", nq, " rows");
+  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(),
+                       v = V.template cast<Acc>();
   const RowMatrix<Acc> d_out = dO.template cast<Acc>();
   const Vector<Acc> row_lse = lse.derived().reshaped().template cast<Acc>();
   const Vector<Acc> delta = (d_out.array() * O.template cast<Acc>().array()).rowwise().sum();
   const Index br = detail::flash_query_tile, bc = detail::flash_key_tile;
 
   // dZ for tile (i0.., j0..) into `dz` (P into `p`): recomputed from lse.
-  auto gradient_tile = [&](Index i0, Index rows, Index j0, Index cols, RowMatrix<Acc>& p, RowMatrix<Acc>& dz,
-                           RowMatrix<Acc>& capped) {
+  auto gradient_tile = [&](Index i0, Index rows, Index j0, Index cols, RowMatrix<Acc>& p,
+                           RowMatrix<Acc>& dz, RowMatrix<Acc>& capped) {
     p.resize(rows, cols);
     capped.resize(rows, cols);
     p.noalias() = q.middleRows(i0, rows) * k.middleRows(j0, cols).transpose();
@@ -200,7 +209,8 @@ AttentionGradients<T> flash_attention_backward(const Eigen::MatrixBase<DQ>& Q, c
   const Index key_tiles = (nk + bc - 1) / bc, query_tiles = (nq + br - 1) / br;
   parallel_for(Index{0}, key_tiles, options.num_threads, [&](Index task) {
     const Index j0 = detail::balanced_tile(task, key_tiles) * bc, cols = std::min(bc, nk - j0);
-    RowMatrix<Acc> dk = RowMatrix<Acc>::Zero(cols, d), dvv = RowMatrix<Acc>::Zero(cols, dv), p, dz, capped;
+    RowMatrix<Acc> dk = RowMatrix<Acc>::Zero(cols, d), dvv = RowMatrix<Acc>::Zero(cols, dv), p, dz,
+                   capped;
     for (Index i0 = 0; i0 < nq; i0 += br) {
       const Index rows = std::min(br, nq - i0);
       if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) continue;

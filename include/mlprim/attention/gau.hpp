@@ -27,10 +27,10 @@ namespace mlprim {
 
 /// Shape and attention of a GatedAttentionUnit.
 struct GauConfig {
-  Index dim = 0;                ///< model width d
-  Index expansion = 2;          ///< e = expansion * d (the paper's default 2)
-  Index key_dim = 128;          ///< s, the width of the shared Z (the paper's 128)
-  Index chunk = 0;              ///< 0: relu2_attention over all tokens; else mixed-chunk with this chunk
+  Index dim = 0;        ///< model width d
+  Index expansion = 2;  ///< e = expansion * d (the paper's default 2)
+  Index key_dim = 128;  ///< s, the width of the shared Z (the paper's 128)
+  Index chunk = 0;      ///< 0: relu2_attention over all tokens; else mixed-chunk with this chunk
   bool causal = false;
   std::optional<double> scale;  ///< of the quadratic scores; default 1 / sqrt(s)
 };
@@ -41,24 +41,26 @@ class GatedAttentionUnit {
  public:
   /// The layer's parameters; shapes follow GauConfig (e = expansion * dim).
   struct Weights {
-    RowMatrix<T> Wu, Wv;   ///< d x e
-    RowMatrix<T> Wz;       ///< d x s
-    RowMatrix<T> Wo;       ///< e x d
-    RowVector<T> bu, bv;   ///< e
-    RowVector<T> bz;       ///< s
-    RowVector<T> bo;       ///< d
-    RowMatrix<T> gamma;    ///< 4 x s: rows for Q, K, Ql, Kl
-    RowMatrix<T> beta;     ///< 4 x s
+    RowMatrix<T> Wu, Wv;  ///< d x e
+    RowMatrix<T> Wz;      ///< d x s
+    RowMatrix<T> Wo;      ///< e x d
+    RowVector<T> bu, bv;  ///< e
+    RowVector<T> bz;      ///< s
+    RowVector<T> bo;      ///< d
+    RowMatrix<T> gamma;   ///< 4 x s: rows for Q, K, Ql, Kl
+    RowMatrix<T> beta;    ///< 4 x s
   };
 
   /// A layer with given weights (checked against the config's shapes).
-  GatedAttentionUnit(const GauConfig& config, Weights weights) : config_(config), w_(std::move(weights)) {
+  GatedAttentionUnit(const GauConfig& config, Weights weights)
+      : config_(config), w_(std::move(weights)) {
     check_config();
     const char* fn = "GatedAttentionUnit";
     const Index d = config.dim, e = config.expansion * config.dim, s = config.key_dim;
     auto check = [&](const char* name, Index rows, Index cols, Index want_rows, Index want_cols) {
       if (rows != want_rows || cols != want_cols)
-        throw_invalid_argument(fn, name, " is ", rows, " x ", cols, ", expected ", want_rows, " x ", want_cols);
+        throw_invalid_argument(fn, name, " is ", rows, " x ", cols, ", expected ", want_rows, " x ",
+                               want_cols);
     };
     check("Wu", w_.Wu.rows(), w_.Wu.cols(), d, e);
     check("Wv", w_.Wv.rows(), w_.Wv.cols(), d, e);
@@ -103,14 +105,16 @@ class GatedAttentionUnit {
   RowMatrix<T> forward(const Eigen::MatrixBase<DX>& X) const {
     using Acc = AccumulatorT<T>;
     if (X.cols() != config_.dim)
-      throw_invalid_argument("GatedAttentionUnit::forward", "X.cols() = ", X.cols(), " does not match dim = ", config_.dim);
+      throw_invalid_argument("GatedAttentionUnit::forward", "X.cols() = ", X.cols(),
+                             " does not match dim = ", config_.dim);
     const RowMatrix<Acc> x = X.template cast<Acc>();
     auto silu_layer = [&](const RowMatrix<T>& w, const RowVector<T>& b) {
       RowMatrix<Acc> h = x * w.template cast<Acc>();
       h.rowwise() += b.template cast<Acc>();
       return RowMatrix<Acc>(h.array() / (1 + (-h.array()).exp()));
     };
-    const RowMatrix<Acc> u = silu_layer(w_.Wu, w_.bu), v = silu_layer(w_.Wv, w_.bv), z = silu_layer(w_.Wz, w_.bz);
+    const RowMatrix<Acc> u = silu_layer(w_.Wu, w_.bu), v = silu_layer(w_.Wv, w_.bv),
+                         z = silu_layer(w_.Wz, w_.bz);
     auto projected = [&](Index row) {
       RowMatrix<Acc> p = z.array().rowwise() * w_.gamma.row(row).template cast<Acc>().array();
       p.rowwise() += w_.beta.row(row).template cast<Acc>();
@@ -127,7 +131,8 @@ class GatedAttentionUnit {
       o.chunk = config_.chunk;
       o.causal = config_.causal;
       o.scale = scale();
-      attended = mixed_chunk_attention(projected(0), projected(1), projected(2), projected(3), v, o);
+      attended =
+          mixed_chunk_attention(projected(0), projected(1), projected(2), projected(3), v, o);
     }
     RowMatrix<Acc> out = (u.array() * attended.array()).matrix() * w_.Wo.template cast<Acc>();
     out.rowwise() += w_.bo.template cast<Acc>();
@@ -135,7 +140,9 @@ class GatedAttentionUnit {
   }
 
  private:
-  double scale() const { return config_.scale ? *config_.scale : 1 / std::sqrt(double(config_.key_dim)); }
+  double scale() const {
+    return config_.scale ? *config_.scale : 1 / std::sqrt(double(config_.key_dim));
+  }
 
   void check_config() const {
     const char* fn = "GatedAttentionUnit";

@@ -39,47 +39,81 @@ namespace mlprim {
 
 /// phi(x) = elu(x) + 1 (Katharopoulos et al.), elementwise, always > 0.
 struct EluPlusOne {
-  template <class S> S operator()(S x) const { return x > 0 ? x + 1 : std::exp(x); }
-  template <class S> S derivative(S x) const { return x > 0 ? S(1) : std::exp(x); }
+  template <class S>
+  S operator()(S x) const {
+    return x > 0 ? x + 1 : std::exp(x);
+  }
+  template <class S>
+  S derivative(S x) const {
+    return x > 0 ? S(1) : std::exp(x);
+  }
   // exp is evaluated on its own: Eigen 3.4 runs select() one coefficient at
   // a time, which would also make every exp scalar.
-  template <class A> auto array(const Eigen::ArrayBase<A>& x) const {
+  template <class A>
+  auto array(const Eigen::ArrayBase<A>& x) const {
     const typename A::PlainObject e = x.exp();
     return (x > typename A::Scalar(0)).select(x + typename A::Scalar(1), e).eval();
   }
-  template <class A> auto array_derivative(const Eigen::ArrayBase<A>& x) const {
+  template <class A>
+  auto array_derivative(const Eigen::ArrayBase<A>& x) const {
     const typename A::PlainObject e = x.exp();
     return (x > typename A::Scalar(0)).select(typename A::Scalar(1), e).eval();
   }
 };
 /// phi(x) = max(x, 0).
 struct Relu {
-  template <class S> S operator()(S x) const { return x > 0 ? x : S(0); }
-  template <class S> S derivative(S x) const { return x > 0 ? S(1) : S(0); }
-  template <class A> auto array(const Eigen::ArrayBase<A>& x) const {
+  template <class S>
+  S operator()(S x) const {
+    return x > 0 ? x : S(0);
+  }
+  template <class S>
+  S derivative(S x) const {
+    return x > 0 ? S(1) : S(0);
+  }
+  template <class A>
+  auto array(const Eigen::ArrayBase<A>& x) const {
     return (x > typename A::Scalar(0)).select(x, typename A::Scalar(0));
   }
-  template <class A> auto array_derivative(const Eigen::ArrayBase<A>& x) const {
+  template <class A>
+  auto array_derivative(const Eigen::ArrayBase<A>& x) const {
     return (x > typename A::Scalar(0)).template cast<typename A::Scalar>();
   }
 };
 /// phi(x) = max(x, 0)^2.
 struct SquaredRelu {
-  template <class S> S operator()(S x) const { return x > 0 ? x * x : S(0); }
-  template <class S> S derivative(S x) const { return x > 0 ? 2 * x : S(0); }
-  template <class A> auto array(const Eigen::ArrayBase<A>& x) const {
+  template <class S>
+  S operator()(S x) const {
+    return x > 0 ? x * x : S(0);
+  }
+  template <class S>
+  S derivative(S x) const {
+    return x > 0 ? 2 * x : S(0);
+  }
+  template <class A>
+  auto array(const Eigen::ArrayBase<A>& x) const {
     return (x > typename A::Scalar(0)).select(x.square(), typename A::Scalar(0));
   }
-  template <class A> auto array_derivative(const Eigen::ArrayBase<A>& x) const {
+  template <class A>
+  auto array_derivative(const Eigen::ArrayBase<A>& x) const {
     return (x > typename A::Scalar(0)).select(typename A::Scalar(2) * x, typename A::Scalar(0));
   }
 };
 /// phi(x) = x (no feature map; unnormalised linear attention).
 struct Identity {
-  template <class S> S operator()(S x) const { return x; }
-  template <class S> S derivative(S) const { return S(1); }
-  template <class A> auto array(const Eigen::ArrayBase<A>& x) const { return x.derived(); }
-  template <class A> auto array_derivative(const Eigen::ArrayBase<A>& x) const {
+  template <class S>
+  S operator()(S x) const {
+    return x;
+  }
+  template <class S>
+  S derivative(S) const {
+    return S(1);
+  }
+  template <class A>
+  auto array(const Eigen::ArrayBase<A>& x) const {
+    return x.derived();
+  }
+  template <class A>
+  auto array_derivative(const Eigen::ArrayBase<A>& x) const {
     return A::Constant(x.rows(), x.cols(), typename A::Scalar(1));
   }
 };
@@ -102,7 +136,7 @@ struct LinearAttentionOptions {
   Index chunk = 64;        ///< causal: tokens per chunk of the chunked form, >= 1
   bool recurrent = false;  ///< causal forward: the token-by-token recurrence instead of chunks
   OutputNorm output_norm;  ///< applied to every output row last
-  int num_threads = 0;     ///< threads over chunks in the causal chunked forms and backward (0 = all)
+  int num_threads = 0;  ///< threads over chunks in the causal chunked forms and backward (0 = all)
 };
 
 namespace detail {
@@ -111,21 +145,24 @@ namespace detail {
 template <class Phi, class = void>
 struct is_row_feature_map : std::false_type {};
 template <class Phi>
-struct is_row_feature_map<Phi, std::void_t<decltype(std::declval<const Phi&>().num_features())>> : std::true_type {};
+struct is_row_feature_map<Phi, std::void_t<decltype(std::declval<const Phi&>().num_features())>>
+    : std::true_type {};
 
 /// True for elementwise maps with the array() form over Acc arrays.
 template <class Phi, class Acc, class = void>
 struct has_array_form : std::false_type {};
 template <class Phi, class Acc>
-struct has_array_form<Phi, Acc,
-                      std::void_t<decltype(std::declval<const Phi&>().array(std::declval<Eigen::ArrayX<Acc>>())),
-                                  decltype(std::declval<const Phi&>().array_derivative(
-                                      std::declval<Eigen::ArrayX<Acc>>()))>> : std::true_type {};
+struct has_array_form<
+    Phi, Acc,
+    std::void_t<decltype(std::declval<const Phi&>().array(std::declval<Eigen::ArrayX<Acc>>())),
+                decltype(std::declval<const Phi&>().array_derivative(
+                    std::declval<Eigen::ArrayX<Acc>>()))>> : std::true_type {};
 
 /// phi of every row of x (N x d) in Acc into out (N x m). Row maps
 /// distinguish keys (a stabiliser shared by all rows) from queries (one per row).
 template <class Acc, class Phi, class X>
-void feature_rows_into(const Phi& phi, const Eigen::MatrixBase<X>& x, bool keys, RowMatrix<Acc>& out) {
+void feature_rows_into(const Phi& phi, const Eigen::MatrixBase<X>& x, bool keys,
+                       RowMatrix<Acc>& out) {
   if constexpr (is_row_feature_map<Phi>::value) {
     out = phi.features(RowMatrix<Acc>(x.template cast<Acc>()), keys);
   } else if constexpr (has_array_form<Phi, Acc>::value) {
@@ -152,7 +189,8 @@ RowMatrix<Acc> feature_rows(const Phi& phi, const Eigen::MatrixBase<X>& x, bool 
 template <class Acc, class Phi, class X>
 class ChunkFeatures {
  public:
-  ChunkFeatures(const Phi& phi, const Eigen::MatrixBase<X>& x, bool keys) : phi_(phi), x_(x.derived()), keys_(keys) {
+  ChunkFeatures(const Phi& phi, const Eigen::MatrixBase<X>& x, bool keys)
+      : phi_(phi), x_(x.derived()), keys_(keys) {
     if constexpr (is_row_feature_map<Phi>::value) feature_rows_into(phi, x, keys, all_);
   }
   /// phi of rows [t0, t0 + len) as len contiguous rows of m, in scratch or
@@ -177,8 +215,8 @@ class ChunkFeatures {
 
 /// dLoss/dx from dLoss/dphi(x) = df, given x and f = phi(x).
 template <class Acc, class Phi>
-RowMatrix<Acc> feature_rows_backward(const Phi& phi, const RowMatrix<Acc>& x, const RowMatrix<Acc>& f,
-                                     const RowMatrix<Acc>& df, bool keys) {
+RowMatrix<Acc> feature_rows_backward(const Phi& phi, const RowMatrix<Acc>& x,
+                                     const RowMatrix<Acc>& f, const RowMatrix<Acc>& df, bool keys) {
   if constexpr (is_row_feature_map<Phi>::value) {
     return phi.features_backward(x, f, df, keys);
   } else {
@@ -186,7 +224,8 @@ RowMatrix<Acc> feature_rows_backward(const Phi& phi, const RowMatrix<Acc>& x, co
     if constexpr (has_array_form<Phi, Acc>::value) {
       dx.array() = df.array() * phi.array_derivative(x.array());
     } else {
-      for (Index i = 0; i < x.size(); ++i) dx.data()[i] = df.data()[i] * phi.derivative(x.data()[i]);
+      for (Index i = 0; i < x.size(); ++i)
+        dx.data()[i] = df.data()[i] * phi.derivative(x.data()[i]);
     }
     return dx;
   }
@@ -231,7 +270,8 @@ void apply_output_norm(const OutputNorm& norm, RowMatrix<Acc>& y) {
 /// dLoss/dy = g, replaces g by dLoss/dx. With r the row's root mean square,
 /// RMSNorm: dx = (g - y mean(g y)) / r; LayerNorm additionally subtracts mean(g).
 template <class Acc>
-void output_norm_backward(const OutputNorm& norm, const RowMatrix<Acc>& y, const Vector<Acc>& rms, RowMatrix<Acc>& g) {
+void output_norm_backward(const OutputNorm& norm, const RowMatrix<Acc>& y, const Vector<Acc>& rms,
+                          RowMatrix<Acc>& g) {
   if (norm.kind == OutputNorm::None) return;
   for (Index i = 0; i < y.rows(); ++i) {
     auto gi = g.row(i).array();
@@ -256,8 +296,8 @@ inline constexpr Index scan_group_chunks = 64;
 /// range of chunks. Every sum is taken in the same order for any thread
 /// count, so results do not depend on it. Extra memory O(64 m dv).
 template <class Acc, class Scratch, class Own, class Use>
-void chunk_scan(Index n, Index chunk, Index m, Index dv, bool reverse, int num_threads, const Own& own,
-                const Use& use) {
+void chunk_scan(Index n, Index chunk, Index m, Index dv, bool reverse, int num_threads,
+                const Own& own, const Use& use) {
   const Index chunks = (n + chunk - 1) / chunk, group = std::min(scan_group_chunks, chunks);
   std::vector<RowMatrix<Acc>> state(static_cast<std::size_t>(group));
   std::vector<RowVector<Acc>> z(static_cast<std::size_t>(group));
@@ -273,7 +313,8 @@ void chunk_scan(Index n, Index chunk, Index m, Index dv, bool reverse, int num_t
       const auto [t0, len] = rows(g);
       own(t0, len, g, state[static_cast<std::size_t>(g)], z[static_cast<std::size_t>(g)]);
     });
-    for (std::size_t s = 0; s < static_cast<std::size_t>(count); ++s) {  // own sum -> sum of the chunks before
+    for (std::size_t s = 0; s < static_cast<std::size_t>(count);
+         ++s) {  // own sum -> sum of the chunks before
       state[s].swap(carry);
       carry += state[s];
       z[s].swap(carry_z);
@@ -283,7 +324,8 @@ void chunk_scan(Index n, Index chunk, Index m, Index dv, bool reverse, int num_t
       Scratch scratch;
       for (Index g = lo; g < hi; ++g) {
         const auto [t0, len] = rows(g);
-        use(t0, len, g, state[static_cast<std::size_t>(g)], z[static_cast<std::size_t>(g)], scratch);
+        use(t0, len, g, state[static_cast<std::size_t>(g)], z[static_cast<std::size_t>(g)],
+            scratch);
       }
     });
   }
@@ -299,10 +341,12 @@ void chunk_scan(Index n, Index chunk, Index m, Index dv, bool reverse, int num_t
 /// the chunk's numerators (len x dv, which it may overwrite) and normalisers.
 /// Extra memory O(64 C m + 64 m dv) for a group's key features and states.
 template <class Acc, class KeyRows, class QueryRows, class Emit>
-void chunked_linear_sums(Index n, Index m, const Eigen::Ref<const RowMatrix<Acc>>& v, const LinearAttentionOptions& o,
-                         const KeyRows& key_rows, const QueryRows& query_rows, const Emit& emit) {
+void chunked_linear_sums(Index n, Index m, const Eigen::Ref<const RowMatrix<Acc>>& v,
+                         const LinearAttentionOptions& o, const KeyRows& key_rows,
+                         const QueryRows& query_rows, const Emit& emit) {
   using Rows = Eigen::Map<const RowMatrix<Acc>>;
-  const auto slots = static_cast<std::size_t>(std::min(scan_group_chunks, (n + o.chunk - 1) / o.chunk));
+  const auto slots =
+      static_cast<std::size_t>(std::min(scan_group_chunks, (n + o.chunk - 1) / o.chunk));
   std::vector<RowMatrix<Acc>> key_scratch(slots);
   std::vector<const Acc*> key_features(slots);
   struct Scratch {
@@ -319,8 +363,10 @@ void chunked_linear_sums(Index n, Index m, const Eigen::Ref<const RowMatrix<Acc>
         state.noalias() = kc.transpose() * v.middleRows(t0, len);
         z = kc.colwise().sum();
       },
-      [&](Index t0, Index len, Index slot, const RowMatrix<Acc>& state, const RowVector<Acc>& z, Scratch& w) {
-        const Rows qc(query_rows(t0, len, w.query), len, m), kc(key_features[static_cast<std::size_t>(slot)], len, m);
+      [&](Index t0, Index len, Index slot, const RowMatrix<Acc>& state, const RowVector<Acc>& z,
+          Scratch& w) {
+        const Rows qc(query_rows(t0, len, w.query), len, m),
+            kc(key_features[static_cast<std::size_t>(slot)], len, m);
         w.a.noalias() = qc * kc.transpose();
         w.a.template triangularView<Eigen::StrictlyUpper>().setZero();
         w.num.noalias() = w.a * v.middleRows(t0, len);
@@ -334,7 +380,8 @@ void chunked_linear_sums(Index n, Index m, const Eigen::Ref<const RowMatrix<Acc>
 /// Numerators (N x dv) and normalisers (N) of linear attention from the
 /// features fq (N x m), fk (Nk x m) and values v.
 template <class Acc>
-void linear_attention_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk, const Eigen::Ref<const RowMatrix<Acc>>& v,
+void linear_attention_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk,
+                           const Eigen::Ref<const RowMatrix<Acc>>& v,
                            const LinearAttentionOptions& o, RowMatrix<Acc>& num, Vector<Acc>& den) {
   const Index n = fq.rows(), m = fq.cols(), dv = v.cols();
   num.resize(n, dv);
@@ -356,11 +403,12 @@ void linear_attention_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk, c
     const auto stored = [](const RowMatrix<Acc>& f) {
       return [&f](Index t0, Index, RowMatrix<Acc>&) { return f.data() + t0 * f.cols(); };
     };
-    chunked_linear_sums<Acc>(n, m, v, o, stored(fk), stored(fq),
-                             [&](Index t0, Index len, RowMatrix<Acc>& num_c, const Vector<Acc>& den_c) {
-                               num.middleRows(t0, len) = num_c;
-                               den.segment(t0, len) = den_c;
-                             });
+    chunked_linear_sums<Acc>(
+        n, m, v, o, stored(fk), stored(fq),
+        [&](Index t0, Index len, RowMatrix<Acc>& num_c, const Vector<Acc>& den_c) {
+          num.middleRows(t0, len) = num_c;
+          den.segment(t0, len) = den_c;
+        });
   }
 }
 
@@ -369,7 +417,8 @@ void linear_attention_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk, c
 template <class Phi, class = void>
 struct shifts_queries : std::false_type {};
 template <class Phi>
-struct shifts_queries<Phi, std::void_t<decltype(std::declval<const Phi&>().options().stabilize)>> : std::true_type {};
+struct shifts_queries<Phi, std::void_t<decltype(std::declval<const Phi&>().options().stabilize)>>
+    : std::true_type {};
 
 /// The per-query shift of a stabilised feature map cancels only in the
 /// division by the normaliser: without it the output would be scaled row by row.
@@ -377,19 +426,25 @@ template <class Phi>
 void check_feature_map(const char* fn, const Phi& phi, const LinearAttentionOptions& o) {
   if constexpr (shifts_queries<Phi>::value) {
     if (!o.normalize && phi.options().stabilize)
-      throw_invalid_argument(fn, "normalize = false needs the feature map's stabilize = false (the per-query "
-                                 "shift cancels only in the division)");
+      throw_invalid_argument(
+          fn,
+          "normalize = false needs the feature map's stabilize = false (the per-query "
+          "shift cancels only in the division)");
   }
 }
 
 /// Checks the shapes and options of a linear attention call.
 template <class DQ, class DK, class DV>
-void check_linear_attention(const char* fn, const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
-                            const Eigen::MatrixBase<DV>& V, const LinearAttentionOptions& o) {
-  if (K.cols() != Q.cols()) throw_invalid_argument(fn, "K.cols() = ", K.cols(), " does not match Q.cols() = ", Q.cols());
-  if (V.rows() != K.rows()) throw_invalid_argument(fn, "V.rows() = ", V.rows(), " does not match K.rows() = ", K.rows());
+void check_linear_attention(const char* fn, const Eigen::MatrixBase<DQ>& Q,
+                            const Eigen::MatrixBase<DK>& K, const Eigen::MatrixBase<DV>& V,
+                            const LinearAttentionOptions& o) {
+  if (K.cols() != Q.cols())
+    throw_invalid_argument(fn, "K.cols() = ", K.cols(), " does not match Q.cols() = ", Q.cols());
+  if (V.rows() != K.rows())
+    throw_invalid_argument(fn, "V.rows() = ", V.rows(), " does not match K.rows() = ", K.rows());
   if (o.causal && K.rows() != Q.rows())
-    throw_invalid_argument(fn, "causal needs K.rows() = ", K.rows(), " to equal Q.rows() = ", Q.rows());
+    throw_invalid_argument(fn, "causal needs K.rows() = ", K.rows(),
+                           " to equal Q.rows() = ", Q.rows());
   check_non_negative(fn, "eps", o.eps);
   check_finite(fn, "eps", o.eps);
   check_positive(fn, "chunk", o.chunk);
@@ -414,7 +469,8 @@ RowMatrix<T> linear_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::Matri
   using Acc = AccumulatorT<T>;
   detail::check_linear_attention("linear_attention", Q, K, V, options);
   detail::check_feature_map("linear_attention", phi, options);
-  const Eigen::Ref<const RowMatrix<Acc>> v(V.template cast<Acc>());  // no copy of contiguous V in Acc
+  const Eigen::Ref<const RowMatrix<Acc>> v(
+      V.template cast<Acc>());  // no copy of contiguous V in Acc
   const auto finish = [&](RowMatrix<Acc>& num, const Vector<Acc>& den) {
     if (options.normalize) num.array().colwise() /= den.array() + static_cast<Acc>(options.eps);
     detail::apply_output_norm(options.output_norm, num);
@@ -423,14 +479,16 @@ RowMatrix<T> linear_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::Matri
     RowMatrix<T> out(Q.rows(), V.cols());
     const detail::ChunkFeatures<Acc, FeatureMap, DK> fk(phi, K, true);
     const detail::ChunkFeatures<Acc, FeatureMap, DQ> fq(phi, Q, false);
-    detail::chunked_linear_sums<Acc>(Q.rows(), detail::feature_count(phi, Q.cols()), v, options, fk, fq,
-                                     [&](Index t0, Index len, RowMatrix<Acc>& num, const Vector<Acc>& den) {
-                                       finish(num, den);
-                                       out.middleRows(t0, len) = num.template cast<T>();
-                                     });
+    detail::chunked_linear_sums<Acc>(
+        Q.rows(), detail::feature_count(phi, Q.cols()), v, options, fk, fq,
+        [&](Index t0, Index len, RowMatrix<Acc>& num, const Vector<Acc>& den) {
+          finish(num, den);
+          out.middleRows(t0, len) = num.template cast<T>();
+        });
     return out;
   }
-  const RowMatrix<Acc> fq = detail::feature_rows<Acc>(phi, Q, false), fk = detail::feature_rows<Acc>(phi, K, true);
+  const RowMatrix<Acc> fq = detail::feature_rows<Acc>(phi, Q, false),
+                       fk = detail::feature_rows<Acc>(phi, K, true);
   RowMatrix<Acc> num;
   Vector<Acc> den;
   detail::linear_attention_sums<Acc>(fq, fk, v, options, num, den);
@@ -452,21 +510,28 @@ RowMatrix<T> linear_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::Matri
 /// dnum_i = g_i / den_i, dden_i = -(g_i . out_i) / den_i (normalised; else
 /// dnum = g, dden = 0):
 ///   dphi(q_i) = dnum_i S_i^T + dden_i z_i,
-///   dphi(k_j) = sum_{i >= j} phi(q_i) (dnum_i . v_j + dden_i),  dv_j = sum_{i >= j} (phi(q_i) . phi(k_j)) dnum_i
+///   dphi(k_j) = sum_{i >= j} phi(q_i) (dnum_i . v_j + dden_i),
+///   dv_j = sum_{i >= j} (phi(q_i) . phi(k_j)) dnum_i
 /// (i over all rows when not causal). A row feature map's stabiliser gets
 /// no gradient (see PerformerFeatures).
 template <class DQ, class DK, class DV, class DG, class FeatureMap, class T = typename DQ::Scalar>
-AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
-                                                const Eigen::MatrixBase<DV>& V, const Eigen::MatrixBase<DG>& dO,
-                                                const FeatureMap& phi, const LinearAttentionOptions& options = {}) {
+AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q,
+                                                const Eigen::MatrixBase<DK>& K,
+                                                const Eigen::MatrixBase<DV>& V,
+                                                const Eigen::MatrixBase<DG>& dO,
+                                                const FeatureMap& phi,
+                                                const LinearAttentionOptions& options = {}) {
   using Acc = AccumulatorT<T>;
   const char* fn = "linear_attention_backward";
   detail::check_linear_attention(fn, Q, K, V, options);
   detail::check_feature_map(fn, phi, options);
   if (dO.rows() != Q.rows() || dO.cols() != V.cols())
-    throw_invalid_argument(fn, "dO is ", dO.rows(), " x ", dO.cols(), ", the output ", Q.rows(), " x ", V.cols());
-  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(), v = V.template cast<Acc>();
-  const RowMatrix<Acc> fq = detail::feature_rows<Acc>(phi, q, false), fk = detail::feature_rows<Acc>(phi, k, true);
+    throw_invalid_argument(fn, "dO is ", dO.rows(), " x ", dO.cols(), ", the output ", Q.rows(),
+                           " x ", V.cols());
+  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(),
+                       v = V.template cast<Acc>();
+  const RowMatrix<Acc> fq = detail::feature_rows<Acc>(phi, q, false),
+                       fk = detail::feature_rows<Acc>(phi, k, true);
   const Index n = fq.rows(), m = fq.cols(), dv = v.cols();
   RowMatrix<Acc> num;
   Vector<Acc> den;
@@ -477,7 +542,8 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q, 
   if (options.output_norm.kind != OutputNorm::None) {
     RowMatrix<Acc> normed = num;
     detail::apply_output_norm(options.output_norm, normed);
-    detail::output_norm_backward(options.output_norm, normed, detail::output_norm_scale(options.output_norm, num), g);
+    detail::output_norm_backward(options.output_norm, normed,
+                                 detail::output_norm_scale(options.output_norm, num), g);
   }
   Vector<Acc> dden = Vector<Acc>::Zero(n);
   if (options.normalize) {
@@ -512,7 +578,8 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q, 
           s.noalias() = fk.middleRows(t0, len).transpose() * v.middleRows(t0, len);
           z = fk.middleRows(t0, len).colwise().sum();
         },
-        [&](Index t0, Index len, Index, const RowMatrix<Acc>& s, const RowVector<Acc>& z, Scratch& w) {
+        [&](Index t0, Index len, Index, const RowMatrix<Acc>& s, const RowVector<Acc>& z,
+            Scratch& w) {
           masked_gradient(t0, len, w.gm);
           dfq.middleRows(t0, len).noalias() = w.gm * fk.middleRows(t0, len);
           dfq.middleRows(t0, len).noalias() += g.middleRows(t0, len) * s.transpose();
@@ -524,7 +591,8 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q, 
           r.noalias() = fq.middleRows(t0, len).transpose() * g.middleRows(t0, len);
           rz.noalias() = dden.segment(t0, len).transpose() * fq.middleRows(t0, len);
         },
-        [&](Index t0, Index len, Index, const RowMatrix<Acc>& r, const RowVector<Acc>& rz, Scratch& w) {
+        [&](Index t0, Index len, Index, const RowMatrix<Acc>& r, const RowVector<Acc>& rz,
+            Scratch& w) {
           masked_gradient(t0, len, w.gm);
           w.a.noalias() = fq.middleRows(t0, len) * fk.middleRows(t0, len).transpose();
           w.a.template triangularView<Eigen::StrictlyUpper>().setZero();
@@ -565,14 +633,15 @@ class LinearAttentionState {
   /// Adds token (k, v) and returns the output for query q (vectors of size
   /// d, d, dv).
   template <class FeatureMap, class VQ, class VK, class VV>
-  RowVector<T> step(const Eigen::MatrixBase<VQ>& q, const Eigen::MatrixBase<VK>& k, const Eigen::MatrixBase<VV>& v,
-                    const FeatureMap& phi) {
+  RowVector<T> step(const Eigen::MatrixBase<VQ>& q, const Eigen::MatrixBase<VK>& k,
+                    const Eigen::MatrixBase<VV>& v, const FeatureMap& phi) {
     const char* fn = "LinearAttentionState::step";
     detail::check_feature_map(fn, phi, options_);
     const Index m = detail::feature_count(phi, q.size());
     if (q.size() != k.size() || m != state_.rows() || v.size() != state_.cols())
-      throw_invalid_argument(fn, "q, k, v have ", q.size(), ", ", k.size(), ", ", v.size(), " entries giving ", m,
-                             " features; the state holds ", state_.rows(), " features and ", state_.cols(), " values");
+      throw_invalid_argument(fn, "q, k, v have ", q.size(), ", ", k.size(), ", ", v.size(),
+                             " entries giving ", m, " features; the state holds ", state_.rows(),
+                             " features and ", state_.cols(), " values");
     const RowMatrix<Acc> qa = q.derived().reshaped().transpose().template cast<Acc>();
     const RowMatrix<Acc> ka = k.derived().reshaped().transpose().template cast<Acc>();
     const RowVector<Acc> fq = detail::feature_rows<Acc>(phi, qa, false);

@@ -40,9 +40,14 @@ class AttentionBias {
   AttentionBias() = default;
   template <class Derived>
   AttentionBias(const Eigen::PlainObjectBase<Derived>& m)  // NOLINT: implicit by design
-      : data_(m.data()), is_double_(std::is_same_v<typename Derived::Scalar, double>), rows_(m.rows()),
-        cols_(m.cols()), row_stride_(Derived::IsRowMajor ? m.cols() : 1), col_stride_(Derived::IsRowMajor ? 1 : m.rows()) {
-    static_assert(std::is_same_v<typename Derived::Scalar, float> || std::is_same_v<typename Derived::Scalar, double>,
+      : data_(m.data()),
+        is_double_(std::is_same_v<typename Derived::Scalar, double>),
+        rows_(m.rows()),
+        cols_(m.cols()),
+        row_stride_(Derived::IsRowMajor ? m.cols() : 1),
+        col_stride_(Derived::IsRowMajor ? 1 : m.rows()) {
+    static_assert(std::is_same_v<typename Derived::Scalar, float> ||
+                      std::is_same_v<typename Derived::Scalar, double>,
                   "mlprim::AttentionBias: the bias must be float or double");
   }
   bool empty() const { return data_ == nullptr; }
@@ -50,7 +55,8 @@ class AttentionBias {
   Index cols() const { return cols_; }
   double operator()(Index i, Index j) const {
     const Index at = i * row_stride_ + j * col_stride_;
-    return is_double_ ? static_cast<const double*>(data_)[at] : static_cast<const float*>(data_)[at];
+    return is_double_ ? static_cast<const double*>(data_)[at]
+                      : static_cast<const float*>(data_)[at];
   }
 
  private:
@@ -64,15 +70,16 @@ class AttentionBias {
 struct AttentionOptions {
   std::optional<double> scale;  ///< default 1 / sqrt(d)
   bool causal = false;          ///< bottom-right aligned (see the header comment)
-  Index window_left = -1;       ///< keys at most this many positions before the query's; -1 = unbounded
-  Index window_right = -1;      ///< keys at most this many positions after it; -1 = unbounded
-  AttentionBias bias;           ///< optional additive bias, Nq x Nk
-  double alibi_slope = 0;       ///< this head's ALiBi slope (0 = off); see alibi_slopes()
-  double softcap = 0;           ///< s = softcap * tanh(s / softcap) when > 0 (Gemma 2); 0 = off
-  std::optional<double> sink;   ///< an extra softmax logit with no value vector (attention sink)
-  int num_threads = 0;          ///< threads over query (or key) tiles in the flash kernels (0 = all)
-  std::vector<double> alibi_slopes;  ///< batched calls: one ALiBi slope per query head (overrides alibi_slope)
-  std::vector<double> sinks;         ///< batched calls: one sink logit per query head (overrides sink)
+  Index window_left = -1;   ///< keys at most this many positions before the query's; -1 = unbounded
+  Index window_right = -1;  ///< keys at most this many positions after it; -1 = unbounded
+  AttentionBias bias;       ///< optional additive bias, Nq x Nk
+  double alibi_slope = 0;   ///< this head's ALiBi slope (0 = off); see alibi_slopes()
+  double softcap = 0;       ///< s = softcap * tanh(s / softcap) when > 0 (Gemma 2); 0 = off
+  std::optional<double> sink;  ///< an extra softmax logit with no value vector (attention sink)
+  int num_threads = 0;         ///< threads over query (or key) tiles in the flash kernels (0 = all)
+  std::vector<double>
+      alibi_slopes;  ///< batched calls: one ALiBi slope per query head (overrides alibi_slope)
+  std::vector<double> sinks;  ///< batched calls: one sink logit per query head (overrides sink)
 };
 
 /// ALiBi slopes for `heads` heads (Press et al. 2022): the geometric sequence
@@ -84,7 +91,8 @@ inline std::vector<double> alibi_slopes(Index heads) {
   Index n = 1;
   while (n * 2 <= heads) n *= 2;
   std::vector<double> slopes;
-  for (Index h = 1; h <= n; ++h) slopes.push_back(std::exp2(-8.0 * static_cast<double>(h) / static_cast<double>(n)));
+  for (Index h = 1; h <= n; ++h)
+    slopes.push_back(std::exp2(-8.0 * static_cast<double>(h) / static_cast<double>(n)));
   for (Index h = 1; static_cast<Index>(slopes.size()) < heads; ++h)
     slopes.push_back(std::exp2(-4.0 * static_cast<double>(2 * h - 1) / static_cast<double>(n)));
   return slopes;
@@ -134,21 +142,25 @@ struct ResolvedAttention {
 
 /// Checks shapes and options (naming fn) and resolves them.
 template <class Acc>
-ResolvedAttention<Acc> resolve_attention(const char* fn, Index nq, Index nk, Index d, Index dk, Index nv,
-                                         const AttentionOptions& o) {
+ResolvedAttention<Acc> resolve_attention(const char* fn, Index nq, Index nk, Index d, Index dk,
+                                         Index nv, const AttentionOptions& o) {
   if (dk != d) throw_invalid_argument(fn, "K.cols() = ", dk, " does not match Q.cols() = ", d);
   if (nv != nk) throw_invalid_argument(fn, "V.rows() = ", nv, " does not match K.rows() = ", nk);
-  if (o.window_left < -1) throw_invalid_argument(fn, "window_left = ", o.window_left, " must be >= -1");
-  if (o.window_right < -1) throw_invalid_argument(fn, "window_right = ", o.window_right, " must be >= -1");
+  if (o.window_left < -1)
+    throw_invalid_argument(fn, "window_left = ", o.window_left, " must be >= -1");
+  if (o.window_right < -1)
+    throw_invalid_argument(fn, "window_right = ", o.window_right, " must be >= -1");
   check_non_negative(fn, "softcap", o.softcap);
   check_finite(fn, "alibi_slope", o.alibi_slope);
   if (o.scale) check_finite(fn, "scale", *o.scale);
   if (o.sink && std::isnan(*o.sink)) throw_invalid_argument(fn, "sink = nan has no meaning");
   check_non_negative(fn, "num_threads", o.num_threads);
   if (!o.bias.empty() && (o.bias.rows() != nq || o.bias.cols() != nk))
-    throw_invalid_argument(fn, "bias is ", o.bias.rows(), " x ", o.bias.cols(), ", the scores ", nq, " x ", nk);
+    throw_invalid_argument(fn, "bias is ", o.bias.rows(), " x ", o.bias.cols(), ", the scores ", nq,
+                           " x ", nk);
   ResolvedAttention<Acc> r;
-  r.scale = static_cast<Acc>(o.scale ? *o.scale : 1.0 / std::sqrt(static_cast<double>(std::max<Index>(d, 1))));
+  r.scale = static_cast<Acc>(o.scale ? *o.scale
+                                     : 1.0 / std::sqrt(static_cast<double>(std::max<Index>(d, 1))));
   r.softcap = static_cast<Acc>(o.softcap);
   r.alibi_slope = static_cast<Acc>(o.alibi_slope);
   r.nq = nq;
@@ -165,9 +177,11 @@ ResolvedAttention<Acc> resolve_attention(const char* fn, Index nq, Index nk, Ind
 
 /// The options of query head h: its ALiBi slope and sink, and the threads
 /// left to the one-head kernel.
-inline AttentionOptions head_options(const char* fn, const AttentionOptions& o, Index h, Index heads) {
+inline AttentionOptions head_options(const char* fn, const AttentionOptions& o, Index h,
+                                     Index heads) {
   if (!o.alibi_slopes.empty() && static_cast<Index>(o.alibi_slopes.size()) != heads)
-    throw_invalid_argument(fn, "alibi_slopes has ", o.alibi_slopes.size(), " entries, heads_q = ", heads);
+    throw_invalid_argument(fn, "alibi_slopes has ", o.alibi_slopes.size(),
+                           " entries, heads_q = ", heads);
   if (!o.sinks.empty() && static_cast<Index>(o.sinks.size()) != heads)
     throw_invalid_argument(fn, "sinks has ", o.sinks.size(), " entries, heads_q = ", heads);
   AttentionOptions head = o;

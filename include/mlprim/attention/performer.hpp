@@ -30,8 +30,9 @@ namespace mlprim {
 
 /// Options of PerformerFeatures.
 struct PerformerOptions {
-  std::optional<double> scale;  ///< softmax temperature estimated: exp(scale q.k); default 1/sqrt(d)
-  bool stabilize = true;        ///< subtract the maximum log-feature before exp (see the header)
+  std::optional<double>
+      scale;              ///< softmax temperature estimated: exp(scale q.k); default 1/sqrt(d)
+  bool stabilize = true;  ///< subtract the maximum log-feature before exp (see the header)
 };
 
 /// FAVOR+ feature map for linear_attention (see the header comment). The
@@ -44,7 +45,8 @@ class PerformerFeatures {
 
   /// m = num_features random features of d-dimensional queries and keys,
   /// drawn from `seed`.
-  PerformerFeatures(Index dim, Index num_features, std::uint64_t seed = 0, const PerformerOptions& options = {})
+  PerformerFeatures(Index dim, Index num_features, std::uint64_t seed = 0,
+                    const PerformerOptions& options = {})
       : dim_(dim), options_(options) {
     check_positive("PerformerFeatures", "dim", dim);
     check_positive("PerformerFeatures", "num_features", num_features);
@@ -52,7 +54,8 @@ class PerformerFeatures {
       check_positive("PerformerFeatures", "scale", *options.scale);
       check_finite("PerformerFeatures", "scale", *options.scale);
     }
-    root_scale_ = std::sqrt(options.scale ? *options.scale : 1.0 / std::sqrt(static_cast<double>(dim)));
+    root_scale_ =
+        std::sqrt(options.scale ? *options.scale : 1.0 / std::sqrt(static_cast<double>(dim)));
     projection_.resize(num_features, dim);
     redraw(seed);
   }
@@ -116,7 +119,8 @@ class PerformerFeatures {
   /// dLoss/dx from dLoss/dphi = df given f = features(x): with G = df o f,
   /// dx = sqrt(scale) (G W - rowsum(G) x') (the stabiliser held constant).
   template <class S>
-  RowMatrix<S> features_backward(const RowMatrix<S>& x, const RowMatrix<S>& f, const RowMatrix<S>& df, bool) const {
+  RowMatrix<S> features_backward(const RowMatrix<S>& x, const RowMatrix<S>& f,
+                                 const RowMatrix<S>& df, bool) const {
     const RowMatrix<S> g = df.cwiseProduct(f);
     RowMatrix<S> dx = g * projection_.template cast<S>();
     dx -= (g.rowwise().sum().asDiagonal() * x) * static_cast<S>(root_scale_);
@@ -125,7 +129,9 @@ class PerformerFeatures {
 
  private:
   void check_dim(const char* fn, Index cols) const {
-    if (cols != dim_) throw_invalid_argument(fn, "rows have ", cols, " entries, the features were drawn for ", dim_);
+    if (cols != dim_)
+      throw_invalid_argument(fn, "rows have ", cols, " entries, the features were drawn for ",
+                             dim_);
   }
 
   Index dim_;

@@ -23,7 +23,8 @@ struct AttentionProbabilities {
 };
 
 template <class Acc>
-AttentionProbabilities<Acc> attention_probabilities(const ResolvedAttention<Acc>& r, const RowMatrix<Acc>& q,
+AttentionProbabilities<Acc> attention_probabilities(const ResolvedAttention<Acc>& r,
+                                                    const RowMatrix<Acc>& q,
                                                     const RowMatrix<Acc>& k) {
   constexpr Acc inf = std::numeric_limits<Acc>::infinity();
   AttentionProbabilities<Acc> out;
@@ -63,12 +64,15 @@ AttentionProbabilities<Acc> attention_probabilities(const ResolvedAttention<Acc>
 /// scores in AccumulatorT<T> (O(Nq Nk) memory), as PyTorch's math backend
 /// of scaled_dot_product_attention does.
 template <class DQ, class DK, class DV, class T = typename DQ::Scalar>
-RowMatrix<T> scaled_dot_product_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
-                                          const Eigen::MatrixBase<DV>& V, const AttentionOptions& options = {}) {
+RowMatrix<T> scaled_dot_product_attention(const Eigen::MatrixBase<DQ>& Q,
+                                          const Eigen::MatrixBase<DK>& K,
+                                          const Eigen::MatrixBase<DV>& V,
+                                          const AttentionOptions& options = {}) {
   using Acc = AccumulatorT<T>;
-  const auto r = detail::resolve_attention<Acc>("scaled_dot_product_attention", Q.rows(), K.rows(), Q.cols(),
-                                                K.cols(), V.rows(), options);
-  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(), v = V.template cast<Acc>();
+  const auto r = detail::resolve_attention<Acc>("scaled_dot_product_attention", Q.rows(), K.rows(),
+                                                Q.cols(), K.cols(), V.rows(), options);
+  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(),
+                       v = V.template cast<Acc>();
   const auto probabilities = detail::attention_probabilities(r, q, k);
   return (probabilities.p * v).template cast<T>();
 }
@@ -86,10 +90,13 @@ AttentionGradients<T> scaled_dot_product_attention_backward(const Eigen::MatrixB
                                                             const AttentionOptions& options = {}) {
   using Acc = AccumulatorT<T>;
   const char* fn = "scaled_dot_product_attention_backward";
-  const auto r = detail::resolve_attention<Acc>(fn, Q.rows(), K.rows(), Q.cols(), K.cols(), V.rows(), options);
+  const auto r =
+      detail::resolve_attention<Acc>(fn, Q.rows(), K.rows(), Q.cols(), K.cols(), V.rows(), options);
   if (dO.rows() != Q.rows() || dO.cols() != V.cols())
-    throw_invalid_argument(fn, "dO is ", dO.rows(), " x ", dO.cols(), ", the output ", Q.rows(), " x ", V.cols());
-  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(), v = V.template cast<Acc>();
+    throw_invalid_argument(fn, "dO is ", dO.rows(), " x ", dO.cols(), ", the output ", Q.rows(),
+                           " x ", V.cols());
+  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(),
+                       v = V.template cast<Acc>();
   const RowMatrix<Acc> d_out = dO.template cast<Acc>();
   const auto pr = detail::attention_probabilities(r, q, k);
   RowMatrix<Acc> dz = d_out * v.transpose();  // dP

@@ -35,7 +35,7 @@ struct Relu2AttentionOptions {
 
 /// Options of mixed_chunk_attention.
 struct MixedChunkOptions {
-  Index chunk = 256;            ///< tokens per chunk, >= 1 (the paper's C)
+  Index chunk = 256;  ///< tokens per chunk, >= 1 (the paper's C)
   bool causal = false;
   std::optional<double> scale;  ///< of the quadratic part; default 1 / sqrt(d)
 };
@@ -44,14 +44,16 @@ struct MixedChunkOptions {
 /// header comment), materialising Nq x Nk scores in AccumulatorT<T>.
 template <class DQ, class DK, class DV, class T = typename DQ::Scalar>
 RowMatrix<T> relu2_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
-                             const Eigen::MatrixBase<DV>& V, const Relu2AttentionOptions& options = {}) {
+                             const Eigen::MatrixBase<DV>& V,
+                             const Relu2AttentionOptions& options = {}) {
   using Acc = AccumulatorT<T>;
   const char* fn = "relu2_attention";
   AttentionOptions softmax_like;
   softmax_like.scale = options.scale;
   softmax_like.causal = options.causal;
   softmax_like.bias = options.bias;
-  const auto r = detail::resolve_attention<Acc>(fn, Q.rows(), K.rows(), Q.cols(), K.cols(), V.rows(), softmax_like);
+  const auto r = detail::resolve_attention<Acc>(fn, Q.rows(), K.rows(), Q.cols(), K.cols(),
+                                                V.rows(), softmax_like);
   RowMatrix<Acc> a = Q.template cast<Acc>() * K.template cast<Acc>().transpose();
   const Acc inv_n = r.nk > 0 ? Acc(1) / static_cast<Acc>(r.nk) : Acc(0);
   for (Index i = 0; i < r.nq; ++i) {
@@ -68,22 +70,27 @@ RowMatrix<T> relu2_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::Matrix
 /// and linear (Ql, Kl: N x dl) parts over V (N x dv); see the header comment.
 template <class DQ, class DK, class DQL, class DKL, class DV, class T = typename DQ::Scalar>
 RowMatrix<T> mixed_chunk_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
-                                   const Eigen::MatrixBase<DQL>& Ql, const Eigen::MatrixBase<DKL>& Kl,
-                                   const Eigen::MatrixBase<DV>& V, const MixedChunkOptions& options = {}) {
+                                   const Eigen::MatrixBase<DQL>& Ql,
+                                   const Eigen::MatrixBase<DKL>& Kl, const Eigen::MatrixBase<DV>& V,
+                                   const MixedChunkOptions& options = {}) {
   using Acc = AccumulatorT<T>;
   const char* fn = "mixed_chunk_attention";
   const Index n = Q.rows();
   check_positive(fn, "chunk", options.chunk);
   if (K.rows() != n || V.rows() != n || Ql.rows() != n || Kl.rows() != n)
-    throw_invalid_argument(fn, "Q, K, Ql, Kl, V have ", n, ", ", K.rows(), ", ", Ql.rows(), ", ", Kl.rows(), ", ",
-                           V.rows(), " rows; all must be equal");
-  if (K.cols() != Q.cols()) throw_invalid_argument(fn, "K.cols() = ", K.cols(), " does not match Q.cols() = ", Q.cols());
+    throw_invalid_argument(fn, "Q, K, Ql, Kl, V have ", n, ", ", K.rows(), ", ", Ql.rows(), ", ",
+                           Kl.rows(), ", ", V.rows(), " rows; all must be equal");
+  if (K.cols() != Q.cols())
+    throw_invalid_argument(fn, "K.cols() = ", K.cols(), " does not match Q.cols() = ", Q.cols());
   if (Kl.cols() != Ql.cols())
-    throw_invalid_argument(fn, "Kl.cols() = ", Kl.cols(), " does not match Ql.cols() = ", Ql.cols());
+    throw_invalid_argument(fn, "Kl.cols() = ", Kl.cols(),
+                           " does not match Ql.cols() = ", Ql.cols());
   if (options.scale) check_finite(fn, "scale", *options.scale);
-  const Acc scale = static_cast<Acc>(options.scale ? *options.scale
-                                                   : 1.0 / std::sqrt(static_cast<double>(std::max<Index>(Q.cols(), 1))));
-  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(), v = V.template cast<Acc>();
+  const Acc scale = static_cast<Acc>(
+      options.scale ? *options.scale
+                    : 1.0 / std::sqrt(static_cast<double>(std::max<Index>(Q.cols(), 1))));
+  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(),
+                       v = V.template cast<Acc>();
   const RowMatrix<Acc> ql = Ql.template cast<Acc>(), kl = Kl.template cast<Acc>();
   const Index c = std::min(options.chunk, n), dv = v.cols();
   RowMatrix<Acc> out(n, dv), a;
@@ -91,7 +98,8 @@ RowMatrix<T> mixed_chunk_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::
   const Acc inv_c = Acc(1) / static_cast<Acc>(c), inv_n = Acc(1) / static_cast<Acc>(n);
   // Linear state: causal, the sum over earlier chunks; else over all chunks,
   // from which each chunk's own share is taken out.
-  RowMatrix<Acc> state = options.causal ? RowMatrix<Acc>::Zero(kl.cols(), dv) : RowMatrix<Acc>(kl.transpose() * v);
+  RowMatrix<Acc> state =
+      options.causal ? RowMatrix<Acc>::Zero(kl.cols(), dv) : RowMatrix<Acc>(kl.transpose() * v);
   for (Index t0 = 0; t0 < n; t0 += c) {
     const Index len = std::min(c, n - t0);
     const RowMatrix<Acc> own = kl.middleRows(t0, len).transpose() * v.middleRows(t0, len);
@@ -112,7 +120,8 @@ RowMatrix<T> mixed_chunk_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::
 /// Mixed-chunk attention with the same Q and K for both parts.
 template <class DQ, class DK, class DV, class T = typename DQ::Scalar>
 RowMatrix<T> mixed_chunk_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
-                                   const Eigen::MatrixBase<DV>& V, const MixedChunkOptions& options = {}) {
+                                   const Eigen::MatrixBase<DV>& V,
+                                   const MixedChunkOptions& options = {}) {
   return mixed_chunk_attention(Q, K, Q, K, V, options);
 }
 

@@ -36,17 +36,20 @@ void apply_rotary(Eigen::MatrixBase<Derived>& X, const std::vector<Index>& posit
   check_positive(fn, "base", options.base);
   check_finite(fn, "base", options.base);
   if (static_cast<Index>(positions.size()) != n)
-    throw_invalid_argument(fn, "positions has ", static_cast<Index>(positions.size()), " entries, X ", n, " rows");
+    throw_invalid_argument(fn, "positions has ", static_cast<Index>(positions.size()),
+                           " entries, X ", n, " rows");
   using T = typename Derived::Scalar;
   const Index half = d / 2;
   std::vector<double> theta(static_cast<std::size_t>(half));
   for (Index p = 0; p < half; ++p)
-    theta[static_cast<std::size_t>(p)] = std::pow(options.base, -2.0 * static_cast<double>(p) / static_cast<double>(d));
+    theta[static_cast<std::size_t>(p)] =
+        std::pow(options.base, -2.0 * static_cast<double>(p) / static_cast<double>(d));
   for (Index i = 0; i < n; ++i) {
     const double t = static_cast<double>(positions[static_cast<std::size_t>(i)]);
     for (Index p = 0; p < half; ++p) {
       const double a = t * theta[static_cast<std::size_t>(p)], c = std::cos(a), s = std::sin(a);
-      const Index first = options.interleaved ? 2 * p : p, second = options.interleaved ? 2 * p + 1 : p + half;
+      const Index first = options.interleaved ? 2 * p : p,
+                  second = options.interleaved ? 2 * p + 1 : p + half;
       const double x1 = static_cast<double>(X(i, first)), x2 = static_cast<double>(X(i, second));
       X(i, first) = static_cast<T>(x1 * c - x2 * s);
       X(i, second) = static_cast<T>(x2 * c + x1 * s);

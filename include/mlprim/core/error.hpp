@@ -28,8 +28,8 @@
 
 #include "mlprim/core/config.hpp"
 
-#if !defined(MLPRIM_NO_EXCEPTIONS) && !defined(__cpp_exceptions) && \
-    !defined(__EXCEPTIONS) && !defined(_CPPUNWIND)
+#if !defined(MLPRIM_NO_EXCEPTIONS) && !defined(__cpp_exceptions) && !defined(__EXCEPTIONS) && \
+    !defined(_CPPUNWIND)
 #define MLPRIM_NO_EXCEPTIONS
 #endif
 
@@ -103,9 +103,8 @@ bool is_nan(const T& value) {
 #ifdef NDEBUG
 #define MLPRIM_ASSERT(condition) ((void)0)
 #else
-#define MLPRIM_ASSERT(condition)                                               \
-  ((condition) ? (void)0                                                        \
-               : ::mlprim::detail::assertion_failed(#condition, __FILE__, __LINE__))
+#define MLPRIM_ASSERT(condition) \
+  ((condition) ? (void)0 : ::mlprim::detail::assertion_failed(#condition, __FILE__, __LINE__))
 #endif
 #endif
 
@@ -164,8 +163,8 @@ void check_in_range(std::string_view fn, std::string_view name, const T& value, 
 
 /// Requires lo <= value < hi (NaN fails).
 template <class T>
-void check_in_half_open(std::string_view fn, std::string_view name, const T& value,
-                        const T& lo, const T& hi) {
+void check_in_half_open(std::string_view fn, std::string_view name, const T& value, const T& lo,
+                        const T& hi) {
   if (!(value >= lo && value < hi))
     throw_invalid_argument(fn, name, " = ", value, " must be in [", lo, ", ", hi, ")");
 }
@@ -178,7 +177,8 @@ void check_at_most(std::string_view fn, std::string_view name, const T& value, c
     throw_invalid_argument(fn, name, " = ", value, " exceeds ", limit_what, " (", limit, ")");
 }
 
-/// Requires value == expected: "mlprim::fn: name = value does not match <expected_what> = expected".
+/// Requires value == expected:
+/// "mlprim::fn: name = value does not match <expected_what> = expected".
 template <class T>
 void check_equal(std::string_view fn, std::string_view name, const T& value, const T& expected,
                  std::string_view expected_what) {
@@ -190,8 +190,7 @@ void check_equal(std::string_view fn, std::string_view name, const T& value, con
 /// Requires begin <= end for a half-open index range [begin, end).
 template <class T>
 void check_range(std::string_view fn, const T& begin, const T& end) {
-  if (!(begin <= end))
-    throw_invalid_argument(fn, "end = ", end, " is less than begin = ", begin);
+  if (!(begin <= end)) throw_invalid_argument(fn, "end = ", end, " is less than begin = ", begin);
 }
 
 }  // namespace mlprim

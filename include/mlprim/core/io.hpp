@@ -34,8 +34,8 @@ namespace detail {
 template <class T>
 inline constexpr bool is_binary_scalar_v =
     (std::is_arithmetic_v<T> || std::is_same_v<T, Eigen::half> ||
-     std::is_same_v<T, Eigen::bfloat16>) &&
-    (sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8);
+     std::is_same_v<T, Eigen::bfloat16>)&&(sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 ||
+                                           sizeof(T) == 8);
 
 inline bool host_is_little_endian() noexcept {
   const std::uint16_t probe = 1;
@@ -247,8 +247,7 @@ class BinaryReader {
   /// A matrix written by BinaryWriter::matrix with at most max_rows rows and
   /// max_cols columns; returned row-major (assign to any Eigen matrix).
   template <class Scalar>
-  RowMatrix<Scalar> matrix(std::string_view field, std::uint64_t max_rows,
-                           std::uint64_t max_cols) {
+  RowMatrix<Scalar> matrix(std::string_view field, std::uint64_t max_rows, std::uint64_t max_cols) {
     const std::uint64_t rows = size(field, max_rows);
     const std::uint64_t cols = size(field, max_cols);
     if (cols != 0 && rows > std::numeric_limits<std::uint64_t>::max() / cols)

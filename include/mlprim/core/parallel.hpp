@@ -98,8 +98,7 @@ void run_chunks(std::string_view fn_name, IndexType begin, IndexType end, int nu
       try {
         fn(chunk_bound(c), chunk_bound(c + 1), static_cast<int>(c));
       } catch (...) {
-        MLPRIM_OMP(critical(mlprim_parallel_error))
-        {
+        MLPRIM_OMP(critical(mlprim_parallel_error)) {
           if (!error) error = std::current_exception();
         }
         failed.store(true, std::memory_order_relaxed);
@@ -109,9 +108,11 @@ void run_chunks(std::string_view fn_name, IndexType begin, IndexType end, int nu
     return;
   }
 #endif
-  std::optional<SerialProductsScope> serial;  // one thread asked for: Eigen's products stay on it too
+  std::optional<SerialProductsScope>
+      serial;  // one thread asked for: Eigen's products stay on it too
   if (threads == 1) serial.emplace();
-  for (long long c = 0; c < chunks; ++c) fn(chunk_bound(c), chunk_bound(c + 1), static_cast<int>(c));
+  for (long long c = 0; c < chunks; ++c)
+    fn(chunk_bound(c), chunk_bound(c + 1), static_cast<int>(c));
 }
 
 }  // namespace detail
@@ -131,9 +132,10 @@ void parallel_for_chunks(IndexType begin, IndexType end, int num_threads, Fn&& f
 /// num_threads < 0 throw std::invalid_argument.
 template <class IndexType, class Fn>
 void parallel_for(IndexType begin, IndexType end, int num_threads, Fn&& fn) {
-  detail::run_chunks("parallel_for", begin, end, num_threads, [&fn](IndexType lo, IndexType hi, int) {
-    for (IndexType i = lo; i < hi; ++i) fn(i);
-  });
+  detail::run_chunks("parallel_for", begin, end, num_threads,
+                     [&fn](IndexType lo, IndexType hi, int) {
+                       for (IndexType i = lo; i < hi; ++i) fn(i);
+                     });
 }
 
 }  // namespace mlprim

@@ -57,8 +57,8 @@ using AccumulatorT = typename Accumulator<T>::type;
 /// primitives with: float, double, Eigen::half, Eigen::bfloat16.
 template <class T>
 inline constexpr bool is_storage_scalar_v =
-    std::is_same_v<T, float> || std::is_same_v<T, double> ||
-    std::is_same_v<T, Eigen::half> || std::is_same_v<T, Eigen::bfloat16>;
+    std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, Eigen::half> ||
+    std::is_same_v<T, Eigen::bfloat16>;
 
 }  // namespace mlprim
 

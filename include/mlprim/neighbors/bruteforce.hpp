@@ -33,15 +33,17 @@ namespace mlprim {
 /// error, rules out the points that cannot enter the k best, and only the
 /// rest get their distance computed exactly.
 template <class Metric = L2, class P, class Q, class Scalar = typename P::Scalar>
-KnnResult<Scalar> knn_bruteforce(const Eigen::MatrixBase<P>& points, const Eigen::MatrixBase<Q>& queries,
-                                 Index k, const KnnOptions<Scalar>& options = {},
+KnnResult<Scalar> knn_bruteforce(const Eigen::MatrixBase<P>& points,
+                                 const Eigen::MatrixBase<Q>& queries, Index k,
+                                 const KnnOptions<Scalar>& options = {},
                                  const Metric& metric = {}) {
   static_assert(std::is_same_v<typename Q::Scalar, Scalar>,
                 "mlprim::knn_bruteforce: points and queries need the same scalar type");
   const char* fn = "knn_bruteforce";
   const Index n = points.rows(), d = points.cols(), m = queries.rows();
   if (queries.cols() != d)
-    throw_invalid_argument(fn, "queries.cols() = ", queries.cols(), " does not match points.cols() = ", d);
+    throw_invalid_argument(fn, "queries.cols() = ", queries.cols(),
+                           " does not match points.cols() = ", d);
   check_positive(fn, "k", k);
   check_at_most(fn, "k", k, n, "the number of points");
   check_non_negative(fn, "max_distance", options.max_distance);
@@ -51,29 +53,35 @@ KnnResult<Scalar> knn_bruteforce(const Eigen::MatrixBase<P>& points, const Eigen
   for (Index i = 0; i < n; ++i) detail::check_point(fn, "point", p.row(i).data(), 1, d, i, period);
   for (Index i = 0; i < m; ++i) {
     for (Index j = 0; j < d; ++j) {
-      if (!std::isfinite(q(i, j))) throw_invalid_argument(fn, "query row ", i, " has a non-finite coordinate");
-      if (!period.empty()) q(i, j) = detail::wrap_into_box(q(i, j), period[static_cast<std::size_t>(j)]);
+      if (!std::isfinite(q(i, j)))
+        throw_invalid_argument(fn, "query row ", i, " has a non-finite coordinate");
+      if (!period.empty())
+        q(i, j) = detail::wrap_into_box(q(i, j), period[static_cast<std::size_t>(j)]);
     }
   }
-  const Scalar limit = std::isinf(options.max_distance) ? options.max_distance
-                                                          : metric.from_distance(options.max_distance);
+  const Scalar limit = std::isinf(options.max_distance)
+                           ? options.max_distance
+                           : metric.from_distance(options.max_distance);
   KnnResult<Scalar> out{IndexMatrix(m, k), RowMatrix<Scalar>(m, k)};
   auto finish = [&](detail::NearestSet<Scalar>& set, Index row) {
     set.finish();
-    for (Index i = 0; i < set.count(); ++i) out.distances(row, i) = metric.to_distance(out.distances(row, i));
+    for (Index i = 0; i < set.count(); ++i)
+      out.distances(row, i) = metric.to_distance(out.distances(row, i));
     for (Index i = set.count(); i < k; ++i) {
       out.indices(row, i) = -1;
       out.distances(row, i) = std::numeric_limits<Scalar>::infinity();
     }
   };
   auto distance = [&](Index qi, Index pi, Scalar bound) {
-    return detail::point_distance<Eigen::Dynamic>(metric, q.row(qi).data(), p.row(pi).data(), d, period.data(), bound);
+    return detail::point_distance<Eigen::Dynamic>(metric, q.row(qi).data(), p.row(pi).data(), d,
+                                                  period.data(), bound);
   };
 
   constexpr bool gemm = std::is_same_v<Metric, L2>;
   if (!gemm || d < 8) {
     parallel_for(Index{0}, m, options.num_threads, [&](Index qi) {
-      detail::NearestSet<Scalar> set(k, limit, out.indices.row(qi).data(), out.distances.row(qi).data());
+      detail::NearestSet<Scalar> set(k, limit, out.indices.row(qi).data(),
+                                     out.distances.row(qi).data());
       for (Index pi = 0; pi < n; ++pi) set.offer(distance(qi, pi, set.bound()), pi);
       finish(set, qi);
     });

@@ -48,7 +48,8 @@ class DynamicKDTree {
 
   /// An empty tree for points of `dimension` coordinates. Throws for
   /// dimension < 1, dimension != Dim, bad params or a bad periodic box.
-  explicit DynamicKDTree(Index dimension, const KDTreeParams& params = {}, const Metric& metric = {})
+  explicit DynamicKDTree(Index dimension, const KDTreeParams& params = {},
+                         const Metric& metric = {})
       : proto_(make_proto(dimension, params, metric)) {}
 
   /// Live points.
@@ -57,7 +58,9 @@ class DynamicKDTree {
   /// One past the largest id given so far.
   Index next_id() const { return static_cast<Index>(alive_.size()); }
   /// Whether id names a live point.
-  bool contains(Index id) const { return id >= 0 && id < next_id() && alive_[static_cast<std::size_t>(id)]; }
+  bool contains(Index id) const {
+    return id >= 0 && id < next_id() && alive_[static_cast<std::size_t>(id)];
+  }
 
   /// Adds the rows of `points` (m x d), which get ids first .. first + m - 1;
   /// returns first. Throws (adding nothing) on a dimension mismatch or a
@@ -65,12 +68,13 @@ class DynamicKDTree {
   Index insert(const Points& points) {
     const char* fn = "DynamicKDTree::insert";
     if (points.cols() != dimension())
-      throw_invalid_argument(fn, "points.cols() = ", points.cols(), " does not match the tree's dimension = ",
-                             dimension());
+      throw_invalid_argument(fn, "points.cols() = ", points.cols(),
+                             " does not match the tree's dimension = ", dimension());
     for (Index i = 0; i < points.rows(); ++i) proto_.check_point(fn, points.row(i).data(), i, 1);
     const Index first = next_id();
     check_at_most(fn, "the number of ids", first + points.rows(),
-                  Index{std::numeric_limits<std::int32_t>::max()}, "the supported number of points");
+                  Index{std::numeric_limits<std::int32_t>::max()},
+                  "the supported number of points");
     std::vector<Index> ids(static_cast<std::size_t>(points.rows()));
     for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = first + static_cast<Index>(i);
     alive_.resize(alive_.size() + ids.size(), 1);
@@ -82,8 +86,8 @@ class DynamicKDTree {
   /// Removes the live point `id`; throws if there is none.
   void remove(Index id) {
     if (!contains(id))
-      throw_invalid_argument("DynamicKDTree::remove", "id = ", id, " is not a live point (ids given: 0 to ",
-                             next_id() - 1, ")");
+      throw_invalid_argument("DynamicKDTree::remove", "id = ", id,
+                             " is not a live point (ids given: 0 to ", next_id() - 1, ")");
     alive_[static_cast<std::size_t>(id)] = 0;
     --live_;
     if (stored() - live_ > live_) {  // more dead than live: rebuild from the live points
@@ -93,17 +97,20 @@ class DynamicKDTree {
   }
 
   /// KDTree::knn over the live points, reporting ids. k <= size().
-  KnnResult<Scalar> knn(const Points& queries, Index k, const KnnOptions<Scalar>& options = {}) const {
+  KnnResult<Scalar> knn(const Points& queries, Index k,
+                        const KnnOptions<Scalar>& options = {}) const {
     const char* fn = "DynamicKDTree::knn";
     proto_.check_queries(fn, queries);
     Tree::check_k(fn, k, live_);
     Tree::check_knn_options(fn, options);
     KnnResult<Scalar> out{IndexMatrix(queries.rows(), k), RowMatrix<Scalar>(queries.rows(), k)};
-    parallel_for_chunks(Index{0}, queries.rows(), options.num_threads, [&](Index lo, Index hi, int) {
-      typename Tree::Workspace work(dimension());
-      for (Index q = lo; q < hi; ++q)
-        knn_into(queries.row(q).data(), k, options, out.indices.row(q).data(), out.distances.row(q).data(), work);
-    });
+    parallel_for_chunks(Index{0}, queries.rows(), options.num_threads,
+                        [&](Index lo, Index hi, int) {
+                          typename Tree::Workspace work(dimension());
+                          for (Index q = lo; q < hi; ++q)
+                            knn_into(queries.row(q).data(), k, options, out.indices.row(q).data(),
+                                     out.distances.row(q).data(), work);
+                        });
     return out;
   }
 
@@ -114,7 +121,8 @@ class DynamicKDTree {
     Tree::check_k(fn, k, live_);
     Tree::check_knn_options(fn, options);
     for (Index j = 0; j < dimension(); ++j)
-      if (!std::isfinite(query[j])) throw_invalid_argument(fn, "the query has a non-finite coordinate");
+      if (!std::isfinite(query[j]))
+        throw_invalid_argument(fn, "the query has a non-finite coordinate");
     typename Tree::Workspace work(dimension());
     return knn_into(query, k, options, indices, distances, work);
   }
@@ -132,9 +140,11 @@ class DynamicKDTree {
 
   /// KDTree::radius over the live points (one query vector, or one per row).
   template <class Q>
-  auto radius(const Eigen::MatrixBase<Q>& query, Scalar r, const RadiusOptions& options = {}) const {
+  auto radius(const Eigen::MatrixBase<Q>& query, Scalar r,
+              const RadiusOptions& options = {}) const {
     const char* fn = "DynamicKDTree::radius";
-    auto search = [&](const Scalar* q, std::vector<Neighbor<Scalar>>& found, typename Tree::Workspace& work) {
+    auto search = [&](const Scalar* q, std::vector<Neighbor<Scalar>>& found,
+                      typename Tree::Workspace& work) {
       for (const Tree& tree : buckets_) tree.radius_into(q, r, options, found, work, alive());
     };
     if constexpr (Q::IsVectorAtCompileTime) {
@@ -157,7 +167,8 @@ class DynamicKDTree {
 
   /// Ids of the live points inside [lower, upper], ascending.
   template <class L, class U>
-  std::vector<Index> box(const Eigen::MatrixBase<L>& lower, const Eigen::MatrixBase<U>& upper) const {
+  std::vector<Index> box(const Eigen::MatrixBase<L>& lower,
+                         const Eigen::MatrixBase<U>& upper) const {
     std::vector<Index> out;
     proto_.box_into("DynamicKDTree::box", lower, upper, out, alive());  // checks the box
     for (const Tree& tree : buckets_)
@@ -199,10 +210,11 @@ class DynamicKDTree {
       Tree bucket;
       bucket.read_payload(reader, fn, static_cast<std::int64_t>(tree.alive_.size()));
       if (bucket.size() > (Index{1} << b) || bucket.d_ != tree.dimension())
-        throw_runtime_error(fn, "bucket ", b, " holds ", bucket.size(), " points of dimension ", bucket.d_,
-                            " (corrupt stream?)");
+        throw_runtime_error(fn, "bucket ", b, " holds ", bucket.size(), " points of dimension ",
+                            bucket.d_, " (corrupt stream?)");
       for (Index id : bucket.index_) {
-        if (stored[static_cast<std::size_t>(id)]) throw_runtime_error(fn, "id ", id, " is stored twice (corrupt stream?)");
+        if (stored[static_cast<std::size_t>(id)])
+          throw_runtime_error(fn, "id ", id, " is stored twice (corrupt stream?)");
         stored[static_cast<std::size_t>(id)] = true;
       }
       tree.buckets_.push_back(std::move(bucket));
@@ -242,12 +254,14 @@ class DynamicKDTree {
     std::vector<std::pair<const Tree*, Index>> slots;
     for (std::size_t b = first; b < last; ++b)
       for (Index s = 0; s < buckets_[b].size(); ++s)
-        if (alive()(buckets_[b].index_[static_cast<std::size_t>(s)])) slots.emplace_back(&buckets_[b], s);
+        if (alive()(buckets_[b].index_[static_cast<std::size_t>(s)]))
+          slots.emplace_back(&buckets_[b], s);
     RowMatrix<Scalar> points(static_cast<Index>(slots.size()), dimension());
     std::vector<Index> ids(slots.size());
     for (std::size_t i = 0; i < slots.size(); ++i) {
       const auto& [tree, s] = slots[i];
-      points.row(static_cast<Index>(i)) = Eigen::Map<const RowVector<Scalar>>(tree->point(s), dimension());
+      points.row(static_cast<Index>(i)) =
+          Eigen::Map<const RowVector<Scalar>>(tree->point(s), dimension());
       ids[i] = tree->index_[static_cast<std::size_t>(s)];
     }
     for (std::size_t b = first; b < last; ++b) buckets_[b] = proto_;
@@ -262,7 +276,8 @@ class DynamicKDTree {
       if (b == buckets_.size()) buckets_.push_back(proto_);
       if (buckets_[b].size() == 0 && points.rows() <= (Index{1} << b)) {
         if (points.rows() > 0)
-          buckets_[b] = Tree("DynamicKDTree::insert", points, ids.data(), proto_.params_, proto_.metric_);
+          buckets_[b] =
+              Tree("DynamicKDTree::insert", points, ids.data(), proto_.params_, proto_.metric_);
         return;
       }
       if (buckets_[b].size() > 0) {
@@ -279,12 +294,13 @@ class DynamicKDTree {
                  Scalar* distances, typename Tree::Workspace& work) const {
     detail::NearestSet<Scalar> set(k, proto_.knn_limit(options), indices, distances);
     const Scalar* q = proto_.prepare_query(query, work);
-    for (const Tree& tree : buckets_) tree.search_knn(q, set, proto_.metric_.eps_factor(options.eps), work, alive());
+    for (const Tree& tree : buckets_)
+      tree.search_knn(q, set, proto_.metric_.eps_factor(options.eps), work, alive());
     return proto_.finish_knn(set, k, indices, distances);
   }
 
-  Tree proto_;                       // empty: holds d, params, metric and the shared helpers
-  std::vector<Tree> buckets_;        // bucket b holds at most 2^b points; empty ones are copies of proto_
+  Tree proto_;                 // empty: holds d, params, metric and the shared helpers
+  std::vector<Tree> buckets_;  // bucket b holds at most 2^b points; empty ones are copies of proto_
   std::vector<std::uint8_t> alive_;  // by id
   Index live_ = 0;
 };

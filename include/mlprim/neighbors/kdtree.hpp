@@ -48,9 +48,11 @@ enum class SplitRule : std::uint8_t {
 /// 10): with each leaf's points contiguous, query speed is flat from 10 to
 /// 32 and the build is a quarter faster at 16 than at 10 (bench/README.md).
 struct KDTreeParams {
-  Index leaf_size = 16;  ///< points per leaf at most (identical points may share a bigger leaf), >= 1
+  Index leaf_size =
+      16;  ///< points per leaf at most (identical points may share a bigger leaf), >= 1
   SplitRule split = SplitRule::sliding_midpoint;
-  int num_threads = 0;   ///< threads for the build, over subtrees (0 = all); the tree is the same for any count
+  int num_threads =
+      0;  ///< threads for the build, over subtrees (0 = all); the tree is the same for any count
 };
 
 /// kNN query options.
@@ -132,18 +134,20 @@ class KDTree {
   /// queries, which are visited in the order of the leaves they fall in (so
   /// neighbouring queries share cached nodes and points); row i of the
   /// result is always query i. O(m log n) expected for low d.
-  KnnResult<Scalar> knn(const Points& queries, Index k, const KnnOptions<Scalar>& options = {}) const {
+  KnnResult<Scalar> knn(const Points& queries, Index k,
+                        const KnnOptions<Scalar>& options = {}) const {
     const char* fn = "KDTree::knn";
     check_queries(fn, queries);
     check_k(fn, k, n_);
     check_knn_options(fn, options);
     KnnResult<Scalar> out{IndexMatrix(queries.rows(), k), RowMatrix<Scalar>(queries.rows(), k)};
-    parallel_for_chunks(Index{0}, queries.rows(), options.num_threads, [&](Index lo, Index hi, int) {
-      Workspace work(d_);
-      for (Index q : leaf_order(queries, lo, hi, work))
-        knn_into(queries.row(q).data(), k, options, out.indices.row(q).data(), out.distances.row(q).data(),
-                 work);
-    });
+    parallel_for_chunks(Index{0}, queries.rows(), options.num_threads,
+                        [&](Index lo, Index hi, int) {
+                          Workspace work(d_);
+                          for (Index q : leaf_order(queries, lo, hi, work))
+                            knn_into(queries.row(q).data(), k, options, out.indices.row(q).data(),
+                                     out.distances.row(q).data(), work);
+                        });
     return out;
   }
 
@@ -156,7 +160,8 @@ class KDTree {
     check_k(fn, k, n_);
     check_knn_options(fn, options);
     for (Index j = 0; j < d_; ++j)
-      if (!std::isfinite(query[j])) throw_invalid_argument(fn, "the query has a non-finite coordinate");
+      if (!std::isfinite(query[j]))
+        throw_invalid_argument(fn, "the query has a non-finite coordinate");
     Workspace work(d_);
     return knn_into(query, k, options, indices, distances, work);
   }
@@ -215,7 +220,8 @@ class KDTree {
   /// std::vector<Neighbor>; a matrix type holds one query per row and gives
   /// RadiusResults in compressed layout, computed in parallel.
   template <class Q>
-  auto radius(const Eigen::MatrixBase<Q>& query, Scalar r, const RadiusOptions& options = {}) const {
+  auto radius(const Eigen::MatrixBase<Q>& query, Scalar r,
+              const RadiusOptions& options = {}) const {
     const char* fn = "KDTree::radius";
     if constexpr (Q::IsVectorAtCompileTime) {
       Workspace work(d_);
@@ -229,9 +235,12 @@ class KDTree {
       const Points queries = query.derived();
       check_queries(fn, queries);
       check_radius(fn, r, options);
-      return gather_radius(queries.rows(), options, [&](Index i, std::vector<Neighbor<Scalar>>& found, Workspace& work) {
-        radius_into(queries.row(i).data(), r, options, found, work, all_alive);
-      }, &queries);
+      return gather_radius(
+          queries.rows(), options,
+          [&](Index i, std::vector<Neighbor<Scalar>>& found, Workspace& work) {
+            radius_into(queries.row(i).data(), r, options, found, work, all_alive);
+          },
+          &queries);
     }
   }
 
@@ -240,7 +249,8 @@ class KDTree {
   /// points' [0, L) coordinates (no wrapping). Throws if lower_j > upper_j
   /// for some j or on NaN bounds.
   template <class L, class U>
-  std::vector<Index> box(const Eigen::MatrixBase<L>& lower, const Eigen::MatrixBase<U>& upper) const {
+  std::vector<Index> box(const Eigen::MatrixBase<L>& lower,
+                         const Eigen::MatrixBase<U>& upper) const {
     std::vector<Index> out;
     box_into("KDTree::box", lower, upper, out, all_alive);
     std::sort(out.begin(), out.end());
@@ -249,8 +259,8 @@ class KDTree {
 
   /// Bytes held: the point copy, the index map and the nodes.
   std::size_t memory_bytes() const {
-    return static_cast<std::size_t>(data_.size()) * sizeof(Scalar) + index_.size() * sizeof(std::int32_t) +
-           nodes_.size() * sizeof(Node);
+    return static_cast<std::size_t>(data_.size()) * sizeof(Scalar) +
+           index_.size() * sizeof(std::int32_t) + nodes_.size() * sizeof(Node);
   }
 
   /// Writes the tree (points, index map, nodes, parameters, metric) in the
@@ -325,7 +335,8 @@ class KDTree {
   KDTree(const char* fn, const Points& points, const Index* ids, const KDTreeParams& params,
          const Metric& metric)
       : metric_(metric), params_(params), n_(points.rows()), d_(points.cols()) {
-    if (d_ == 0) throw_invalid_argument(fn, "points.cols() = 0: points need at least one dimension");
+    if (d_ == 0)
+      throw_invalid_argument(fn, "points.cols() = 0: points need at least one dimension");
     if (Dim != Eigen::Dynamic && d_ != Dim)
       throw_invalid_argument(fn, "points.cols() = ", d_, " does not match Dim = ", Dim);
     check_positive(fn, "leaf_size", params.leaf_size);
@@ -338,7 +349,8 @@ class KDTree {
     for (Index i = 0; i < n_; ++i)
       for (Index j = 0; j < d_; ++j) data_[i * d_ + j] = points(i, j);
     index_.resize(static_cast<std::size_t>(n_));
-    for (Index i = 0; i < n_; ++i) index_[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(ids ? ids[i] : i);
+    for (Index i = 0; i < n_; ++i)
+      index_[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(ids ? ids[i] : i);
     build();
   }
 
@@ -351,13 +363,16 @@ class KDTree {
 
   // --- validation -------------------------------------------------------------
   /// Checks the periodic box (size d, finite, >= 0) and keeps it as Scalars.
-  void set_period(const char* fn, const char* what) { period_ = detail::periodic_box<Scalar>(fn, what, metric_, d_); }
+  void set_period(const char* fn, const char* what) {
+    period_ = detail::periodic_box<Scalar>(fn, what, metric_, d_);
+  }
   /// A point must be finite and, along periodic dimensions, inside [0, L).
   void check_point(const char* fn, const Scalar* p, Index row, Index stride) const {
     detail::check_point(fn, "point", p, stride, d_, row, period_);
   }
   void check_dimension(const char* fn, Index d) const {
-    if (d != d_) throw_invalid_argument(fn, "the query has ", d, " coordinates, the tree's points ", d_);
+    if (d != d_)
+      throw_invalid_argument(fn, "the query has ", d, " coordinates, the tree's points ", d_);
   }
   void check_queries(const char* fn, const Points& queries) const {
     if (queries.cols() != d_)
@@ -384,7 +399,8 @@ class KDTree {
   }
   /// Copies a query vector into the workspace, checking its size and values.
   template <class Q>
-  const Scalar* copy_query(const char* fn, const Eigen::MatrixBase<Q>& query, Workspace& work) const {
+  const Scalar* copy_query(const char* fn, const Eigen::MatrixBase<Q>& query,
+                           Workspace& work) const {
     check_dimension(fn, query.size());
     Scalar* q = work.query();
     for (Index j = 0; j < d_; ++j) {
@@ -406,8 +422,11 @@ class KDTree {
   class Builder {
    public:
     Builder(KDTree& tree, std::vector<Node>& nodes, Index max_depth)
-        : tree_(tree), nodes_(nodes), max_depth_(max_depth),
-          min_(static_cast<std::size_t>(tree.d_)), max_(static_cast<std::size_t>(tree.d_)) {}
+        : tree_(tree),
+          nodes_(nodes),
+          max_depth_(max_depth),
+          min_(static_cast<std::size_t>(tree.d_)),
+          max_(static_cast<std::size_t>(tree.d_)) {}
 
     /// Fills node `id` for slots [begin, end) inside the cell [lower, upper];
     /// ranges of at most `grain` points become tasks when tasks is given.
@@ -420,8 +439,9 @@ class KDTree {
       Index dim, mid;
       Scalar cut, low, high;
       if (!choose_split(begin, end, depth, lower.data(), upper.data(), dim, cut, mid, low, high)) {
-        nodes_[static_cast<std::size_t>(id)] = Node{static_cast<std::int32_t>(begin - end),
-                                                    static_cast<std::int32_t>(begin), Scalar(0), Scalar(0)};
+        nodes_[static_cast<std::size_t>(id)] =
+            Node{static_cast<std::int32_t>(begin - end), static_cast<std::int32_t>(begin),
+                 Scalar(0), Scalar(0)};
         return;
       }
       const auto child = static_cast<std::int32_t>(nodes_.size());
@@ -465,10 +485,12 @@ class KDTree {
           dim = j;
         }
       }
-      const Scalar lo = min_[static_cast<std::size_t>(dim)], hi = max_[static_cast<std::size_t>(dim)];
+      const Scalar lo = min_[static_cast<std::size_t>(dim)],
+                   hi = max_[static_cast<std::size_t>(dim)];
       if (tree_.params_.split == SplitRule::median || depth >= max_depth_) {
         coords_.resize(static_cast<std::size_t>(count));
-        for (Index s = begin; s < end; ++s) coords_[static_cast<std::size_t>(s - begin)] = tree_.point(s)[dim];
+        for (Index s = begin; s < end; ++s)
+          coords_[static_cast<std::size_t>(s - begin)] = tree_.point(s)[dim];
         auto middle = coords_.begin() + count / 2;
         std::nth_element(coords_.begin(), middle, coords_.end());
         cut = *middle;
@@ -479,7 +501,8 @@ class KDTree {
       // strictly inside the points' extent (each side then holds an extreme).
       const bool median = tree_.params_.split == SplitRule::median || depth >= max_depth_;
       Scalar below_max, above_min;
-      const Index less = partition(begin, end, dim, [&](Scalar v) { return v < cut; }, below_max, above_min);
+      const Index less = partition(
+          begin, end, dim, [&](Scalar v) { return v < cut; }, below_max, above_min);
       const Index half = begin + count / 2;
       if (!median && cut > lo && cut < hi) {
         mid = less;
@@ -492,7 +515,9 @@ class KDTree {
       // come out closest to equal, keeping both non-empty.
       Scalar equal_max, above_min2 = above_min;
       Index not_more = end;
-      if (cut != hi) not_more = partition(less, end, dim, [&](Scalar v) { return v <= cut; }, equal_max, above_min2);
+      if (cut != hi)
+        not_more = partition(
+            less, end, dim, [&](Scalar v) { return v <= cut; }, equal_max, above_min2);
       mid = less > half ? less : not_more < half ? not_more : half;
       low = mid > less ? cut : below_max;
       high = mid < not_more ? cut : above_min2;
@@ -504,7 +529,8 @@ class KDTree {
     /// first slot that does not, with the largest coordinate that does and
     /// the smallest that does not (-inf / +inf for an empty side).
     template <class Pred>
-    Index partition(Index begin, Index end, Index dim, const Pred& pred, Scalar& in_max, Scalar& out_min) {
+    Index partition(Index begin, Index end, Index dim, const Pred& pred, Scalar& in_max,
+                    Scalar& out_min) {
       in_max = -std::numeric_limits<Scalar>::infinity();
       out_min = std::numeric_limits<Scalar>::infinity();
       Index i = begin, j = end - 1;
@@ -525,7 +551,8 @@ class KDTree {
           return i;
         }
         std::swap_ranges(tree_.point(i), tree_.point(i) + tree_.dims(), tree_.point(j));
-        std::swap(tree_.index_[static_cast<std::size_t>(i)], tree_.index_[static_cast<std::size_t>(j)]);
+        std::swap(tree_.index_[static_cast<std::size_t>(i)],
+                  tree_.index_[static_cast<std::size_t>(j)]);
         in_max = std::max(in_max, tree_.point(i)[dim]);
         out_min = std::min(out_min, tree_.point(j)[dim]);
         ++i;
@@ -593,7 +620,8 @@ class KDTree {
     parallel_for(std::size_t{0}, tasks.size(), threads, [&](std::size_t t) {
       Task& task = tasks[t];
       subtrees[t].assign(1, Node{});
-      Builder(*this, subtrees[t], max_depth).grow(0, task.begin, task.end, task.depth, task.lower, task.upper);
+      Builder(*this, subtrees[t], max_depth)
+          .grow(0, task.begin, task.end, task.depth, task.lower, task.upper);
     });
     for (std::size_t t = 0; t < tasks.size(); ++t) {
       // Local id c > 0 lands at base + c - 1; local 0 replaces the task's node.
@@ -612,7 +640,8 @@ class KDTree {
   const Scalar* prepare_query(const Scalar* q, Workspace& work) const {
     if constexpr (periodic) {
       Scalar* wrapped = work.query();
-      for (Index j = 0; j < dims(); ++j) wrapped[j] = detail::wrap_into_box(q[j], period_[static_cast<std::size_t>(j)]);
+      for (Index j = 0; j < dims(); ++j)
+        wrapped[j] = detail::wrap_into_box(q[j], period_[static_cast<std::size_t>(j)]);
       return wrapped;
     } else {
       (void)work;
@@ -667,7 +696,9 @@ class KDTree {
       return;
     }
     // A little slack so rounding in the incremental bound never prunes a tie.
-    auto may_hold = [&](Scalar c) { return c * factor <= bound() * (1 + 16 * std::numeric_limits<Scalar>::epsilon()); };
+    auto may_hold = [&](Scalar c) {
+      return c * factor <= bound() * (1 + 16 * std::numeric_limits<Scalar>::epsilon());
+    };
     const Index dim = node.dim;
     const Scalar value = q[dim];
     Scalar* offsets = work.offsets();
@@ -692,7 +723,8 @@ class KDTree {
       const Scalar lo = lower[dim], hi = upper[dim], L = period_[static_cast<std::size_t>(dim)];
       const Scalar left_term = metric_.term(detail::ring_gap(value, lo, node.low, L));
       const Scalar right_term = metric_.term(detail::ring_gap(value, node.high, hi, L));
-      const bool left_first = left_term < right_term || (left_term == right_term && value - node.low + value - node.high < 0);
+      const bool left_first = left_term < right_term ||
+                              (left_term == right_term && value - node.low + value - node.high < 0);
       for (const bool left : {left_first, !left_first}) {
         const Scalar term = left ? left_term : right_term;
         const Scalar child_cell = child_bound(cell, old, term);
@@ -716,16 +748,18 @@ class KDTree {
     if (n_ == 0) return;
     const Scalar cell = root_bound(q, work);
     if (!(cell <= set.bound())) return;
-    descend(0, q, cell, work, factor, [&] { return set.bound(); }, [&](Index begin, Index end) {
-      for (Index slot = begin; slot < end; ++slot) {
-        if constexpr (std::is_same_v<Alive, AllAlive>) {
-          set.offer(point_distance(q, slot, set.bound()), slot);
-        } else {
-          const Index id = index_[static_cast<std::size_t>(slot)];
-          if (alive(id)) set.offer(point_distance(q, slot, set.bound()), id);
-        }
-      }
-    });
+    descend(
+        0, q, cell, work, factor, [&] { return set.bound(); },
+        [&](Index begin, Index end) {
+          for (Index slot = begin; slot < end; ++slot) {
+            if constexpr (std::is_same_v<Alive, AllAlive>) {
+              set.offer(point_distance(q, slot, set.bound()), slot);
+            } else {
+              const Index id = index_[static_cast<std::size_t>(slot)];
+              if (alive(id)) set.offer(point_distance(q, slot, set.bound()), id);
+            }
+          }
+        });
   }
 
   /// Query rows [lo, hi) sorted by the first slot of the leaf that a greedy
@@ -755,11 +789,13 @@ class KDTree {
 
   /// The accumulated-space limit for max_distance.
   Scalar knn_limit(const KnnOptions<Scalar>& options) const {
-    return std::isinf(options.max_distance) ? options.max_distance : metric_.from_distance(options.max_distance);
+    return std::isinf(options.max_distance) ? options.max_distance
+                                            : metric_.from_distance(options.max_distance);
   }
 
   /// Sorts the set, converts to distances and pads to k; returns the count.
-  Index finish_knn(detail::NearestSet<Scalar>& set, Index k, Index* indices, Scalar* distances) const {
+  Index finish_knn(detail::NearestSet<Scalar>& set, Index k, Index* indices,
+                   Scalar* distances) const {
     set.finish();
     const Index found = set.count();
     for (Index i = 0; i < found; ++i) distances[i] = metric_.to_distance(distances[i]);
@@ -785,18 +821,22 @@ class KDTree {
     if (n_ == 0) return;
     const Scalar* q = prepare_query(query, work);
     const Scalar limit = metric_.from_distance(r);
-    auto full = [&] { return !options.sorted && options.max_results > 0 && static_cast<Index>(out.size()) >= options.max_results; };
+    auto full = [&] {
+      return !options.sorted && options.max_results > 0 &&
+             static_cast<Index>(out.size()) >= options.max_results;
+    };
     const Scalar cell = root_bound(q, work);
     if (!(cell <= limit)) return;
-    descend(0, q, cell, work, Scalar(1), [&] { return full() ? Scalar(-1) : limit; },
-            [&](Index begin, Index end) {
-              for (Index slot = begin; slot < end && !full(); ++slot) {
-                const Index id = index_[static_cast<std::size_t>(slot)];
-                if (!alive(id)) continue;
-                const Scalar acc = point_distance(q, slot, limit);
-                if (acc <= limit) out.push_back({id, acc});
-              }
-            });
+    descend(
+        0, q, cell, work, Scalar(1), [&] { return full() ? Scalar(-1) : limit; },
+        [&](Index begin, Index end) {
+          for (Index slot = begin; slot < end && !full(); ++slot) {
+            const Index id = index_[static_cast<std::size_t>(slot)];
+            if (!alive(id)) continue;
+            const Scalar acc = point_distance(q, slot, limit);
+            if (acc <= limit) out.push_back({id, acc});
+          }
+        });
   }
 
   /// Sorts (when asked), truncates to max_results and converts distances.
@@ -846,13 +886,15 @@ class KDTree {
 
   /// Appends the live ids of the points inside [lower, upper] (unsorted).
   template <class L, class U, class Alive>
-  void box_into(const char* fn, const Eigen::MatrixBase<L>& lower, const Eigen::MatrixBase<U>& upper,
-                std::vector<Index>& out, const Alive& alive) const {
+  void box_into(const char* fn, const Eigen::MatrixBase<L>& lower,
+                const Eigen::MatrixBase<U>& upper, std::vector<Index>& out,
+                const Alive& alive) const {
     check_dimension(fn, lower.size());
     check_dimension(fn, upper.size());
     for (Index j = 0; j < d_; ++j)
       if (!(lower(j) <= upper(j)))
-        throw_invalid_argument(fn, "lower(", j, ") = ", lower(j), " exceeds upper(", j, ") = ", upper(j));
+        throw_invalid_argument(fn, "lower(", j, ") = ", lower(j), " exceeds upper(", j,
+                               ") = ", upper(j));
     if (n_ == 0) return;
     const Vector<Scalar> lo = lower.derived().reshaped().template cast<Scalar>();
     const Vector<Scalar> hi = upper.derived().reshaped().template cast<Scalar>();
@@ -879,7 +921,8 @@ class KDTree {
 
   // --- serialization ----------------------------------------------------------
   void write_payload(io::BinaryWriter& w) const {
-    static_assert(sizeof(Metric::power) > 0, "mlprim::KDTree::save: the metric needs a `power` tag");
+    static_assert(sizeof(Metric::power) > 0,
+                  "mlprim::KDTree::save: the metric needs a `power` tag");
     w.value(static_cast<std::uint8_t>(sizeof(Scalar)));
     w.value(static_cast<std::int32_t>(Dim));
     w.string(Metric::name);
@@ -910,19 +953,23 @@ class KDTree {
   /// Reads and validates a payload. Ids must be a permutation of [0, n)
   /// when id_limit < 0, else distinct values in [0, id_limit).
   void read_payload(io::BinaryReader& r, const char* fn, std::int64_t id_limit) {
-    auto corrupt = [fn](const auto&... parts) { throw_runtime_error(fn, parts..., " (corrupt stream?)"); };
+    auto corrupt = [fn](const auto&... parts) {
+      throw_runtime_error(fn, parts..., " (corrupt stream?)");
+    };
     const auto scalar_size = r.value<std::uint8_t>("scalar size");
     const auto dim = r.value<std::int32_t>("Dim");
     const std::string name = r.string("metric name", 64);
     const auto power = r.value<std::int32_t>("metric power");
     const bool is_periodic = r.value<bool>("periodic flag");
-    if (scalar_size != sizeof(Scalar) || dim != Dim || name != Metric::name || power != Metric::power ||
-        is_periodic != periodic)
-      throw_runtime_error(fn, "the stream holds a tree of ", int{scalar_size}, "-byte scalars, Dim ", dim, ", metric ",
-                          name, "(", power, is_periodic ? ", periodic" : "", "); this KDTree has ",
-                          sizeof(Scalar), "-byte scalars, Dim ", Dim, ", metric ", Metric::name, "(",
-                          Metric::power, periodic ? ", periodic" : "", ")");
-    const std::uint64_t max_points = static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max());
+    if (scalar_size != sizeof(Scalar) || dim != Dim || name != Metric::name ||
+        power != Metric::power || is_periodic != periodic)
+      throw_runtime_error(fn, "the stream holds a tree of ", int{scalar_size},
+                          "-byte scalars, Dim ", dim, ", metric ", name, "(", power,
+                          is_periodic ? ", periodic" : "", "); this KDTree has ", sizeof(Scalar),
+                          "-byte scalars, Dim ", Dim, ", metric ", Metric::name, "(", Metric::power,
+                          periodic ? ", periodic" : "", ")");
+    const std::uint64_t max_points =
+        static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max());
     if constexpr (periodic) metric_.box = r.vector<double>("metric box", 1u << 20);
     n_ = static_cast<Index>(r.size("number of points", max_points));
     d_ = static_cast<Index>(r.size("dimension", 1u << 20));
@@ -934,10 +981,12 @@ class KDTree {
     }
     params_.leaf_size = static_cast<Index>(r.size("leaf size", max_points));
     const auto split = r.value<std::uint8_t>("split rule");
-    if (params_.leaf_size < 1 || split > 1) corrupt("leaf size ", params_.leaf_size, " or split rule ", int{split});
+    if (params_.leaf_size < 1 || split > 1)
+      corrupt("leaf size ", params_.leaf_size, " or split rule ", int{split});
     params_.split = static_cast<SplitRule>(split);
     std::vector<Scalar> data = r.vector<Scalar>("points", max_points * (1u << 10));
-    if (data.size() != static_cast<std::size_t>(n_ * d_)) corrupt("points hold ", data.size(), " values, not ", n_, " x ", d_);
+    if (data.size() != static_cast<std::size_t>(n_ * d_))
+      corrupt("points hold ", data.size(), " values, not ", n_, " x ", d_);
     data_ = Eigen::Map<const Vector<Scalar>>(data.data(), n_ * d_);
     for (Index s = 0; s < n_; ++s) {
       try {
@@ -947,11 +996,13 @@ class KDTree {
       }
     }
     index_ = r.vector<std::int32_t>("index map", static_cast<std::uint64_t>(n_));
-    if (static_cast<Index>(index_.size()) != n_) corrupt("index map holds ", index_.size(), " entries, not ", n_);
+    if (static_cast<Index>(index_.size()) != n_)
+      corrupt("index map holds ", index_.size(), " entries, not ", n_);
     const std::int64_t limit = id_limit < 0 ? n_ : id_limit;
     std::vector<bool> seen(static_cast<std::size_t>(limit));
     for (const Index id : index_) {
-      if (id < 0 || id >= limit || seen[static_cast<std::size_t>(id)]) corrupt("index ", id, " is out of range or repeated");
+      if (id < 0 || id >= limit || seen[static_cast<std::size_t>(id)])
+        corrupt("index ", id, " is out of range or repeated");
       seen[static_cast<std::size_t>(id)] = true;
     }
     const std::uint64_t max_nodes = 2 * static_cast<std::uint64_t>(n_);
@@ -959,11 +1010,13 @@ class KDTree {
     const auto children = r.vector<std::int32_t>("node children", max_nodes);
     const auto lows = r.vector<Scalar>("node lows", max_nodes);
     const auto highs = r.vector<Scalar>("node highs", max_nodes);
-    if (children.size() != dims.size() || lows.size() != dims.size() || highs.size() != dims.size() ||
-        dims.empty() != (n_ == 0))
-      corrupt("node arrays of sizes ", dims.size(), ", ", children.size(), ", ", lows.size(), ", ", highs.size());
+    if (children.size() != dims.size() || lows.size() != dims.size() ||
+        highs.size() != dims.size() || dims.empty() != (n_ == 0))
+      corrupt("node arrays of sizes ", dims.size(), ", ", children.size(), ", ", lows.size(), ", ",
+              highs.size());
     nodes_.resize(dims.size());
-    for (std::size_t i = 0; i < dims.size(); ++i) nodes_[i] = Node{dims[i], children[i], lows[i], highs[i]};
+    for (std::size_t i = 0; i < dims.size(); ++i)
+      nodes_[i] = Node{dims[i], children[i], lows[i], highs[i]};
     validate_nodes(fn);
     compute_bounds();
   }
@@ -973,13 +1026,19 @@ class KDTree {
   /// bounding its children's points; throws std::runtime_error otherwise.
   void validate_nodes(const char* fn) const {
     if (nodes_.empty()) return;
-    auto corrupt = [fn](const auto&... parts) { throw_runtime_error(fn, parts..., " (corrupt stream?)"); };
+    auto corrupt = [fn](const auto&... parts) {
+      throw_runtime_error(fn, parts..., " (corrupt stream?)");
+    };
     Index max_depth = 25;
     for (Index m = n_; m > 1; m /= 2) max_depth += 2;
     const auto count = static_cast<std::int32_t>(nodes_.size());
     std::vector<Index> begin(nodes_.size(), -1), end(nodes_.size(), -1);
     std::vector<bool> visited(nodes_.size());
-    struct Frame { std::int32_t id; Index depth; bool children_done; };
+    struct Frame {
+      std::int32_t id;
+      Index depth;
+      bool children_done;
+    };
     std::vector<Frame> stack{{0, 0, false}};
     Index next_slot = 0;
     while (!stack.empty()) {
@@ -992,17 +1051,21 @@ class KDTree {
         begin[u] = begin[l];
         end[u] = end[r];
         for (Index s = begin[l]; s < end[l]; ++s)
-          if (!(point(s)[node.dim] <= node.low)) corrupt("node ", frame.id, " low = ", node.low, " is below a left point");
+          if (!(point(s)[node.dim] <= node.low))
+            corrupt("node ", frame.id, " low = ", node.low, " is below a left point");
         for (Index s = begin[r]; s < end[r]; ++s)
-          if (!(point(s)[node.dim] >= node.high)) corrupt("node ", frame.id, " high = ", node.high, " is above a right point");
+          if (!(point(s)[node.dim] >= node.high))
+            corrupt("node ", frame.id, " high = ", node.high, " is above a right point");
         continue;
       }
-      if (visited[u] || frame.depth > max_depth) corrupt("node ", frame.id, " is shared, cyclic or too deep");
+      if (visited[u] || frame.depth > max_depth)
+        corrupt("node ", frame.id, " is shared, cyclic or too deep");
       visited[u] = true;
       if (node.dim < 0) {
         const Index leaf_count = -Index{node.dim};
         if (node.child != next_slot || leaf_count > n_ - next_slot)
-          corrupt("leaf ", frame.id, " holds slots ", node.child, " + ", leaf_count, ", expected from ", next_slot);
+          corrupt("leaf ", frame.id, " holds slots ", node.child, " + ", leaf_count,
+                  ", expected from ", next_slot);
         begin[u] = next_slot;
         next_slot += leaf_count;
         end[u] = next_slot;
@@ -1021,11 +1084,11 @@ class KDTree {
   Metric metric_;
   KDTreeParams params_;
   Index n_, d_;
-  Vector<Scalar> data_;          // n x d, row-major, in leaf order
+  Vector<Scalar> data_;              // n x d, row-major, in leaf order
   std::vector<std::int32_t> index_;  // slot -> caller's row (or id)
-  std::vector<Node> nodes_;      // node 0 is the root; children in adjacent pairs
-  std::vector<Scalar> lo_, hi_;  // bounding box of all points
-  std::vector<Scalar> period_;   // periodic metrics: box size per dimension
+  std::vector<Node> nodes_;          // node 0 is the root; children in adjacent pairs
+  std::vector<Scalar> lo_, hi_;      // bounding box of all points
+  std::vector<Scalar> period_;       // periodic metrics: box size per dimension
 };
 
 }  // namespace mlprim

@@ -26,12 +26,27 @@ struct L2 {
   static constexpr const char* name = "L2";
   static constexpr int power = 2;
   static constexpr bool sums = true;
-  template <class S> S term(S diff) const { return diff * diff; }
-  template <class S> S combine(S acc, S t) const { return acc + t; }
-  template <class S> S to_distance(S acc) const { return std::sqrt(acc); }
-  template <class S> S from_distance(S r) const { return r * r; }
+  template <class S>
+  S term(S diff) const {
+    return diff * diff;
+  }
+  template <class S>
+  S combine(S acc, S t) const {
+    return acc + t;
+  }
+  template <class S>
+  S to_distance(S acc) const {
+    return std::sqrt(acc);
+  }
+  template <class S>
+  S from_distance(S r) const {
+    return r * r;
+  }
   /// Accumulated-space factor of (1 + eps) on distances.
-  template <class S> S eps_factor(S eps) const { return (1 + eps) * (1 + eps); }
+  template <class S>
+  S eps_factor(S eps) const {
+    return (1 + eps) * (1 + eps);
+  }
 };
 
 /// Manhattan distance sum |a_i - b_i|.
@@ -39,11 +54,26 @@ struct L1 {
   static constexpr const char* name = "L1";
   static constexpr int power = 1;
   static constexpr bool sums = true;
-  template <class S> S term(S diff) const { return std::abs(diff); }
-  template <class S> S combine(S acc, S t) const { return acc + t; }
-  template <class S> S to_distance(S acc) const { return acc; }
-  template <class S> S from_distance(S r) const { return r; }
-  template <class S> S eps_factor(S eps) const { return 1 + eps; }
+  template <class S>
+  S term(S diff) const {
+    return std::abs(diff);
+  }
+  template <class S>
+  S combine(S acc, S t) const {
+    return acc + t;
+  }
+  template <class S>
+  S to_distance(S acc) const {
+    return acc;
+  }
+  template <class S>
+  S from_distance(S r) const {
+    return r;
+  }
+  template <class S>
+  S eps_factor(S eps) const {
+    return 1 + eps;
+  }
 };
 
 /// Chebyshev distance max |a_i - b_i|.
@@ -51,11 +81,26 @@ struct Linf {
   static constexpr const char* name = "Linf";
   static constexpr int power = 0;
   static constexpr bool sums = false;
-  template <class S> S term(S diff) const { return std::abs(diff); }
-  template <class S> S combine(S acc, S t) const { return acc > t ? acc : t; }
-  template <class S> S to_distance(S acc) const { return acc; }
-  template <class S> S from_distance(S r) const { return r; }
-  template <class S> S eps_factor(S eps) const { return 1 + eps; }
+  template <class S>
+  S term(S diff) const {
+    return std::abs(diff);
+  }
+  template <class S>
+  S combine(S acc, S t) const {
+    return acc > t ? acc : t;
+  }
+  template <class S>
+  S to_distance(S acc) const {
+    return acc;
+  }
+  template <class S>
+  S from_distance(S r) const {
+    return r;
+  }
+  template <class S>
+  S eps_factor(S eps) const {
+    return 1 + eps;
+  }
 };
 
 /// Minkowski distance (sum |a_i - b_i|^P)^(1/P) for an integer P >= 1
@@ -66,16 +111,29 @@ struct Minkowski {
   static constexpr const char* name = "Minkowski";
   static constexpr int power = P;
   static constexpr bool sums = true;
-  template <class S> S term(S diff) const {
+  template <class S>
+  S term(S diff) const {
     const S a = std::abs(diff);
     S out = a;
     for (int i = 1; i < P; ++i) out *= a;
     return out;
   }
-  template <class S> S combine(S acc, S t) const { return acc + t; }
-  template <class S> S to_distance(S acc) const { return std::pow(acc, S(1) / S(P)); }
-  template <class S> S from_distance(S r) const { return term(r); }
-  template <class S> S eps_factor(S eps) const { return term(1 + eps); }
+  template <class S>
+  S combine(S acc, S t) const {
+    return acc + t;
+  }
+  template <class S>
+  S to_distance(S acc) const {
+    return std::pow(acc, S(1) / S(P));
+  }
+  template <class S>
+  S from_distance(S r) const {
+    return term(r);
+  }
+  template <class S>
+  S eps_factor(S eps) const {
+    return term(1 + eps);
+  }
 };
 
 /// Base's distance on a torus (periodic boundary conditions, as SciPy's
@@ -85,7 +143,8 @@ struct Minkowski {
 /// periodic dimension (the tree throws otherwise); queries are wrapped into
 /// it first.
 ///
-///   mlprim::KDTree<double, 3, mlprim::Periodic<>> tree(points, {}, mlprim::Periodic<>({10, 10, 10}));
+///   mlprim::Periodic<> torus({10, 10, 10});
+///   mlprim::KDTree<double, 3, mlprim::Periodic<>> tree(points, {}, torus);
 template <class Base = L2>
 struct Periodic : Base {
   static constexpr bool periodic = true;

@@ -29,7 +29,8 @@ void adadelta_update(T* param, const T* grad, T* square_avg, T* acc_delta, Index
     detail::ConstBlockMap<T> g(grad + at, len);
     detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
     sq = sq * T(o.rho) + (T(1 - o.rho) * d) * d;
-    const detail::BlockArray<T> delta = detail::block_sqrt<T>(acc + T(o.eps)) / detail::block_sqrt<T>(sq + T(o.eps)) * d;
+    const detail::BlockArray<T> delta =
+        detail::block_sqrt<T>(acc + T(o.eps)) / detail::block_sqrt<T>(sq + T(o.eps)) * d;
     acc = acc * T(o.rho) + (T(1 - o.rho) * delta) * delta;
     p = p + T(-o.lr) * delta;
   });

@@ -116,8 +116,7 @@ struct AdamFamilyRule {
   static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
     if (o.amsgrad && s.buffers.size() < 3) s.buffers.push_back(Vector<T>::Zero(n));
     adam_family_update(p, g, s.buffers[0].data(), s.buffers[1].data(),
-                       o.amsgrad ? s.buffers[2].data() : nullptr, n, o, s.step, Decoupled,
-                       threads);
+                       o.amsgrad ? s.buffers[2].data() : nullptr, n, o, s.step, Decoupled, threads);
   }
 };
 

@@ -26,8 +26,8 @@ struct AdamaxOptions {
 ///   d = ±g + wd p;  m = b1 m + (1 - b1) d;  u = max(b2 u, |d| + eps)
 ///   p = p - lr / (1 - b1^t) * m / u
 template <class T>
-void adamax_update(T* param, const T* grad, T* exp_avg, T* exp_inf, Index n,
-                   const AdamaxOptions& o, std::int64_t step, int num_threads = 0) {
+void adamax_update(T* param, const T* grad, T* exp_avg, T* exp_inf, Index n, const AdamaxOptions& o,
+                   std::int64_t step, int num_threads = 0) {
   const double clr = o.lr / (1 - std::pow(o.betas[0], static_cast<double>(step)));
   detail::for_each_block(n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len), u(exp_inf + at, len);
@@ -44,9 +44,7 @@ struct AdamaxRule {
   using Options = AdamaxOptions;
   static constexpr const char* name = "Adamax";
 
-  static void validate(const Options& o) {
-    detail::check_adam_like(name, o);
-  }
+  static void validate(const Options& o) { detail::check_adam_like(name, o); }
 
   template <class T>
   static void init_state(const Options&, ParamState<T>& s, Index n) {

@@ -56,7 +56,8 @@ T clip_grad_norm_maps(std::vector<GradMap<T>>& grads, double max_norm, double no
   // each rounded to T, then a coefficient computed in T.
   std::vector<Vector<T>> norms(1, Vector<T>(static_cast<Index>(grads.size())));
   for (std::size_t i = 0; i < grads.size(); ++i)
-    norms[0](static_cast<Index>(i)) = static_cast<T>(p_norm(std::vector<GradMap<T>>{grads[i]}, norm_type));
+    norms[0](static_cast<Index>(i)) =
+        static_cast<T>(p_norm(std::vector<GradMap<T>>{grads[i]}, norm_type));
   const T total = grads.empty() ? T(0) : static_cast<T>(p_norm(norms, norm_type));
   const T coefficient = std::min(T(1), static_cast<T>(max_norm) / (total + static_cast<T>(1e-6)));
   for (auto& g : grads) g *= coefficient;

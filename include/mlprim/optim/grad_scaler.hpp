@@ -22,11 +22,11 @@ namespace mlprim {
 
 /// GradScaler's settings; defaults are PyTorch's.
 struct GradScalerOptions {
-  double init_scale = 65536.0;       ///< 2^16
-  double growth_factor = 2.0;        ///< > 1
-  double backoff_factor = 0.5;       ///< in (0, 1)
+  double init_scale = 65536.0;          ///< 2^16
+  double growth_factor = 2.0;           ///< > 1
+  double backoff_factor = 0.5;          ///< in (0, 1)
   std::int64_t growth_interval = 2000;  ///< clean steps before growing
-  bool enabled = true;               ///< false: scale() is the identity, step() just steps
+  bool enabled = true;                  ///< false: scale() is the identity, step() just steps
 };
 
 /// Dynamic loss scaler. `T` is the scalar of the gradients it unscales (the
@@ -63,8 +63,9 @@ class GradScaler {
     if (!options_.enabled) return false;
     Stage& stage = stage_of(&optimizer);
     if (stage.unscaled)
-      throw_invalid_argument("GradScaler::unscale",
-                             "unscale() was already called on this optimizer since the last update()");
+      throw_invalid_argument(
+          "GradScaler::unscale",
+          "unscale() was already called on this optimizer since the last update()");
     if (stage.stepped)
       throw_invalid_argument("GradScaler::unscale", "unscale() is invalid after step()");
     // As PyTorch: the reciprocal in double, rounded to float.
@@ -89,7 +90,8 @@ class GradScaler {
     }
     Stage& stage = stage_of(&optimizer);
     if (stage.stepped)
-      throw_invalid_argument("GradScaler::step", "step() was already called since the last update()");
+      throw_invalid_argument("GradScaler::step",
+                             "step() was already called since the last update()");
     if (!stage.unscaled) unscale(optimizer);
     stage.stepped = true;
     if (stage.found_inf) {

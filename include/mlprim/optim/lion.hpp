@@ -34,8 +34,9 @@ void lion_update(T* param, const T* grad, T* exp_avg, Index n, const LionOptions
     const detail::BlockArray<T> c = m * T(beta1) + T(1 - beta1) * d;
     // sign(c) through selects, which Eigen vectorises (its sign() does not);
     // c * 0 keeps sign(0) = 0 and lets NaN through as NaN.
-    const auto sign = (c > T(0)).select(detail::BlockArray<T>::Constant(len, T(1)),
-                                        (c < T(0)).select(detail::BlockArray<T>::Constant(len, T(-1)), c * T(0)));
+    const auto sign =
+        (c > T(0)).select(detail::BlockArray<T>::Constant(len, T(1)),
+                          (c < T(0)).select(detail::BlockArray<T>::Constant(len, T(-1)), c * T(0)));
     p = p - T(o.lr) * (sign + T(o.weight_decay) * p);
     m = m * T(beta2) + T(1 - beta2) * d;
   });

@@ -35,8 +35,9 @@ class MasterWeights {
   /// Returns the parameter's index.
   template <class P, class G>
   Index add(Eigen::DenseBase<P>& param, Eigen::DenseBase<G>& grad) {
-    static_assert(std::is_same_v<typename P::Scalar, Low> && std::is_same_v<typename G::Scalar, Low>,
-                  "mlprim::MasterWeights::add: parameter and gradient must be of the Low type");
+    static_assert(
+        std::is_same_v<typename P::Scalar, Low> && std::is_same_v<typename G::Scalar, Low>,
+        "mlprim::MasterWeights::add: parameter and gradient must be of the Low type");
     const char* fn = "MasterWeights::add";
     detail::require_contiguous(fn, "param", param.derived());
     detail::require_contiguous(fn, "grad", grad.derived());
@@ -75,7 +76,9 @@ class MasterWeights {
   }
 
   Index size() const { return static_cast<Index>(entries_.size()); }
-  const Vector<float>& master(Index i) const { return entries_.at(static_cast<std::size_t>(i)).master; }
+  const Vector<float>& master(Index i) const {
+    return entries_.at(static_cast<std::size_t>(i)).master;
+  }
   const Vector<float>& master_grad(Index i) const {
     return entries_.at(static_cast<std::size_t>(i)).master_grad;
   }
@@ -95,8 +98,8 @@ class MasterWeights {
     for (const auto* b : {&e.param, &e.grad})
       if (b->rows() != e.rows || b->cols() != e.cols)
         throw_invalid_argument(std::string("MasterWeights::") + what,
-                               "a registered parameter or gradient was resized from ", e.rows, " x ",
-                               e.cols, " to ", b->rows(), " x ", b->cols());
+                               "a registered parameter or gradient was resized from ", e.rows,
+                               " x ", e.cols, " to ", b->rows(), " x ", b->cols());
   }
 
   std::deque<Entry> entries_;

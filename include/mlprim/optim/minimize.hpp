@@ -40,9 +40,9 @@ struct MinimizeOptions {
 };
 
 struct MinimizeReport {
-  double value;            ///< f at the final x
-  double gradient_norm;    ///< ||grad f|| at the final x
-  std::int64_t iterations; ///< steps taken
+  double value;             ///< f at the final x
+  double gradient_norm;     ///< ||grad f|| at the final x
+  std::int64_t iterations;  ///< steps taken
   StopReason reason;
 };
 

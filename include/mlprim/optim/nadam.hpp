@@ -18,8 +18,8 @@ struct NAdamOptions {
   double lr = 2e-3;
   std::array<double, 2> betas = {0.9, 0.999};
   double eps = 1e-8;
-  double weight_decay = 0.0;      ///< L2 penalty added to the gradient
-  double momentum_decay = 4e-3;   ///< psi in mu_t = b1 (1 - 0.5 * 0.96^(t psi))
+  double weight_decay = 0.0;     ///< L2 penalty added to the gradient
+  double momentum_decay = 4e-3;  ///< psi in mu_t = b1 (1 - 0.5 * 0.96^(t psi))
 };
 
 /// One NAdam step (1-based `step`) over contiguous buffers of n elements.
@@ -73,8 +73,7 @@ struct NAdamRule {
   template <class T>
   static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
     auto mu_product = static_cast<float>(s.scalars[0]);
-    nadam_update(p, g, s.buffers[0].data(), s.buffers[1].data(), mu_product, n, o, s.step,
-                 threads);
+    nadam_update(p, g, s.buffers[0].data(), s.buffers[1].data(), mu_product, n, o, s.step, threads);
     s.scalars[0] = mu_product;
   }
 };

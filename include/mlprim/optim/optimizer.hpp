@@ -109,8 +109,7 @@ class Optimizer {
         if (overlaps(s.param.data(), s.rows * s.cols, param.derived().data(), param.size()))
           throw_invalid_argument(fn, "this parameter's storage is already registered");
     groups_[static_cast<std::size_t>(group)].slots.push_back(
-        Slot{Binding(param.derived()), Binding(grad.derived()), param.rows(),
-             param.cols(), {}});
+        Slot{Binding(param.derived()), Binding(grad.derived()), param.rows(), param.cols(), {}});
   }
 
   /// One update of every registered parameter from its current gradient.
@@ -123,9 +122,9 @@ class Optimizer {
         const Slot& s = groups_[gi].slots[si];
         for (const Binding* b : {&s.param, &s.grad})
           if (b->rows() != s.rows || b->cols() != s.cols)
-            throw_invalid_argument(fn, b == &s.param ? "parameter " : "gradient of parameter ",
-                                   si, " of group ", gi, " was resized from ", s.rows, " x ",
-                                   s.cols, " to ", b->rows(), " x ", b->cols());
+            throw_invalid_argument(fn, b == &s.param ? "parameter " : "gradient of parameter ", si,
+                                   " of group ", gi, " was resized from ", s.rows, " x ", s.cols,
+                                   " to ", b->rows(), " x ", b->cols());
       }
     for (Group& g : groups_) {
       for (Slot& s : g.slots) {
@@ -307,7 +306,8 @@ class Optimizer {
 
   static bool overlaps(const T* a, Index na, const T* b, Index nb) {
     if (na == 0 || nb == 0) return false;
-    const auto lo_a = reinterpret_cast<std::uintptr_t>(a), lo_b = reinterpret_cast<std::uintptr_t>(b);
+    const auto lo_a = reinterpret_cast<std::uintptr_t>(a),
+               lo_b = reinterpret_cast<std::uintptr_t>(b);
     const auto hi_a = lo_a + static_cast<std::uintptr_t>(na) * sizeof(T);
     const auto hi_b = lo_b + static_cast<std::uintptr_t>(nb) * sizeof(T);
     return lo_a < hi_b && lo_b < hi_a;
@@ -317,7 +317,8 @@ class Optimizer {
                            const Slot& slot) const {
     const auto rows = r.size("rows", std::numeric_limits<std::uint64_t>::max());
     const auto cols = r.size("cols", std::numeric_limits<std::uint64_t>::max());
-    if (rows != static_cast<std::uint64_t>(slot.rows) || cols != static_cast<std::uint64_t>(slot.cols))
+    if (rows != static_cast<std::uint64_t>(slot.rows) ||
+        cols != static_cast<std::uint64_t>(slot.cols))
       throw_runtime_error(fn, "a parameter in the stream is ", rows, " x ", cols,
                           ", the registered one is ", slot.rows, " x ", slot.cols);
     ParamState<T> state;

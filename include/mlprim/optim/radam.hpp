@@ -38,9 +38,9 @@ void radam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, Index n,
   const double rho_t = rho_inf - 2 * t * std::pow(beta2, t) / bias_correction2;
   const bool rectify = rho_t > 5.;
   const double rect =
-      rectify ? std::sqrt((rho_t - 4) * (rho_t - 2) * rho_inf /
-                          ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-              : 0.0;
+      rectify
+          ? std::sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+          : 0.0;
   detail::for_each_block(n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len), v(exp_avg_sq + at, len);
     detail::ConstBlockMap<T> g(grad + at, len);
@@ -49,7 +49,8 @@ void radam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, Index n,
     v = v * T(beta2) + (T(1 - beta2) * d) * d;
     const detail::BlockArray<T> corrected = m / T(bias_correction1);
     if (rectify) {
-      const detail::BlockArray<T> adaptive = T(std::sqrt(bias_correction2)) / (detail::block_sqrt<T>(v) + T(o.eps));
+      const detail::BlockArray<T> adaptive =
+          T(std::sqrt(bias_correction2)) / (detail::block_sqrt<T>(v) + T(o.eps));
       p = p - ((corrected * T(o.lr)) * adaptive) * T(rect);
     } else {
       p = p - corrected * T(o.lr);
@@ -62,9 +63,7 @@ struct RAdamRule {
   using Options = RAdamOptions;
   static constexpr const char* name = "RAdam";
 
-  static void validate(const Options& o) {
-    detail::check_adam_like(name, o);
-  }
+  static void validate(const Options& o) { detail::check_adam_like(name, o); }
 
   template <class T>
   static void init_state(const Options&, ParamState<T>& s, Index n) {

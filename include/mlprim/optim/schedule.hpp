@@ -41,7 +41,7 @@ void apply_lr(const Schedule& schedule, Opt& optimizer, std::int64_t step) {
 struct StepLR {
   std::int64_t step_size = 1;  ///< steps between decays, > 0
   double gamma = 0.1;          ///< decay factor (PyTorch's default)
-  double base_lr = 1.0;  ///< the lr that lr(step) scales; apply() uses each group's instead
+  double base_lr = 1.0;        ///< the lr that lr(step) scales; apply() uses each group's instead
 
   double lr(std::int64_t step) const { return lr(step, base_lr); }
 
@@ -51,7 +51,9 @@ struct StepLR {
     return base * std::pow(gamma, static_cast<double>(step / step_size));
   }
   template <class Opt>
-  void apply(Opt& optimizer, std::int64_t step) const { detail::apply_lr(*this, optimizer, step); }
+  void apply(Opt& optimizer, std::int64_t step) const {
+    detail::apply_lr(*this, optimizer, step);
+  }
 };
 
 /// MultiStepLR: base_lr * gamma^(number of milestones <= step).
@@ -66,11 +68,14 @@ struct MultiStepLR {
     detail::check_step("MultiStepLR::lr", step);
     if (!std::is_sorted(milestones.begin(), milestones.end()))
       throw_invalid_argument("MultiStepLR::lr", "milestones must be increasing");
-    const auto passed = std::upper_bound(milestones.begin(), milestones.end(), step) - milestones.begin();
+    const auto passed =
+        std::upper_bound(milestones.begin(), milestones.end(), step) - milestones.begin();
     return base * std::pow(gamma, static_cast<double>(passed));
   }
   template <class Opt>
-  void apply(Opt& optimizer, std::int64_t step) const { detail::apply_lr(*this, optimizer, step); }
+  void apply(Opt& optimizer, std::int64_t step) const {
+    detail::apply_lr(*this, optimizer, step);
+  }
 };
 
 /// ExponentialLR: base_lr * gamma^step.
@@ -85,7 +90,9 @@ struct ExponentialLR {
     return base * std::pow(gamma, static_cast<double>(step));
   }
   template <class Opt>
-  void apply(Opt& optimizer, std::int64_t step) const { detail::apply_lr(*this, optimizer, step); }
+  void apply(Opt& optimizer, std::int64_t step) const {
+    detail::apply_lr(*this, optimizer, step);
+  }
 };
 
 /// CosineAnnealingLR (Loshchilov & Hutter 2017, without restarts):
@@ -94,18 +101,22 @@ struct ExponentialLR {
 struct CosineAnnealingLR {
   std::int64_t T_max = 1;  ///< half period in steps, > 0
   double eta_min = 0.0;    ///< lowest lr
-  double base_lr = 1.0;  ///< the lr that lr(step) scales; apply() uses each group's instead
+  double base_lr = 1.0;    ///< the lr that lr(step) scales; apply() uses each group's instead
 
   double lr(std::int64_t step) const { return lr(step, base_lr); }
 
   double lr(std::int64_t step, double base) const {
     detail::check_step("CosineAnnealingLR::lr", step);
     check_positive("CosineAnnealingLR::lr", "T_max", T_max);
-    return eta_min + (base - eta_min) *
-                         (1 + std::cos(detail::pi * static_cast<double>(step) / static_cast<double>(T_max))) / 2;
+    return eta_min +
+           (base - eta_min) *
+               (1 + std::cos(detail::pi * static_cast<double>(step) / static_cast<double>(T_max))) /
+               2;
   }
   template <class Opt>
-  void apply(Opt& optimizer, std::int64_t step) const { detail::apply_lr(*this, optimizer, step); }
+  void apply(Opt& optimizer, std::int64_t step) const {
+    detail::apply_lr(*this, optimizer, step);
+  }
 };
 
 /// CosineAnnealingWarmRestarts (SGDR, Loshchilov & Hutter 2017): cosine
@@ -133,11 +144,15 @@ struct CosineAnnealingWarmRestarts {
         t_i *= T_mult;
       }
     }
-    return eta_min + (base - eta_min) *
-                         (1 + std::cos(detail::pi * static_cast<double>(t_cur) / static_cast<double>(t_i))) / 2;
+    return eta_min +
+           (base - eta_min) *
+               (1 + std::cos(detail::pi * static_cast<double>(t_cur) / static_cast<double>(t_i))) /
+               2;
   }
   template <class Opt>
-  void apply(Opt& optimizer, std::int64_t step) const { detail::apply_lr(*this, optimizer, step); }
+  void apply(Opt& optimizer, std::int64_t step) const {
+    detail::apply_lr(*this, optimizer, step);
+  }
 };
 
 /// LinearLR: base_lr times a factor going linearly from start_factor to
@@ -158,11 +173,13 @@ struct LinearLR {
     check_in_range(fn, "end_factor", end_factor, 0.0, 1.0);
     check_positive(fn, "total_iters", total_iters);
     return base * (start_factor + (end_factor - start_factor) *
-                                         static_cast<double>(std::min(total_iters, step)) /
-                                         static_cast<double>(total_iters));
+                                      static_cast<double>(std::min(total_iters, step)) /
+                                      static_cast<double>(total_iters));
   }
   template <class Opt>
-  void apply(Opt& optimizer, std::int64_t step) const { detail::apply_lr(*this, optimizer, step); }
+  void apply(Opt& optimizer, std::int64_t step) const {
+    detail::apply_lr(*this, optimizer, step);
+  }
 };
 
 /// OneCycleLR (Smith & Topin 2018, "Super-Convergence"): from max_lr /
@@ -181,8 +198,8 @@ struct OneCycleLR {
   bool cycle_momentum = true;
   double base_momentum = 0.85;
   double max_momentum = 0.95;
-  double div_factor = 25.0;         ///< initial lr = max_lr / div_factor
-  double final_div_factor = 1e4;    ///< min lr = initial lr / final_div_factor
+  double div_factor = 25.0;       ///< initial lr = max_lr / div_factor
+  double final_div_factor = 1e4;  ///< min lr = initial lr / final_div_factor
   bool three_phase = false;
 
   double lr(std::int64_t step, double /*base*/ = 0.0) const { return evaluate(step).first; }
@@ -220,7 +237,8 @@ struct OneCycleLR {
   struct has_momentum<O, std::void_t<decltype(std::declval<O&>().momentum)>> : std::true_type {};
 
   double anneal(double start, double end, double pct) const {
-    if (anneal_strategy == Anneal::cos) return end + (start - end) / 2.0 * (std::cos(detail::pi * pct) + 1);
+    if (anneal_strategy == Anneal::cos)
+      return end + (start - end) / 2.0 * (std::cos(detail::pi * pct) + 1);
     return (end - start) * pct + start;
   }
 
@@ -299,12 +317,14 @@ class SequentialLR {
   }
 
   template <class Opt>
-  void apply(Opt& optimizer, std::int64_t step) const { detail::apply_lr(*this, optimizer, step); }
+  void apply(Opt& optimizer, std::int64_t step) const {
+    detail::apply_lr(*this, optimizer, step);
+  }
 
  private:
   std::size_t segment(std::int64_t step) const {
-    return static_cast<std::size_t>(
-        std::upper_bound(milestones_.begin(), milestones_.end(), step) - milestones_.begin());
+    return static_cast<std::size_t>(std::upper_bound(milestones_.begin(), milestones_.end(), step) -
+                                    milestones_.begin());
   }
 
   template <class Fn, std::size_t... I>
@@ -324,7 +344,8 @@ class SequentialLR {
 ///   auto schedule = mlprim::sequential({100}, mlprim::LinearLR{0.01, 1.0, 100},
 ///                                      mlprim::CosineAnnealingLR{900});
 template <class... Schedules>
-SequentialLR<Schedules...> sequential(std::vector<std::int64_t> milestones, Schedules... schedules) {
+SequentialLR<Schedules...> sequential(std::vector<std::int64_t> milestones,
+                                      Schedules... schedules) {
   return SequentialLR<Schedules...>(std::move(milestones), std::move(schedules)...);
 }
 

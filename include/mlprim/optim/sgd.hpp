@@ -28,8 +28,8 @@ struct SGDOptions {
 /// `buffer` (momentum_buffer) may be null when momentum = 0. Options are not
 /// validated here; SGD<T> validates them.
 template <class T>
-void sgd_update(T* param, const T* grad, T* buffer, Index n, const SGDOptions& o,
-                bool first_step, int num_threads = 0) {
+void sgd_update(T* param, const T* grad, T* buffer, Index n, const SGDOptions& o, bool first_step,
+                int num_threads = 0) {
   detail::for_each_block(n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len);
     detail::ConstBlockMap<T> g(grad + at, len);
@@ -68,8 +68,10 @@ struct SGDRule {
     check_finite(name, "dampening", o.dampening);
     detail::check_weight_decay(name, o.weight_decay);
     if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
-      throw_invalid_argument(name, "nesterov = true needs momentum > 0 and dampening = 0 (got "
-                                   "momentum = ", o.momentum, ", dampening = ", o.dampening, ")");
+      throw_invalid_argument(name,
+                             "nesterov = true needs momentum > 0 and dampening = 0 (got "
+                             "momentum = ",
+                             o.momentum, ", dampening = ", o.dampening, ")");
   }
 
   template <class T>

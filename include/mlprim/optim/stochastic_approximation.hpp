@@ -60,7 +60,8 @@ class RobbinsMonro {
   template <class W, class Observe>
   void run(Eigen::MatrixBase<W>& w, Observe&& observe, std::int64_t iterations) {
     check_non_negative("RobbinsMonro::run", "iterations", iterations);
-    for (std::int64_t i = 0; i < iterations; ++i) step(w, observe(static_cast<const W&>(w.derived())));
+    for (std::int64_t i = 0; i < iterations; ++i)
+      step(w, observe(static_cast<const W&>(w.derived())));
   }
 
   /// Steps taken so far.
@@ -72,11 +73,11 @@ class RobbinsMonro {
 };
 
 struct KieferWolfowitzOptions {
-  double a = 1.0;              ///< step gain scale, > 0
-  double A = 0.0;              ///< stability constant, >= 0
-  double alpha = 1.0;          ///< step gain exponent, in (0.5, 1]
-  double c = 1.0;              ///< difference width scale, > 0
-  double gamma = 1.0 / 6.0;    ///< width decay exponent, > 0 with alpha - gamma > 1/2
+  double a = 1.0;            ///< step gain scale, > 0
+  double A = 0.0;            ///< stability constant, >= 0
+  double alpha = 1.0;        ///< step gain exponent, in (0.5, 1]
+  double c = 1.0;            ///< difference width scale, > 0
+  double gamma = 1.0 / 6.0;  ///< width decay exponent, > 0 with alpha - gamma > 1/2
 };
 
 /// Kiefer & Wolfowitz (1952): minimises E[f(w, noise)] from noisy values only.
@@ -109,9 +110,11 @@ class KieferWolfowitz {
     for (Index i = 0; i < w.size(); ++i) {
       const T original = probe(i);
       probe(i) = original + static_cast<T>(c_k);
-      const double up = static_cast<double>(value(static_cast<const typename W::PlainObject&>(probe)));
+      const double up =
+          static_cast<double>(value(static_cast<const typename W::PlainObject&>(probe)));
       probe(i) = original - static_cast<T>(c_k);
-      const double down = static_cast<double>(value(static_cast<const typename W::PlainObject&>(probe)));
+      const double down =
+          static_cast<double>(value(static_cast<const typename W::PlainObject&>(probe)));
       probe(i) = original;
       estimate(i) = static_cast<T>((up - down) / (2 * c_k));
     }

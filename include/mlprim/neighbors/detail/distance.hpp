@@ -39,24 +39,29 @@ Scalar coordinate_term(const Metric& metric, Scalar diff, const Scalar* period, 
 /// The accumulated distance from q to p over d = Dim (or `d` when Dim is
 /// Dynamic) coordinates; `period` is the periodic box (ignored otherwise).
 template <int Dim, class Metric, class Scalar>
-Scalar point_distance(const Metric& metric, const Scalar* q, const Scalar* p, Index d, const Scalar* period,
+Scalar point_distance(const Metric& metric, const Scalar* q, const Scalar* p, Index d,
+                      const Scalar* period,
                       Scalar bound = std::numeric_limits<Scalar>::infinity()) {
   if constexpr (Dim != Eigen::Dynamic) d = Dim;
   if (!Metric::sums || d < 8) {
     Scalar acc = 0;
-    for (Index j = 0; j < d; ++j) acc = metric.combine(acc, coordinate_term(metric, q[j] - p[j], period, j));
+    for (Index j = 0; j < d; ++j)
+      acc = metric.combine(acc, coordinate_term(metric, q[j] - p[j], period, j));
     return acc;
   }
   Scalar lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   auto total = [&] {
-    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+           ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
   };
   Index j = 0;
   for (; j + 8 <= d; j += 8) {
-    for (Index l = 0; l < 8; ++l) lanes[l] += coordinate_term(metric, q[j + l] - p[j + l], period, j + l);
+    for (Index l = 0; l < 8; ++l)
+      lanes[l] += coordinate_term(metric, q[j + l] - p[j + l], period, j + l);
     if (j + 8 < d && total() > bound) return total();
   }
-  for (Index l = 0; j + l < d; ++l) lanes[l] += coordinate_term(metric, q[j + l] - p[j + l], period, j + l);
+  for (Index l = 0; j + l < d; ++l)
+    lanes[l] += coordinate_term(metric, q[j + l] - p[j + l], period, j + l);
   return total();
 }
 
@@ -68,11 +73,13 @@ std::vector<Scalar> periodic_box(const char* fn, const char* what, const Metric&
   std::vector<Scalar> period;
   if constexpr (is_periodic<Metric>::value) {
     if (static_cast<Index>(metric.box.size()) != d)
-      throw_invalid_argument(fn, what, " has ", metric.box.size(), " entries, the points ", d, " dimensions");
+      throw_invalid_argument(fn, what, " has ", metric.box.size(), " entries, the points ", d,
+                             " dimensions");
     for (std::size_t j = 0; j < metric.box.size(); ++j) {
       const double L = metric.box[j];
       if (!(L >= 0) || !std::isfinite(L))
-        throw_invalid_argument(fn, what, "[", j, "] = ", L, " must be finite and >= 0 (0: not periodic)");
+        throw_invalid_argument(fn, what, "[", j, "] = ", L,
+                               " must be finite and >= 0 (0: not periodic)");
       period.push_back(static_cast<Scalar>(L));
     }
   } else {
@@ -87,11 +94,12 @@ std::vector<Scalar> periodic_box(const char* fn, const char* what, const Metric&
 /// Throws unless the d coordinates p[j * stride] are finite and, where
 /// period[j] > 0, inside [0, period[j]); `row` names the point.
 template <class Scalar>
-void check_point(const char* fn, const char* what, const Scalar* p, Index stride, Index d, Index row,
-                 const std::vector<Scalar>& period) {
+void check_point(const char* fn, const char* what, const Scalar* p, Index stride, Index d,
+                 Index row, const std::vector<Scalar>& period) {
   for (Index j = 0; j < d; ++j) {
     const Scalar v = p[j * stride];
-    if (!std::isfinite(v)) throw_invalid_argument(fn, what, " row ", row, " has a non-finite coordinate");
+    if (!std::isfinite(v))
+      throw_invalid_argument(fn, what, " row ", row, " has a non-finite coordinate");
     if (!period.empty()) {
       const Scalar L = period[static_cast<std::size_t>(j)];
       if (L > 0 && !(v >= 0 && v < L))

@@ -24,8 +24,14 @@ class NearestSet {
   /// Holds up to k entries in indices[0..k) / dists[0..k), accepting only
   /// accumulated distances <= limit. With `ids`, offered indices are
   /// positions and ids[position] is the index they stand for.
-  NearestSet(Index k, Scalar limit, Index* indices, Scalar* dists, const std::int32_t* ids = nullptr)
-      : k_(k), limit_(limit), heap_(k > sorted_array_limit), indices_(indices), dists_(dists), ids_(ids) {}
+  NearestSet(Index k, Scalar limit, Index* indices, Scalar* dists,
+             const std::int32_t* ids = nullptr)
+      : k_(k),
+        limit_(limit),
+        heap_(k > sorted_array_limit),
+        indices_(indices),
+        dists_(dists),
+        ids_(ids) {}
 
   /// The accumulated distance a candidate must not exceed to be useful.
   Scalar bound() const { return count_ < k_ ? limit_ : dists_[heap_ ? 0 : k_ - 1]; }
@@ -101,7 +107,8 @@ class NearestSet {
     for (;;) {
       Index largest = i;
       for (Index child : {2 * i + 1, 2 * i + 2})
-        if (child < size && before(dists_[largest], indices_[largest], dists_[child], indices_[child]))
+        if (child < size &&
+            before(dists_[largest], indices_[largest], dists_[child], indices_[child]))
           largest = child;
       if (largest == i) return;
       swap_entries(i, largest);
