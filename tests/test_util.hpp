@@ -2,7 +2,9 @@
 #ifndef MLPRIM_TESTS_TEST_UTIL_HPP
 #define MLPRIM_TESTS_TEST_UTIL_HPP
 
+#include <streambuf>
 #include <string>
+#include <utility>
 
 namespace mlprim::test {
 
@@ -17,6 +19,25 @@ std::string exception_message(Fn&& fn) {
   }
   return "<nothing thrown>";
 }
+
+/// An input stream buffer over a string that cannot seek or tell (like a
+/// pipe): loaders must work, and stay bounded, without measuring the stream.
+class PipeBuffer : public std::streambuf {
+ public:
+  explicit PipeBuffer(std::string data) : data_(std::move(data)) {
+    char* begin = data_.data();
+    setg(begin, begin, begin + data_.size());
+  }
+
+ protected:
+  pos_type seekoff(off_type, std::ios_base::seekdir, std::ios_base::openmode) override {
+    return pos_type(off_type(-1));
+  }
+  pos_type seekpos(pos_type, std::ios_base::openmode) override { return pos_type(off_type(-1)); }
+
+ private:
+  std::string data_;
+};
 
 }  // namespace mlprim::test
 

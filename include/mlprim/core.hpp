@@ -1,6 +1,6 @@
 // mlprim core: the basics every module stands on — matrix aliases, errors,
-// parallel loops (and prefetch hints), seeded random numbers and versioned
-// binary streams.
+// checked buffer sizes, parallel loops (and prefetch hints), seeded random
+// numbers and versioned binary streams.
 #ifndef MLPRIM_CORE_HPP
 #define MLPRIM_CORE_HPP
 
@@ -8,6 +8,7 @@
 #include "mlprim/core/config.hpp"
 #include "mlprim/core/types.hpp"
 #include "mlprim/core/error.hpp"
+#include "mlprim/core/memory.hpp"
 #include "mlprim/core/parallel.hpp"
 #include "mlprim/core/prefetch.hpp"
 #include "mlprim/core/random.hpp"

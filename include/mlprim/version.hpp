@@ -22,11 +22,12 @@
 
 namespace mlprim {
 
-inline constexpr int version_major = MLPRIM_VERSION_MAJOR;
-inline constexpr int version_minor = MLPRIM_VERSION_MINOR;
-inline constexpr int version_patch = MLPRIM_VERSION_PATCH;
+inline constexpr int version_major = MLPRIM_VERSION_MAJOR;  ///< incompatible API changes
+inline constexpr int version_minor = MLPRIM_VERSION_MINOR;  ///< additions
+inline constexpr int version_patch = MLPRIM_VERSION_PATCH;  ///< fixes
 /// Same value as MLPRIM_VERSION.
 inline constexpr int version = MLPRIM_VERSION;
+/// "major.minor.patch".
 inline constexpr const char* version_string = MLPRIM_VERSION_STRING;
 
 }  // namespace mlprim

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <streambuf>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "catch.hpp"
@@ -15,23 +16,7 @@ namespace {
 
 constexpr const char* kMagic = "MLPTEST1";
 
-/// An input stream over a string that cannot seek or tell (like a pipe).
-class PipeBuffer : public std::streambuf {
- public:
-  explicit PipeBuffer(std::string data) : data_(std::move(data)) {
-    char* begin = data_.data();
-    setg(begin, begin, begin + data_.size());
-  }
-
- protected:
-  pos_type seekoff(off_type, std::ios_base::seekdir, std::ios_base::openmode) override {
-    return pos_type(off_type(-1));
-  }
-  pos_type seekpos(pos_type, std::ios_base::openmode) override { return pos_type(off_type(-1)); }
-
- private:
-  std::string data_;
-};
+using mlprim::test::PipeBuffer;
 
 std::string write_sample() {
   std::ostringstream out;
@@ -232,4 +217,80 @@ TEST_CASE("writing to a failed stream throws", "[io]") {
   mlprim::io::BinaryWriter w(out, "test::save");
   CHECK_THROWS_WITH(w.value(1), "mlprim::test::save: write to the output stream failed");
   CHECK_THROWS_WITH(w.size(-1), "mlprim::test::save: size = -1 must be non-negative");
+}
+
+namespace {
+
+/// A stream of a matrix header (rows, cols) followed by `payload` bytes.
+std::string matrix_header(std::uint64_t rows, std::uint64_t cols, std::size_t payload = 0) {
+  std::ostringstream out;
+  mlprim::io::BinaryWriter w(out, "t");
+  w.size(rows);
+  w.size(cols);
+  out << std::string(payload, '\0');
+  return out.str();
+}
+
+constexpr std::uint64_t kNoLimit = std::numeric_limits<std::uint64_t>::max();
+
+}  // namespace
+
+TEST_CASE("a matrix with a column or row count past the index type is corrupt", "[io]") {
+  // Regression: rows = 0, cols >= 2^63 built a matrix with negative columns
+  // (an Eigen assertion); rows >= 2^63, cols = 0 looped for ever.
+  for (const auto& [rows, cols] :
+       {std::pair<std::uint64_t, std::uint64_t>{0, std::uint64_t{1} << 63},
+        {std::uint64_t{1} << 63, 0},
+        {kNoLimit, 0},
+        {0, kNoLimit}}) {
+    for (const bool seekable : {true, false}) {
+      INFO("rows = " << rows << ", cols = " << cols << ", seekable = " << seekable);
+      const std::string bytes = matrix_header(rows, cols, 64);
+      std::istringstream seek_in(bytes);
+      PipeBuffer pipe(bytes);
+      std::istream pipe_in(&pipe);
+      mlprim::io::BinaryReader r(seekable ? static_cast<std::istream&>(seek_in) : pipe_in,
+                                 "test::load");
+      CHECK(runtime_error_message([&] {
+              r.matrix<float>("m", kNoLimit, kNoLimit);
+            }).find("mlprim::test::load: m has an impossible shape") == 0);
+    }
+  }
+}
+
+TEST_CASE("a matrix with no columns (or rows) reads no entries", "[io]") {
+  std::istringstream in(matrix_header(std::uint64_t{1} << 40, 0));
+  mlprim::io::BinaryReader r(in, "test::load");
+  const mlprim::RowMatrix<double> m = r.matrix<double>("m", kNoLimit, kNoLimit);
+  CHECK(m.rows() == (mlprim::Index{1} << 40));
+  CHECK(m.cols() == 0);
+}
+
+TEST_CASE("an unseekable stream claiming huge matrix rows allocates only what arrived", "[io]") {
+  // Regression: a whole row (cols x 4 bytes) was allocated before any of its
+  // bytes arrived: cols = 2^40 threw std::bad_alloc instead of reporting the
+  // truncation.
+  for (const std::uint64_t cols : {std::uint64_t{1} << 40, std::uint64_t{1} << 28}) {
+    PipeBuffer pipe(matrix_header(1, cols, 1000));
+    std::istream in(&pipe);
+    mlprim::io::BinaryReader r(in, "test::load");
+    INFO("cols = " << cols);
+    CHECK(runtime_error_message([&] {
+            r.matrix<float>("m", kNoLimit, kNoLimit);
+          }).find("mlprim::test::load: truncated stream while reading m") == 0);
+  }
+}
+
+TEST_CASE("matrices round-trip through seekable and unseekable streams", "[io]") {
+  mlprim::RowMatrix<double> m(700, 300);  // more than one 1 MiB block on a pipe
+  for (mlprim::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<double>(i) * 0.5;
+  std::ostringstream out;
+  mlprim::io::BinaryWriter(out, "t").matrix(m);
+  std::istringstream seek_in(out.str());
+  PipeBuffer pipe(out.str());
+  std::istream pipe_in(&pipe);
+  for (std::istream* in : {static_cast<std::istream*>(&seek_in), &pipe_in}) {
+    mlprim::io::BinaryReader r(*in, "test::load");
+    CHECK(r.matrix<double>("m", 1000, 1000) == m);
+  }
 }

@@ -1,6 +1,9 @@
 #include <mlprim/core/parallel.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <limits>
+#include <utility>
 #include <stdexcept>
 #include <vector>
 
@@ -28,8 +31,9 @@ TEST_CASE("parallel_for_chunks tiles the range in contiguous, deterministic chun
   mlprim::parallel_for_chunks(0, n, threads, [&](int lo, int hi, int chunk) {
     for (int i = lo; i < hi; ++i) owner[static_cast<std::size_t>(i)] = chunk;
   });
-  // Chunk c covers [c * n / chunks, (c + 1) * n / chunks): independent of timing.
-  const int chunks = threads;
+  // Chunk c covers [c * n / chunks, (c + 1) * n / chunks): independent of
+  // timing. Requests above the machine's thread limit are clamped to it.
+  const int chunks = std::min(threads, mlprim::thread_limit());
   for (int i = 0; i < n; ++i) {
     const int expected = [&] {
       for (int c = 0; c < chunks; ++c)
@@ -42,21 +46,52 @@ TEST_CASE("parallel_for_chunks tiles the range in contiguous, deterministic chun
 
 TEST_CASE("parallel_for_chunks never makes more chunks than indices", "[parallel]") {
   std::atomic<int> calls{0};
-  mlprim::parallel_for_chunks(0, 3, 7, [&](int lo, int hi, int) {
+  mlprim::parallel_for_chunks(0, 1, 7, [&](int lo, int hi, int) {
     CHECK(hi - lo == 1);
     calls++;
   });
-  CHECK(calls == 3);
+  CHECK(calls == 1);
 }
 
-TEST_CASE("thread counts: 0 means all, negative is rejected", "[parallel]") {
+TEST_CASE("thread counts: 0 means all, negative is rejected naming the caller", "[parallel]") {
   CHECK(mlprim::max_threads() >= 1);
-  CHECK(mlprim::resolve_threads(0) == mlprim::max_threads());
-  CHECK(mlprim::resolve_threads(3) == 3);
-  CHECK_THROWS_WITH(mlprim::resolve_threads(-2),
-                    "mlprim::resolve_threads: num_threads = -2 must be >= 0 (0 means all threads)");
+  CHECK(mlprim::thread_limit() >= mlprim::max_threads());
+  CHECK(mlprim::resolve_threads("fn", 0) == mlprim::max_threads());
+  CHECK(mlprim::resolve_threads("fn", 3) == std::min(3, mlprim::thread_limit()));
+  CHECK_THROWS_WITH(mlprim::resolve_threads("KDTree::knn", -2),
+                    "mlprim::KDTree::knn: num_threads = -2 must be >= 0 (0 means all threads)");
   CHECK_THROWS_WITH(mlprim::parallel_for(0, 10, -1, [](int) {}),
                     "mlprim::parallel_for: num_threads = -1 must be >= 0 (0 means all threads)");
+}
+
+TEST_CASE("absurd thread counts are clamped to the machine's limit", "[parallel]") {
+  // Regression: 100000 or 2^30 threads went to OpenMP unchecked.
+  for (const int threads : {100000, 1 << 30, std::numeric_limits<int>::max()}) {
+    CHECK(mlprim::resolve_threads("fn", threads) == mlprim::thread_limit());
+    std::vector<std::atomic<int>> visits(1000);
+    for (auto& v : visits) v = 0;
+    mlprim::parallel_for(0, 1000, threads, [&](int i) { visits[static_cast<std::size_t>(i)]++; });
+    int wrong = 0;
+    for (auto& v : visits) wrong += v != 1;
+    CHECK(wrong == 0);
+  }
+}
+
+TEST_CASE("chunk bounds of a range near the index limit do not overflow", "[parallel]") {
+  // Regression: chunk_bound computed c * length, which overflows (UB) for
+  // the last chunk of a range of LLONG_MAX indices.
+  const long long end = std::numeric_limits<long long>::max();
+  std::vector<std::pair<long long, long long>> bounds(2, {-1, -1});
+  mlprim::parallel_for_chunks(0LL, end, 2, [&](long long lo, long long hi, int c) {
+    bounds[static_cast<std::size_t>(c)] = {lo, hi};
+  });
+  const int chunks = std::min(2, mlprim::thread_limit());
+  CHECK(bounds[0].first == 0);
+  CHECK(bounds[static_cast<std::size_t>(chunks - 1)].second == end);
+  if (chunks == 2) {
+    CHECK(bounds[0].second == end / 2);  // floor(1 * end / 2)
+    CHECK(bounds[1].first == end / 2);
+  }
 }
 
 TEST_CASE("parallel_for rejects end < begin", "[parallel]") {

@@ -21,6 +21,13 @@
 #define MLPRIM_HAS_OPENMP 0
 #endif
 
+/// Every public name of mlprim: header-only machine-learning primitives on
+/// Eigen (see docs/DESIGN.md for the conventions they share).
+namespace mlprim {
+/// Versioned, validated binary streams for saved models (core/io.hpp).
+namespace io {}
+}  // namespace mlprim
+
 #define MLPRIM_DETAIL_PRAGMA(text) _Pragma(#text)
 
 #if MLPRIM_HAS_OPENMP

@@ -78,15 +78,6 @@ void append_part(std::string& out, const T& value) {
   }
 }
 
-template <class T>
-bool is_nan(const T& value) {
-  if constexpr (std::is_floating_point_v<T>) {
-    return std::isnan(value);
-  } else {
-    return false;
-  }
-}
-
 }  // namespace detail
 }  // namespace mlprim
 

@@ -81,6 +81,8 @@ inline constexpr std::size_t magic_size = 8;
 /// saving function in error messages (e.g. "KDTree::save").
 class BinaryWriter {
  public:
+  /// Writes to `out` (which must outlive the writer); `context` names the
+  /// saving function in error messages.
   BinaryWriter(std::ostream& out, std::string_view context) : out_(out), context_(context) {}
 
   /// Magic (exactly magic_size characters) and format version (> 0).
@@ -166,6 +168,8 @@ class BinaryWriter {
 /// loading function in error messages (e.g. "KDTree::load").
 class BinaryReader {
  public:
+  /// Reads from `in` (which must outlive the reader); `context` names the
+  /// loading function in error messages.
   BinaryReader(std::istream& in, std::string_view context) : in_(in), context_(context) {}
 
   /// Checks the magic and returns the format version, which must be in
@@ -182,6 +186,8 @@ class BinaryReader {
     return version;
   }
 
+  /// One little-endian fixed-width scalar of type T (bool: one byte, 0 or
+  /// 1); `field` names it in errors.
   template <class T>
   T value(std::string_view field) {
     if constexpr (std::is_same_v<T, bool>) {
@@ -226,16 +232,7 @@ class BinaryReader {
   template <class T>
   std::vector<T> vector(std::string_view field, std::uint64_t max_count) {
     const std::uint64_t n = size(field, max_count);
-    require_available(n, sizeof(T), field);
-    std::vector<T> v;
-    constexpr std::size_t chunk = (std::size_t{1} << 20) / sizeof(T);
-    for (std::uint64_t done = 0; done < n;) {
-      const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, n - done));
-      v.resize(static_cast<std::size_t>(done) + take);
-      array(v.data() + done, take, field);
-      done += take;
-    }
-    return v;
+    return elements<T>(n, field);
   }
 
   /// A length-prefixed string of at most max_length bytes.
@@ -245,28 +242,24 @@ class BinaryReader {
   }
 
   /// A matrix written by BinaryWriter::matrix with at most max_rows rows and
-  /// max_cols columns; returned row-major (assign to any Eigen matrix).
+  /// max_cols columns; returned row-major (assign to any Eigen matrix). A
+  /// shape whose rows, columns or entry count exceed the largest Index is
+  /// corrupt; memory grows only with entries that arrived.
   template <class Scalar>
   RowMatrix<Scalar> matrix(std::string_view field, std::uint64_t max_rows, std::uint64_t max_cols) {
     const std::uint64_t rows = size(field, max_rows);
     const std::uint64_t cols = size(field, max_cols);
-    if (cols != 0 && rows > std::numeric_limits<std::uint64_t>::max() / cols)
+    constexpr auto index_max = static_cast<std::uint64_t>(std::numeric_limits<Index>::max());
+    if (rows > index_max || cols > index_max || (cols != 0 && rows > index_max / cols))
       throw_runtime_error(context_, field, " has an impossible shape ", rows, " x ", cols);
-    const std::uint64_t count = rows * cols;
-    require_available(count, sizeof(Scalar), field);
-    if (count > static_cast<std::uint64_t>(std::numeric_limits<Index>::max()))
-      throw_runtime_error(context_, field, " has an impossible shape ", rows, " x ", cols);
-    // Unseekable streams: read row blocks of about 1 MiB so memory follows data.
-    RowMatrix<Scalar> m(0, static_cast<Index>(cols));
-    const std::uint64_t row_bytes = std::max<std::uint64_t>(1, cols * sizeof(Scalar));
-    const std::uint64_t rows_per_chunk = std::max<std::uint64_t>(1, (1u << 20) / row_bytes);
-    for (std::uint64_t done = 0; done < rows;) {
-      const std::uint64_t take = std::min(rows_per_chunk, rows - done);
-      m.conservativeResize(static_cast<Index>(done + take), Eigen::NoChange);
-      array(m.data() + done * cols, static_cast<std::size_t>(take * cols), field);
-      done += take;
+    const auto r = static_cast<Index>(rows), c = static_cast<Index>(cols);
+    if (require_available(rows * cols, sizeof(Scalar), field)) {  // the entries are there
+      RowMatrix<Scalar> m(r, c);
+      array(m.data(), static_cast<std::size_t>(m.size()), field);
+      return m;
     }
-    return m;
+    const std::vector<Scalar> entries = elements<Scalar>(rows * cols, field);
+    return Eigen::Map<const RowMatrix<Scalar>>(entries.data(), r, c);
   }
 
   /// Bytes left in a seekable stream, or -1 when the stream cannot tell.
@@ -290,14 +283,33 @@ class BinaryReader {
   }
 
  private:
-  /// Throws early when a seekable stream is too short for count * width bytes.
-  void require_available(std::uint64_t count, std::size_t width, std::string_view field) {
+  /// Throws early when a seekable stream is too short for count * width
+  /// bytes; returns true when the stream was measured and holds them.
+  bool require_available(std::uint64_t count, std::size_t width, std::string_view field) {
     if (count != 0 && count > std::numeric_limits<std::uint64_t>::max() / width)
       throw_runtime_error(context_, field, " count = ", count, " is impossible");
     const std::int64_t left = remaining_bytes();
     if (left >= 0 && count * width > static_cast<std::uint64_t>(left))
       throw_runtime_error(context_, "truncated stream: ", field, " needs ", count * width,
                           " bytes, ", left, " left");
+    return left >= 0;
+  }
+
+  /// n scalars into a vector. A measured stream holds them (one allocation);
+  /// otherwise they are read in blocks of 1 MiB, so the vector grows only by
+  /// data that arrived.
+  template <class T>
+  std::vector<T> elements(std::uint64_t n, std::string_view field) {
+    std::vector<T> v;
+    if (require_available(n, sizeof(T), field)) v.reserve(static_cast<std::size_t>(n));
+    constexpr std::size_t chunk = (std::size_t{1} << 20) / sizeof(T);
+    for (std::uint64_t done = 0; done < n;) {
+      const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, n - done));
+      v.resize(static_cast<std::size_t>(done) + take);
+      array(v.data() + done, take, field);
+      done += take;
+    }
+    return v;
   }
 
   void raw(void* data, std::size_t bytes, std::string_view field) {

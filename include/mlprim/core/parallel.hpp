@@ -37,13 +37,28 @@ inline int max_threads() {
 #endif
 }
 
-/// Resolves a user's `num_threads` field: 0 means all of max_threads(); a
-/// positive count is used as given (OpenMP may run fewer). Negative throws.
-inline int resolve_threads(int num_threads) {
+/// The most threads a parallel loop ever starts: the larger of the
+/// processors OpenMP sees and max_threads() (so OMP_NUM_THREADS may
+/// oversubscribe on purpose), 1 without OpenMP. Larger requests are clamped
+/// to it, since asking OpenMP for far more threads than the machine has
+/// (say 100000) can make it fail to start them.
+inline int thread_limit() {
+#if MLPRIM_HAS_OPENMP
+  return std::max(omp_get_num_procs(), omp_get_max_threads());
+#else
+  return 1;
+#endif
+}
+
+/// Resolves the `num_threads` field of function `fn` (e.g. "KDTree::knn"):
+/// 0 means max_threads(), a positive count is clamped to thread_limit().
+/// Negative throws std::invalid_argument naming fn. Every public function
+/// with a num_threads field resolves it here, once.
+inline int resolve_threads(std::string_view fn, int num_threads) {
   if (num_threads < 0)
-    throw_invalid_argument("resolve_threads", "num_threads = ", num_threads,
+    throw_invalid_argument(fn, "num_threads = ", num_threads,
                            " must be >= 0 (0 means all threads)");
-  return num_threads == 0 ? max_threads() : num_threads;
+  return std::min(num_threads == 0 ? max_threads() : num_threads, thread_limit());
 }
 
 namespace detail {
@@ -78,15 +93,14 @@ void run_chunks(std::string_view fn_name, IndexType begin, IndexType end, int nu
                 Fn&& fn) {
   static_assert(std::is_integral_v<IndexType>, "mlprim: parallel loops need integral indices");
   check_range(fn_name, begin, end);
-  if (num_threads < 0)
-    throw_invalid_argument(fn_name, "num_threads = ", num_threads,
-                           " must be >= 0 (0 means all threads)");
-  const int threads = resolve_threads(num_threads);
+  const int threads = resolve_threads(fn_name, num_threads);
   const long long length = static_cast<long long>(end) - static_cast<long long>(begin);
   if (length == 0) return;
   const long long chunks = std::min<long long>(threads, length);
   auto chunk_bound = [&](long long c) {
-    return static_cast<IndexType>(static_cast<long long>(begin) + c * length / chunks);
+    // floor(c * length / chunks) without forming c * length, which could overflow.
+    const long long whole = c * (length / chunks) + c * (length % chunks) / chunks;
+    return static_cast<IndexType>(static_cast<long long>(begin) + whole);
   };
 #if MLPRIM_HAS_OPENMP
   if (chunks > 1 && !omp_in_parallel()) {
@@ -118,9 +132,10 @@ void run_chunks(std::string_view fn_name, IndexType begin, IndexType end, int nu
 }  // namespace detail
 
 /// Calls fn(chunk_begin, chunk_end, chunk_id) for min(threads, end - begin)
-/// contiguous chunks that tile [begin, end); chunk c starts at
-/// begin + c * (end - begin) / chunks. Chunks run in parallel on up to
-/// `num_threads` threads (0 = all). For kernels that make one pass over a
+/// contiguous chunks that tile [begin, end), where threads =
+/// resolve_threads(num_threads) (0 = all, at most thread_limit()); chunk c
+/// starts at begin + floor(c * (end - begin) / chunks). The chunks run in
+/// parallel, one per thread. For kernels that make one pass over a
 /// contiguous slice per thread. end < begin and num_threads < 0 throw.
 template <class IndexType, class Fn>
 void parallel_for_chunks(IndexType begin, IndexType end, int num_threads, Fn&& fn) {
@@ -128,8 +143,8 @@ void parallel_for_chunks(IndexType begin, IndexType end, int num_threads, Fn&& f
 }
 
 /// Calls fn(i) for every i in [begin, end) exactly once, in parallel on up to
-/// `num_threads` threads (0 = all) with static chunking. end < begin and
-/// num_threads < 0 throw std::invalid_argument.
+/// `num_threads` threads (0 = all, at most thread_limit()) with static
+/// chunking. end < begin and num_threads < 0 throw std::invalid_argument.
 template <class IndexType, class Fn>
 void parallel_for(IndexType begin, IndexType end, int num_threads, Fn&& fn) {
   detail::run_chunks("parallel_for", begin, end, num_threads,

@@ -29,8 +29,10 @@ namespace mlprim {
 /// bijective mixer. Used to expand seeds; fine on its own for hashing.
 class SplitMix64 {
  public:
+  /// A generator whose state starts at `seed`.
   explicit constexpr SplitMix64(std::uint64_t seed) noexcept : state_(seed) {}
 
+  /// The next 64-bit output (Vigna's splitmix64 step).
   constexpr std::uint64_t operator()() noexcept {
     state_ += 0x9e3779b97f4a7c15ULL;
     return mix(state_);
@@ -52,6 +54,7 @@ class SplitMix64 {
 /// same sequence. Not thread-safe: give each thread its own (see stream()).
 class Rng {
  public:
+  /// The output type (the UniformRandomBitGenerator concept).
   using result_type = std::uint64_t;
 
   /// Seeds the 256-bit state with four SplitMix64 outputs of `seed`.
@@ -79,13 +82,16 @@ class Rng {
     return {state_[0], state_[1], state_[2], state_[3]};
   }
 
+  /// Restarts the generator as Rng(seed) would.
   void reseed(std::uint64_t seed) noexcept {
     SplitMix64 expand(seed);
     for (auto& word : state_) word = expand();
     has_spare_ = false;
   }
 
+  /// The smallest output, 0.
   static constexpr result_type min() noexcept { return 0; }
+  /// The largest output, 2^64 - 1.
   static constexpr result_type max() noexcept { return std::numeric_limits<result_type>::max(); }
 
   /// Next 64 random bits (xoshiro256**).

@@ -7,8 +7,6 @@
 #ifndef MLPRIM_CORE_TYPES_HPP
 #define MLPRIM_CORE_TYPES_HPP
 
-#include <type_traits>
-
 #include "mlprim/core/config.hpp"
 
 namespace mlprim {
@@ -40,25 +38,24 @@ using IndexMatrix = Eigen::Matrix<Index, Eigen::Dynamic, Eigen::Dynamic, Eigen::
 /// sums, attention accumulators).
 template <class T>
 struct Accumulator {
+  /// The accumulation type.
   using type = float;
 };
+/// double accumulates in double.
 template <>
 struct Accumulator<double> {
+  /// The accumulation type.
   using type = double;
 };
+/// long double accumulates in long double.
 template <>
 struct Accumulator<long double> {
+  /// The accumulation type.
   using type = long double;
 };
+/// Accumulator<T>::type.
 template <class T>
 using AccumulatorT = typename Accumulator<T>::type;
-
-/// True for the floating-point storage types mlprim instantiates its numeric
-/// primitives with: float, double, Eigen::half, Eigen::bfloat16.
-template <class T>
-inline constexpr bool is_storage_scalar_v =
-    std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, Eigen::half> ||
-    std::is_same_v<T, Eigen::bfloat16>;
 
 }  // namespace mlprim
 
