@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
+#include <type_traits>
 #include <limits>
 #include <string>
 #include <vector>
@@ -88,13 +90,14 @@ void check_knn_matches_bruteforce(const mlprim::RowMatrix<T>& points,
   REQUIRE(got.distances == want.distances);
 }
 
+/// Every shape, dimension and size up to max_n against brute force.
 template <class T, class Metric>
-void check_all_shapes(const Metric& metric) {
+void check_all_shapes(const Metric& metric, mlprim::Index max_n = 10000) {
   for (Shape shape : {Shape::uniform, Shape::clustered, Shape::identical, Shape::duplicates,
                       Shape::line, Shape::plane})
     for (mlprim::Index d : {1, 2, 3, 8, 16, 64})
-      for (mlprim::Index n : {1, 2, 17, 10000}) {
-        if (n == 10000 && d == 64 && shape != Shape::uniform) continue;  // keep the suite quick
+      for (mlprim::Index n : {mlprim::Index{1}, mlprim::Index{2}, mlprim::Index{17}, max_n}) {
+        if (n == max_n && d == 64 && shape != Shape::uniform) continue;  // keep the suite quick
         const auto points = make_points<T>(shape, n, d, 100 + static_cast<std::uint64_t>(n + d));
         // Queries: some of the points themselves plus fresh ones nearby.
         mlprim::RowMatrix<T> queries(20, d);
@@ -107,7 +110,7 @@ void check_all_shapes(const Metric& metric) {
         }
         std::vector<mlprim::Index> ks = {1, 5, n};
         for (mlprim::Index k : ks) {
-          if (k > n || (n == 10000 && k == n && d > 3)) continue;
+          if (k > n || (n == max_n && k == n && d > 3)) continue;
           INFO(shape_name(shape) << " d = " << d << " n = " << n << " k = " << k << " metric "
                                  << Metric::name);
           check_knn_matches_bruteforce<mlprim::KDTree<T, Eigen::Dynamic, Metric>>(points, queries,
@@ -125,9 +128,10 @@ TEMPLATE_TEST_CASE("knn equals brute force for every data shape, L2", "[neighbor
 
 TEMPLATE_TEST_CASE("knn equals brute force for L1, Linf and Minkowski<3>", "[neighbors]",
                    MLPRIM_TEST_SCALARS) {
-  check_all_shapes<TestType>(mlprim::L1{});
-  check_all_shapes<TestType>(mlprim::Linf{});
-  check_all_shapes<TestType>(mlprim::Minkowski<3>{});
+  // These share L2's search code; 2000 points cover several tree levels.
+  check_all_shapes<TestType>(mlprim::L1{}, 2000);
+  check_all_shapes<TestType>(mlprim::Linf{}, 2000);
+  check_all_shapes<TestType>(mlprim::Minkowski<3>{}, 2000);
 }
 
 TEMPLATE_TEST_CASE("fixed Dim, median splits and leaf sizes give the same answers", "[neighbors]",
@@ -331,4 +335,95 @@ TEST_CASE("bad input gets a clear exception", "[neighbors]") {
   CHECK(message([&] { empty.knn(points, 1); }) ==
         "mlprim::KDTree::knn: k = 1 exceeds the number of points (0)");
   CHECK(empty.box(Eigen::Vector3d(0, 0, 0), Eigen::Vector3d(1, 1, 1)).empty());
+}
+
+TEST_CASE("a tree of geometric data saves and loads", "[neighbors][io]") {
+  // Regression: x_i = 2^-i made the build fall back to median splits at depth
+  // 24 + 2 log2 n and go on from there, while load() capped the depth at
+  // 25 + 2 log2 n and rejected the tree it had written. One bound now serves both.
+  mlprim::RowMatrix<double> points(1000, 2);
+  for (int i = 0; i < 1000; ++i) {
+    points(i, 0) = std::ldexp(1.0, -i);
+    points(i, 1) = 0.5;
+  }
+  const auto queries = make_points<double>(Shape::uniform, 30, 2, 5);
+  for (const mlprim::Index leaf : {1, 16}) {
+    mlprim::KDTreeParams params;
+    params.leaf_size = leaf;
+    const mlprim::KDTree<double, 2> tree(points, params);
+    std::stringstream stream;
+    tree.save(stream);
+    const auto loaded = mlprim::KDTree<double, 2>::load(stream);
+    const auto want = mlprim::knn_bruteforce(points, queries, 4);
+    CHECK(loaded.knn(queries, 4).indices == want.indices);
+
+    mlprim::DynamicKDTree<double, 2> dynamic(2, params);
+    dynamic.insert(points);
+    std::stringstream dstream;
+    dynamic.save(dstream);
+    const auto dloaded = mlprim::DynamicKDTree<double, 2>::load(dstream);
+    CHECK(dloaded.knn(queries, 4).indices == want.indices);
+  }
+}
+
+TEMPLATE_TEST_CASE("a huge eps means any neighbours, never missing ones", "[neighbors]",
+                   MLPRIM_TEST_SCALARS) {
+  // Regression: (1 + eps)^2 = inf, and 0 * inf = NaN pruned subtrees: 5 of
+  // 25 results came back -1 although k <= n.
+  using T = TestType;
+  // Points on {0, 1, 2}^3 split at medians, queried at themselves: splits
+  // with low == high put queries at a cell bound of exactly 0.
+  mlprim::Rng rng(5);
+  mlprim::RowMatrix<T> points(25, 3);
+  for (mlprim::Index i = 0; i < points.size(); ++i) points.data()[i] = T(rng.below(3));
+  const mlprim::RowMatrix<T> queries = points;
+  mlprim::KDTreeParams params;
+  params.split = mlprim::SplitRule::median;
+  params.leaf_size = 1;
+  const mlprim::KDTree<T, 3> tree(points, params);
+  mlprim::KnnOptions<T> options;
+  options.eps = std::is_same_v<T, float> ? T(1e20) : T(1e200);
+  for (const mlprim::Index k : {1, 5, 25}) {
+    const auto got = tree.knn(queries, k, options);
+    INFO("k = " << k);
+    CHECK((got.indices.array() >= 0).all());
+    CHECK(got.distances.allFinite());
+    for (mlprim::Index i = 0; i < got.indices.rows(); ++i) {  // k distinct points
+      std::vector<mlprim::Index> row(got.indices.row(i).data(), got.indices.row(i).data() + k);
+      std::sort(row.begin(), row.end());
+      CHECK(std::adjacent_find(row.begin(), row.end()) == row.end());
+    }
+  }
+}
+
+TEST_CASE("an absurd build thread count is clamped, the tree unchanged", "[neighbors]") {
+  // Regression: n / (4 * num_threads) overflowed int for num_threads >= 2^29
+  // and n >= 65536 (SIGFPE in release).
+  const auto points = make_points<float>(Shape::uniform, 70000, 3, 31);
+  const auto queries = make_points<float>(Shape::uniform, 100, 3, 32);
+  mlprim::KDTreeParams serial;
+  serial.num_threads = 1;
+  const mlprim::KDTree<float, 3> reference(points, serial);
+  for (const int threads : {1 << 29, 1 << 30, 100000}) {
+    mlprim::KDTreeParams params;
+    params.num_threads = threads;
+    const mlprim::KDTree<float, 3> tree(points, params);
+    CHECK(tree.memory_bytes() == reference.memory_bytes());
+    CHECK(tree.knn(queries, 5).indices == reference.knn(queries, 5).indices);
+  }
+}
+
+TEST_CASE("brute force rejects what the tree rejects, in its own name", "[neighbors]") {
+  auto message = [](auto&& fn) {
+    return mlprim::test::exception_message<std::invalid_argument>(fn);
+  };
+  const mlprim::RowMatrix<double> empty_dims(5, 0);
+  // Regression: d = 0 was accepted.
+  CHECK(message([&] { mlprim::knn_bruteforce(empty_dims, empty_dims, 1); }) ==
+        "mlprim::knn_bruteforce: points.cols() = 0: points need at least one dimension");
+  const auto points = make_points<double>(Shape::uniform, 10, 3, 12);
+  mlprim::KnnOptions<double> options;
+  options.num_threads = -3;
+  CHECK(message([&] { mlprim::knn_bruteforce(points, points, 1, options); }) ==
+        "mlprim::knn_bruteforce: num_threads = -3 must be >= 0 (0 means all threads)");
 }

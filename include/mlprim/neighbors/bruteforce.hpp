@@ -23,9 +23,10 @@ namespace mlprim {
 
 /// The k nearest rows of `points` (n x d) to each row of `queries` (m x d),
 /// exactly, with the same distances (bit for bit), ordering, tie-breaking
-/// (smaller index first), max_distance and padding as KDTree::knn (eps is
-/// ignored). With a Periodic metric, points must lie in its box and queries
-/// are wrapped into it, as in the tree.
+/// (smaller index first among equal accumulated distances; see KnnResult),
+/// max_distance and padding as KDTree::knn (eps is ignored). With a
+/// Periodic metric, points must lie in its box and queries are wrapped into
+/// it, as in the tree.
 ///
 /// O(m n d), parallel over queries. For L2 from d = 8 on, blocks of
 /// queries and points go through Eigen's matrix product: the expansion
@@ -41,12 +42,14 @@ KnnResult<Scalar> knn_bruteforce(const Eigen::MatrixBase<P>& points,
                 "mlprim::knn_bruteforce: points and queries need the same scalar type");
   const char* fn = "knn_bruteforce";
   const Index n = points.rows(), d = points.cols(), m = queries.rows();
+  if (d == 0) throw_invalid_argument(fn, "points.cols() = 0: points need at least one dimension");
   if (queries.cols() != d)
     throw_invalid_argument(fn, "queries.cols() = ", queries.cols(),
                            " does not match points.cols() = ", d);
   check_positive(fn, "k", k);
   check_at_most(fn, "k", k, n, "the number of points");
   check_non_negative(fn, "max_distance", options.max_distance);
+  const int threads = resolve_threads(fn, options.num_threads);
   const std::vector<Scalar> period = detail::periodic_box<Scalar>(fn, "metric.box", metric, d);
   // Row-major copies: contiguous rows for the kernel, queries wrapped.
   RowMatrix<Scalar> p = points, q = queries;
@@ -79,7 +82,7 @@ KnnResult<Scalar> knn_bruteforce(const Eigen::MatrixBase<P>& points,
 
   constexpr bool gemm = std::is_same_v<Metric, L2>;
   if (!gemm || d < 8) {
-    parallel_for(Index{0}, m, options.num_threads, [&](Index qi) {
+    parallel_for(Index{0}, m, threads, [&](Index qi) {
       detail::NearestSet<Scalar> set(k, limit, out.indices.row(qi).data(),
                                      out.distances.row(qi).data());
       for (Index pi = 0; pi < n; ++pi) set.offer(distance(qi, pi, set.bound()), pi);
@@ -97,7 +100,7 @@ KnnResult<Scalar> knn_bruteforce(const Eigen::MatrixBase<P>& points,
   const Scalar slack = Scalar(4 * d + 16) * std::numeric_limits<Scalar>::epsilon();
   constexpr Index query_block = 64, point_block = 1024;
   const Index blocks = (m + query_block - 1) / query_block;
-  parallel_for(Index{0}, blocks, options.num_threads, [&](Index b) {
+  parallel_for(Index{0}, blocks, threads, [&](Index b) {
     const Index q0 = b * query_block, qs = std::min(query_block, m - q0);
     std::vector<detail::NearestSet<Scalar>> sets;
     for (Index i = 0; i < qs; ++i)

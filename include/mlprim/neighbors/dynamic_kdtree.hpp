@@ -43,7 +43,9 @@ namespace mlprim {
 template <class Scalar, int Dim = Eigen::Dynamic, class Metric = L2>
 class DynamicKDTree {
  public:
+  /// The static tree each bucket holds.
   using Tree = KDTree<Scalar, Dim, Metric>;
+  /// How points and queries are passed: contiguous rows (see KDTree).
   using Points = typename Tree::Points;
 
   /// An empty tree for points of `dimension` coordinates. Throws for
@@ -54,6 +56,7 @@ class DynamicKDTree {
 
   /// Live points.
   Index size() const { return live_; }
+  /// Coordinates per point.
   Index dimension() const { return proto_.d_; }
   /// One past the largest id given so far.
   Index next_id() const { return static_cast<Index>(alive_.size()); }
@@ -212,6 +215,14 @@ class DynamicKDTree {
       if (bucket.size() > (Index{1} << b) || bucket.d_ != tree.dimension())
         throw_runtime_error(fn, "bucket ", b, " holds ", bucket.size(), " points of dimension ",
                             bucket.d_, " (corrupt stream?)");
+      // Every bucket searches with the forest's metric: a bucket with another
+      // periodic box would measure other distances than its neighbours.
+      if (bucket.period_ != tree.proto_.period_ ||
+          bucket.params_.leaf_size != tree.proto_.params_.leaf_size ||
+          bucket.params_.split != tree.proto_.params_.split)
+        throw_runtime_error(fn, "bucket ", b,
+                            " has another periodic box or build parameters than the forest "
+                            "(corrupt stream?)");
       for (Index id : bucket.index_) {
         if (stored[static_cast<std::size_t>(id)])
           throw_runtime_error(fn, "id ", id, " is stored twice (corrupt stream?)");
@@ -295,7 +306,8 @@ class DynamicKDTree {
     detail::NearestSet<Scalar> set(k, proto_.knn_limit(options), indices, distances);
     const Scalar* q = proto_.prepare_query(query, work);
     for (const Tree& tree : buckets_)
-      tree.search_knn(q, set, proto_.metric_.eps_factor(options.eps), work, alive());
+      tree.search_knn(q, set, detail::search_eps_factor(proto_.metric_, options.eps), work,
+                      alive());
     return proto_.finish_knn(set, k, indices, distances);
   }
 

@@ -50,7 +50,7 @@ enum class SplitRule : std::uint8_t {
 struct KDTreeParams {
   Index leaf_size =
       16;  ///< points per leaf at most (identical points may share a bigger leaf), >= 1
-  SplitRule split = SplitRule::sliding_midpoint;
+  SplitRule split = SplitRule::sliding_midpoint;  ///< how nodes choose their cut
   int num_threads =
       0;  ///< threads for the build, over subtrees (0 = all); the tree is the same for any count
 };
@@ -67,24 +67,30 @@ struct KnnOptions {
   int num_threads = 0;  ///< threads over queries (0 = all)
 };
 
-/// kNN results: row i holds query i's neighbours by increasing distance (ties
-/// by the smaller index); padding is index -1, distance +inf.
+/// kNN results: row i holds query i's neighbours by increasing distance;
+/// padding is index -1, distance +inf. Ties go to the smaller index, where a
+/// tie means equal accumulated distances (the squared distance for L2, the
+/// P-th power for Minkowski<P>): two neighbours whose reported distances
+/// are equal after the square root (or P-th root) rounds may come in either
+/// index order.
 template <class Scalar>
 struct KnnResult {
-  IndexMatrix indices;
-  RowMatrix<Scalar> distances;
+  IndexMatrix indices;          ///< m x k neighbour indices (ids for DynamicKDTree), -1 for padding
+  RowMatrix<Scalar> distances;  ///< m x k distances, +inf for padding
 };
 
 /// One neighbour: the caller's row index and its distance.
 template <class Scalar>
 struct Neighbor {
-  Index index;
-  Scalar distance;
+  Index index;      ///< the caller's row index (or id)
+  Scalar distance;  ///< its distance to the query
 };
 
 /// Radius query options.
 struct RadiusOptions {
-  bool sorted = true;     ///< by distance, then index; otherwise in tree order
+  /// By distance, then index (ties of accumulated distance, as KnnResult);
+  /// otherwise in tree order.
+  bool sorted = true;
   Index max_results = 0;  ///< 0: no limit; with sorted, the closest max_results
   int num_threads = 0;    ///< threads over queries in the batched form (0 = all)
 };
@@ -93,9 +99,9 @@ struct RadiusOptions {
 /// entries offsets[i] .. offsets[i + 1] of indices and distances.
 template <class Scalar>
 struct RadiusResults {
-  std::vector<Index> offsets;
-  std::vector<Index> indices;
-  std::vector<Scalar> distances;
+  std::vector<Index> offsets;  ///< m + 1 offsets: query i owns entries [offsets[i], offsets[i + 1])
+  std::vector<Index> indices;  ///< the neighbours' row indices (ids for DynamicKDTree)
+  std::vector<Scalar> distances;  ///< their distances
 };
 
 template <class Scalar, int Dim, class Metric>
@@ -115,6 +121,8 @@ class KDTree {
   static constexpr bool periodic = detail::is_periodic<Metric>::value;
 
  public:
+  /// How points and queries are passed: contiguous rows (a column-major
+  /// argument is copied by Eigen).
   using Points = Eigen::Ref<const RowMatrix<Scalar>>;
 
   /// Builds the tree over the rows of `points` (n x d; a column-major argument
@@ -125,9 +133,13 @@ class KDTree {
   explicit KDTree(const Points& points, const KDTreeParams& params = {}, const Metric& metric = {})
       : KDTree("KDTree", points, nullptr, params, metric) {}
 
+  /// Points in the tree.
   Index size() const { return n_; }
+  /// Coordinates per point.
   Index dimension() const { return d_; }
+  /// The metric (with its periodic box, if any).
   const Metric& metric() const { return metric_; }
+  /// The build parameters.
   const KDTreeParams& params() const { return params_; }
 
   /// The k nearest points to each row of `queries` (m x d). Parallel over
@@ -601,14 +613,32 @@ class KDTree {
     extent(0, n_, lo_.data(), hi_.data());
   }
 
+  /// The depth from which the build splits at the median of the points
+  /// instead of the sliding midpoint: 24 + 2 floor(log2 n). Sliding-midpoint
+  /// splits can peel one point at a time off skewed data (x_i = 2^-i); from
+  /// here on every split halves the node.
+  static Index median_split_depth(Index n) {
+    Index depth = 24;
+    for (Index m = n; m > 1; m /= 2) depth += 2;
+    return depth;
+  }
+
+  /// The deepest node a build of n points makes, which load() enforces:
+  /// median splits leave at most ceil(n / 2) points on each side, so past
+  /// median_split_depth(n) a node is a leaf after at most ceil(log2 n) levels.
+  static Index max_tree_depth(Index n) {
+    Index halvings = 0;
+    while ((Index{1} << halvings) < n) ++halvings;
+    return median_split_depth(n) + halvings;
+  }
+
   /// Reorders data_/index_ into leaf order and fills nodes_: the top levels
   /// serially, then the subtrees below them in parallel, spliced after.
   void build() {
     compute_bounds();
     if (n_ == 0) return;
-    Index max_depth = 24;  // past this depth, median splits keep the tree O(log n) deep
-    for (Index m = n_; m > 1; m /= 2) max_depth += 2;
-    const int threads = resolve_threads(params_.num_threads);
+    const Index max_depth = median_split_depth(n_);
+    const Index threads = resolve_threads("KDTree", params_.num_threads);
     const Index grain = threads > 1 && n_ >= 65536 ? n_ / (4 * threads) : n_;
     nodes_.assign(1, Node{});
     std::vector<Task> tasks;
@@ -617,7 +647,7 @@ class KDTree {
       Builder(*this, nodes_, max_depth).grow(0, 0, n_, 0, lower, upper, grain, &tasks);
     }
     std::vector<std::vector<Node>> subtrees(tasks.size());
-    parallel_for(std::size_t{0}, tasks.size(), threads, [&](std::size_t t) {
+    parallel_for(std::size_t{0}, tasks.size(), static_cast<int>(threads), [&](std::size_t t) {
       Task& task = tasks[t];
       subtrees[t].assign(1, Node{});
       Builder(*this, subtrees[t], max_depth)
@@ -809,7 +839,8 @@ class KDTree {
   Index knn_into(const Scalar* query, Index k, const KnnOptions<Scalar>& options, Index* indices,
                  Scalar* distances, Workspace& work) const {
     detail::NearestSet<Scalar> set(k, knn_limit(options), indices, distances, index_.data());
-    search_knn(prepare_query(query, work), set, metric_.eps_factor(options.eps), work, all_alive);
+    search_knn(prepare_query(query, work), set, detail::search_eps_factor(metric_, options.eps),
+               work, all_alive);
     return finish_knn(set, k, indices, distances);
   }
 
@@ -1022,15 +1053,14 @@ class KDTree {
   }
 
   /// Checks that nodes_ is a tree rooted at 0 whose leaves tile the slots in
-  /// order, no deeper than a build makes it, with every split's low / high
+  /// order, no deeper than a build makes it, with every split's low <= high
   /// bounding its children's points; throws std::runtime_error otherwise.
   void validate_nodes(const char* fn) const {
     if (nodes_.empty()) return;
     auto corrupt = [fn](const auto&... parts) {
       throw_runtime_error(fn, parts..., " (corrupt stream?)");
     };
-    Index max_depth = 25;
-    for (Index m = n_; m > 1; m /= 2) max_depth += 2;
+    const Index max_depth = max_tree_depth(n_);
     const auto count = static_cast<std::int32_t>(nodes_.size());
     std::vector<Index> begin(nodes_.size(), -1), end(nodes_.size(), -1);
     std::vector<bool> visited(nodes_.size());
@@ -1073,6 +1103,10 @@ class KDTree {
       }
       if (node.dim >= d_ || node.child <= frame.id || node.child >= count - 1)
         corrupt("node ", frame.id, " has dimension ", node.dim, " and children ", node.child);
+      // The search's cell bounds take the cut between low and high: low > high
+      // would let it bound a child that holds the query away from it (and prune).
+      if (!(node.low <= node.high))
+        corrupt("node ", frame.id, " has low = ", node.low, " above high = ", node.high);
       stack.push_back({frame.id, frame.depth, true});
       stack.push_back({node.child + 1, frame.depth + 1, false});
       stack.push_back({node.child, frame.depth + 1, false});

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -23,21 +24,28 @@ namespace mlprim {
 
 /// Euclidean distance sqrt(sum (a_i - b_i)^2).
 struct L2 {
+  /// Tag in saved trees.
   static constexpr const char* name = "L2";
+  /// Exponent tag in saved trees.
   static constexpr int power = 2;
+  /// Terms add up (the tree updates cell bounds incrementally).
   static constexpr bool sums = true;
+  /// diff^2: one coordinate's term in accumulated space.
   template <class S>
   S term(S diff) const {
     return diff * diff;
   }
+  /// acc + t.
   template <class S>
   S combine(S acc, S t) const {
     return acc + t;
   }
+  /// sqrt(acc): the reported distance.
   template <class S>
   S to_distance(S acc) const {
     return std::sqrt(acc);
   }
+  /// r^2: a distance threshold in accumulated space.
   template <class S>
   S from_distance(S r) const {
     return r * r;
@@ -51,25 +59,33 @@ struct L2 {
 
 /// Manhattan distance sum |a_i - b_i|.
 struct L1 {
+  /// Tag in saved trees.
   static constexpr const char* name = "L1";
+  /// Exponent tag in saved trees.
   static constexpr int power = 1;
+  /// Terms add up.
   static constexpr bool sums = true;
+  /// |diff|.
   template <class S>
   S term(S diff) const {
     return std::abs(diff);
   }
+  /// acc + t.
   template <class S>
   S combine(S acc, S t) const {
     return acc + t;
   }
+  /// acc itself.
   template <class S>
   S to_distance(S acc) const {
     return acc;
   }
+  /// r itself.
   template <class S>
   S from_distance(S r) const {
     return r;
   }
+  /// 1 + eps.
   template <class S>
   S eps_factor(S eps) const {
     return 1 + eps;
@@ -78,25 +94,33 @@ struct L1 {
 
 /// Chebyshev distance max |a_i - b_i|.
 struct Linf {
+  /// Tag in saved trees.
   static constexpr const char* name = "Linf";
+  /// Exponent tag in saved trees (0 stands for infinity).
   static constexpr int power = 0;
+  /// Terms combine by max, not sum.
   static constexpr bool sums = false;
+  /// |diff|.
   template <class S>
   S term(S diff) const {
     return std::abs(diff);
   }
+  /// max(acc, t).
   template <class S>
   S combine(S acc, S t) const {
     return acc > t ? acc : t;
   }
+  /// acc itself.
   template <class S>
   S to_distance(S acc) const {
     return acc;
   }
+  /// r itself.
   template <class S>
   S from_distance(S r) const {
     return r;
   }
+  /// 1 + eps.
   template <class S>
   S eps_factor(S eps) const {
     return 1 + eps;
@@ -108,9 +132,13 @@ struct Linf {
 template <int P>
 struct Minkowski {
   static_assert(P >= 1, "mlprim::Minkowski<P> needs P >= 1");
+  /// Tag in saved trees.
   static constexpr const char* name = "Minkowski";
+  /// Exponent tag in saved trees: P.
   static constexpr int power = P;
+  /// Terms add up.
   static constexpr bool sums = true;
+  /// |diff|^P.
   template <class S>
   S term(S diff) const {
     const S a = std::abs(diff);
@@ -118,18 +146,22 @@ struct Minkowski {
     for (int i = 1; i < P; ++i) out *= a;
     return out;
   }
+  /// acc + t.
   template <class S>
   S combine(S acc, S t) const {
     return acc + t;
   }
+  /// acc^(1/P).
   template <class S>
   S to_distance(S acc) const {
     return std::pow(acc, S(1) / S(P));
   }
+  /// r^P.
   template <class S>
   S from_distance(S r) const {
     return term(r);
   }
+  /// (1 + eps)^P.
   template <class S>
   S eps_factor(S eps) const {
     return term(1 + eps);
@@ -147,10 +179,12 @@ struct Minkowski {
 ///   mlprim::KDTree<double, 3, mlprim::Periodic<>> tree(points, {}, torus);
 template <class Base = L2>
 struct Periodic : Base {
+  /// Marks periodic metrics.
   static constexpr bool periodic = true;
   std::vector<double> box;  ///< period per dimension; 0 = not periodic
 
   Periodic() = default;
+  /// A torus with period box_sizes[j] along dimension j (0: open).
   explicit Periodic(std::vector<double> box_sizes, const Base& base = {})
       : Base(base), box(std::move(box_sizes)) {}
 };
@@ -168,6 +202,15 @@ template <class S>
 S ring_difference(S diff, S L) {
   const S a = std::abs(diff);
   return L > 0 && a > L / 2 ? L - a : a;
+}
+
+/// metric.eps_factor(eps), the (1 + eps) of approximate search in
+/// accumulated space, capped at the largest finite S: a huge eps then means
+/// "any neighbour will do" instead of an infinite factor, whose product
+/// with a zero cell bound (NaN) would prune subtrees that hold points.
+template <class Metric, class S>
+S search_eps_factor(const Metric& metric, S eps) {
+  return std::min(metric.eps_factor(eps), std::numeric_limits<S>::max());
 }
 
 /// x mapped into [0, L) (L = 0: unchanged).
