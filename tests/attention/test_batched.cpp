@@ -198,3 +198,37 @@ TEST_CASE("batched attention rejects bad shapes", "[attention][batched]") {
           mlprim::scaled_dot_product_attention(x.data(), x.data(), x.data(), out.data(), s, o);
         }) == "mlprim::scaled_dot_product_attention: sinks has 1 entries, heads_q = 6");
 }
+
+TEST_CASE("batched calls reject null buffers and bad thread counts in their own name",
+          "[attention][batched]") {
+  auto message = [](auto&& fn) {
+    return mlprim::test::exception_message<std::invalid_argument>(fn);
+  };
+  mlprim::AttentionShape s;
+  s.batch = 2;
+  s.seq_q = 5;
+  s.dim = 4;
+  s.heads_q = 2;
+  const std::size_t size = 2 * 5 * 2 * 4;
+  std::vector<float> x(size, 0.5f), out(size), lse(2 * 5 * 2), g(size);
+  // Regression: a null lse (the forward's is optional) was dereferenced.
+  CHECK(message([&] {
+          mlprim::flash_attention_backward(x.data(), x.data(), x.data(), out.data(), x.data(),
+                                           static_cast<const float*>(nullptr), g.data(), g.data(),
+                                           g.data(), s);
+        }) ==
+        "mlprim::flash_attention_backward: lse (the forward's log-sum-exps) = null, but the "
+        "layout gives it 10 x 2 x 1 values");
+  CHECK(message([&] {
+          mlprim::flash_attention(x.data(), static_cast<const float*>(nullptr), x.data(),
+                                  out.data(), lse.data(), s);
+        }) == "mlprim::flash_attention: k = null, but the layout gives it 10 x 2 x 4 values");
+  mlprim::flash_attention(x.data(), x.data(), x.data(), out.data(), nullptr, s);  // lse optional
+  CHECK(message([&] {
+          mlprim::linear_attention(x.data(), x.data(), x.data(), out.data(), s, mlprim::Relu{}, {},
+                                   -1);
+        }) == "mlprim::linear_attention: num_threads = -1 must be >= 0 (0 means all threads)");
+  CHECK(message([&] {
+          mlprim::relu2_attention(x.data(), x.data(), x.data(), static_cast<float*>(nullptr), s);
+        }) == "mlprim::relu2_attention: out = null, but the layout gives it 10 x 2 x 4 values");
+}

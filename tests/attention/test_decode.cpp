@@ -128,3 +128,35 @@ TEST_CASE("generation token by token reproduces causal attention", "[attention][
   CHECK(message([&] { mlprim::KVCache<float>(mlprim::KVCacheConfig{}); }) ==
         "mlprim::KVCache: dim = 0 must be positive");
 }
+
+TEST_CASE("a cache whose size overflows or exceeds memory is rejected", "[attention][decode]") {
+  auto message = [](auto&& fn) {
+    return mlprim::test::exception_message<std::invalid_argument>(fn);
+  };
+  mlprim::KVCacheConfig config;
+  config.dim = 4;
+  // Regression: heads * tokens * dim overflowed, the storage stayed empty and
+  // append() wrote through it (SIGSEGV).
+  config.capacity = Index{1} << 62;
+  CHECK(message([&] { mlprim::KVCache<float> cache(config); }) ==
+        "mlprim::KVCache: layers * heads * tokens * dim = 1 * 1 * 4611686018427387904 * 4 "
+        "overflows");
+  // Regression: 2^40 tokens threw std::bad_alloc.
+  config.capacity = Index{1} << 40;
+  CHECK(message([&] { mlprim::KVCache<float> cache(config); })
+            .find("mlprim::KVCache: capacity needs 8796093022208 x 4 bytes, more than this "
+                  "machine's ") == 0);
+  config.capacity = 0;
+  mlprim::KVCache<float> cache(config);
+  CHECK(message([&] {
+          cache.reserve(Index{1} << 40);
+        }).find("mlprim::KVCache::reserve: tokens needs") == 0);
+  config.heads = Index{1} << 62;
+  CHECK(message([&] { mlprim::KVCache<float> wide(config); }) ==
+        "mlprim::KVCache: heads * dim = 4611686018427387904 * 4 overflows");
+  // The cache still works after the rejected reserve.
+  const auto k = random_matrix<float>(3, 4, 9);
+  cache.append(0, k, k);
+  CHECK(cache.size() == 3);
+  CHECK(cache.keys(0, 0) == k);
+}

@@ -429,6 +429,12 @@ TEST_CASE("linear attention rejects bad shapes and options", "[attention][linear
   mlprim::LinearAttentionState<double> state(8, 2, o);
   CHECK(message([&] { state.step(q.row(0), q.row(0), v.row(0), stabilised); }) ==
         "mlprim::LinearAttentionState::step: " + shift);
+  // Regression: Zero(negative) ran in the member initialiser before the
+  // check, so builds without NDEBUG hit Eigen's assertion instead.
+  CHECK(message([&] { mlprim::LinearAttentionState<double>(-1, 4); }) ==
+        "mlprim::LinearAttentionState: m = -1 must be positive");
+  CHECK(message([&] { mlprim::LinearAttentionState<double>(4, -2); }) ==
+        "mlprim::LinearAttentionState: dv = -2 must be positive");
   CHECK(message([&] {
           mlprim::linear_attention(q, RowMatrix<double>::Ones(5, 4), v, mlprim::Relu{});
         }) == "mlprim::linear_attention: K.cols() = 4 does not match Q.cols() = 3");

@@ -192,4 +192,12 @@ TEST_CASE("squared-ReLU attention and the GAU reject bad input", "[attention][re
   weights.Wo.resize(5, 3);
   CHECK(message([&] { mlprim::GatedAttentionUnit<double>(config, weights); }) ==
         "mlprim::GatedAttentionUnit: Wo is 5 x 3, expected 6 x 3");
+  // Regression: expansion * dim overflowed.
+  config.expansion = mlprim::Index{1} << 62;
+  CHECK(message([&] { mlprim::GatedAttentionUnit<float>(config, 1); }) ==
+        "mlprim::GatedAttentionUnit: expansion * dim = 4611686018427387904 * 3 overflows");
+  config.expansion = mlprim::Index{1} << 40;  // no overflow, but no machine holds the weights
+  CHECK(message([&] {
+          mlprim::GatedAttentionUnit<float>(config, 1);
+        }).find("mlprim::GatedAttentionUnit: the weights needs") == 0);
 }

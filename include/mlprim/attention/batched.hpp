@@ -25,6 +25,7 @@
 #include "mlprim/attention/reference.hpp"
 #include "mlprim/attention/relu2.hpp"
 #include "mlprim/core/error.hpp"
+#include "mlprim/core/memory.hpp"
 #include "mlprim/core/parallel.hpp"
 #include "mlprim/core/types.hpp"
 
@@ -32,10 +33,10 @@ namespace mlprim {
 
 /// The shape of a batched call (see the header comment).
 struct AttentionShape {
-  Index batch = 1;
-  Index seq_q = 0;  ///< tokens per query sequence (without cu_seqlens_q)
-  Index seq_k = 0;  ///< tokens per key sequence (without cu_seqlens_k); 0 = seq_q
-  Index heads_q = 1;
+  Index batch = 1;                  ///< sequences in the batch
+  Index seq_q = 0;                  ///< tokens per query sequence (without cu_seqlens_q)
+  Index seq_k = 0;                  ///< tokens per key sequence (without cu_seqlens_k); 0 = seq_q
+  Index heads_q = 1;                ///< query heads
   Index heads_kv = 0;               ///< 0 = heads_q; else heads_q % heads_kv == 0 (GQA, MQA at 1)
   Index dim = 0;                    ///< d of Q and K
   Index dim_v = 0;                  ///< d of V and the output; 0 = dim
@@ -58,7 +59,6 @@ struct BatchedLayout {
 
   Index total_q() const { return q_offsets.back(); }
   Index total_k() const { return k_offsets.back(); }
-  Index len_q(Index b) const { return q_offsets[b + 1] - q_offsets[b]; }
   Index len_k(Index b) const { return k_offsets[b + 1] - k_offsets[b]; }
 
   /// Head h (of `heads`) of sequence b in a buffer of width `width` per head.
@@ -124,9 +124,41 @@ inline BatchedLayout resolve_shape(const char* fn, const AttentionShape& s) {
 /// (the one-head kernels inside run serially then; with one task they get
 /// the threads).
 template <class Fn>
-void for_each_head(const BatchedLayout& l, Index heads, int num_threads, Fn&& fn) {
-  parallel_for(Index{0}, l.batch * heads, num_threads,
+void for_each_head(const char* fn_name, const BatchedLayout& l, Index heads, int num_threads,
+                   Fn&& fn) {
+  parallel_for(Index{0}, l.batch * heads, resolve_threads(fn_name, num_threads),
                [&](Index task) { fn(task / heads, task % heads); });
+}
+
+/// Throws std::invalid_argument when `buffer` (argument `name`) is null
+/// although the layout gives it total x heads x width values.
+template <class T>
+void require_buffer(const char* fn, const char* name, const T* buffer, Index total, Index heads,
+                    Index width) {
+  if (buffer == nullptr && checked_product(fn, name, total, heads, width) > 0)
+    throw_invalid_argument(fn, name, " = null, but the layout gives it ", total, " x ", heads,
+                           " x ", width, " values");
+}
+
+/// require_buffer for the query-side ([total_q, heads_q, width]) and
+/// key-side ([total_k, heads_kv, width]) buffers of a call.
+template <class T>
+void require_query_buffer(const char* fn, const char* name, const T* buffer, const BatchedLayout& l,
+                          Index width) {
+  require_buffer(fn, name, buffer, l.total_q(), l.hq, width);
+}
+template <class T>
+void require_key_buffer(const char* fn, const char* name, const T* buffer, const BatchedLayout& l,
+                        Index width) {
+  require_buffer(fn, name, buffer, l.total_k(), l.hkv, width);
+}
+
+/// The buffers every call reads: q, k and v.
+template <class T>
+void require_inputs(const char* fn, const T* q, const T* k, const T* v, const BatchedLayout& l) {
+  require_query_buffer(fn, "q", q, l, l.d);
+  require_key_buffer(fn, "k", k, l, l.d);
+  require_key_buffer(fn, "v", v, l, l.dv);
 }
 
 }  // namespace detail
@@ -139,7 +171,9 @@ void scaled_dot_product_attention(const T* q, const T* k, const T* v, T* out,
                                   const AttentionOptions& options = {}) {
   const char* fn = "scaled_dot_product_attention";
   const auto l = detail::resolve_shape(fn, shape);
-  detail::for_each_head(l, l.hq, options.num_threads, [&](Index b, Index h) {
+  detail::require_inputs(fn, q, k, v, l);
+  detail::require_query_buffer(fn, "out", out, l, l.dv);
+  detail::for_each_head(fn, l, l.hq, options.num_threads, [&](Index b, Index h) {
     l.view(out, l.q_offsets, b, h, l.hq, l.dv) = scaled_dot_product_attention(
         l.view(q, l.q_offsets, b, h, l.hq, l.d), l.view(k, l.k_offsets, b, h / l.group, l.hkv, l.d),
         l.view(v, l.k_offsets, b, h / l.group, l.hkv, l.dv),
@@ -153,7 +187,9 @@ void flash_attention(const T* q, const T* k, const T* v, T* out, AccumulatorT<T>
                      const AttentionShape& shape, const AttentionOptions& options = {}) {
   const char* fn = "flash_attention";
   const auto l = detail::resolve_shape(fn, shape);
-  detail::for_each_head(l, l.hq, options.num_threads, [&](Index b, Index h) {
+  detail::require_inputs(fn, q, k, v, l);
+  detail::require_query_buffer(fn, "out", out, l, l.dv);
+  detail::for_each_head(fn, l, l.hq, options.num_threads, [&](Index b, Index h) {
     auto r = flash_attention(l.view(q, l.q_offsets, b, h, l.hq, l.d),
                              l.view(k, l.k_offsets, b, h / l.group, l.hkv, l.d),
                              l.view(v, l.k_offsets, b, h / l.group, l.hkv, l.dv),
@@ -163,9 +199,10 @@ void flash_attention(const T* q, const T* k, const T* v, T* out, AccumulatorT<T>
   });
 }
 
-/// Batched flash_attention_backward from the forward's out and lse; dk and
-/// dv sum the gradients of every query head of a group. Parallel over
-/// batch x heads_kv.
+/// Batched flash_attention_backward from the forward's out and lse (which
+/// must be given: the forward's lse argument is optional, this one is not);
+/// dk and dv sum the gradients of every query head of a group. Parallel over
+/// batch x heads_kv. Every buffer is checked for null.
 template <class T>
 void flash_attention_backward(const T* q, const T* k, const T* v, const T* out, const T* d_out,
                               const AccumulatorT<T>* lse, T* dq, T* dk, T* dv,
@@ -173,7 +210,14 @@ void flash_attention_backward(const T* q, const T* k, const T* v, const T* out, 
   using Acc = AccumulatorT<T>;
   const char* fn = "flash_attention_backward";
   const auto l = detail::resolve_shape(fn, shape);
-  detail::for_each_head(l, l.hkv, options.num_threads, [&](Index b, Index hk) {
+  detail::require_inputs(fn, q, k, v, l);
+  detail::require_query_buffer(fn, "out", out, l, l.dv);
+  detail::require_query_buffer(fn, "d_out", d_out, l, l.dv);
+  detail::require_query_buffer(fn, "lse (the forward's log-sum-exps)", lse, l, 1);
+  detail::require_query_buffer(fn, "dq", dq, l, l.d);
+  detail::require_key_buffer(fn, "dk", dk, l, l.d);
+  detail::require_key_buffer(fn, "dv", dv, l, l.dv);
+  detail::for_each_head(fn, l, l.hkv, options.num_threads, [&](Index b, Index hk) {
     RowMatrix<Acc> dk_sum = RowMatrix<Acc>::Zero(l.len_k(b), l.d),
                    dv_sum = RowMatrix<Acc>::Zero(l.len_k(b), l.dv);
     for (Index h = hk * l.group; h < (hk + 1) * l.group; ++h) {
@@ -197,8 +241,11 @@ void flash_attention_backward(const T* q, const T* k, const T* v, const T* out, 
 template <class T>
 void relu2_attention(const T* q, const T* k, const T* v, T* out, const AttentionShape& shape,
                      const Relu2AttentionOptions& options = {}, int num_threads = 0) {
-  const auto l = detail::resolve_shape("relu2_attention", shape);
-  detail::for_each_head(l, l.hq, num_threads, [&](Index b, Index h) {
+  const char* fn = "relu2_attention";
+  const auto l = detail::resolve_shape(fn, shape);
+  detail::require_inputs(fn, q, k, v, l);
+  detail::require_query_buffer(fn, "out", out, l, l.dv);
+  detail::for_each_head(fn, l, l.hq, num_threads, [&](Index b, Index h) {
     l.view(out, l.q_offsets, b, h, l.hq, l.dv) = relu2_attention(
         l.view(q, l.q_offsets, b, h, l.hq, l.d), l.view(k, l.k_offsets, b, h / l.group, l.hkv, l.d),
         l.view(v, l.k_offsets, b, h / l.group, l.hkv, l.dv), options);
@@ -209,8 +256,11 @@ void relu2_attention(const T* q, const T* k, const T* v, T* out, const Attention
 template <class T>
 void mixed_chunk_attention(const T* q, const T* k, const T* v, T* out, const AttentionShape& shape,
                            const MixedChunkOptions& options = {}, int num_threads = 0) {
-  const auto l = detail::resolve_shape("mixed_chunk_attention", shape);
-  detail::for_each_head(l, l.hq, num_threads, [&](Index b, Index h) {
+  const char* fn = "mixed_chunk_attention";
+  const auto l = detail::resolve_shape(fn, shape);
+  detail::require_inputs(fn, q, k, v, l);
+  detail::require_query_buffer(fn, "out", out, l, l.dv);
+  detail::for_each_head(fn, l, l.hq, num_threads, [&](Index b, Index h) {
     l.view(out, l.q_offsets, b, h, l.hq, l.dv) = mixed_chunk_attention(
         l.view(q, l.q_offsets, b, h, l.hq, l.d), l.view(k, l.k_offsets, b, h / l.group, l.hkv, l.d),
         l.view(v, l.k_offsets, b, h / l.group, l.hkv, l.dv), options);
@@ -222,8 +272,11 @@ template <class T, class FeatureMap>
 void linear_attention(const T* q, const T* k, const T* v, T* out, const AttentionShape& shape,
                       const FeatureMap& phi, const LinearAttentionOptions& options = {},
                       int num_threads = 0) {
-  const auto l = detail::resolve_shape("linear_attention", shape);
-  detail::for_each_head(l, l.hq, num_threads, [&](Index b, Index h) {
+  const char* fn = "linear_attention";
+  const auto l = detail::resolve_shape(fn, shape);
+  detail::require_inputs(fn, q, k, v, l);
+  detail::require_query_buffer(fn, "out", out, l, l.dv);
+  detail::for_each_head(fn, l, l.hq, num_threads, [&](Index b, Index h) {
     l.view(out, l.q_offsets, b, h, l.hq, l.dv) = linear_attention(
         l.view(q, l.q_offsets, b, h, l.hq, l.d), l.view(k, l.k_offsets, b, h / l.group, l.hkv, l.d),
         l.view(v, l.k_offsets, b, h / l.group, l.hkv, l.dv), phi, options);
@@ -236,8 +289,14 @@ void linear_attention_backward(const T* q, const T* k, const T* v, const T* d_ou
                                T* dv, const AttentionShape& shape, const FeatureMap& phi,
                                const LinearAttentionOptions& options = {}, int num_threads = 0) {
   using Acc = AccumulatorT<T>;
-  const auto l = detail::resolve_shape("linear_attention_backward", shape);
-  detail::for_each_head(l, l.hkv, num_threads, [&](Index b, Index hk) {
+  const char* fn = "linear_attention_backward";
+  const auto l = detail::resolve_shape(fn, shape);
+  detail::require_inputs(fn, q, k, v, l);
+  detail::require_query_buffer(fn, "d_out", d_out, l, l.dv);
+  detail::require_query_buffer(fn, "dq", dq, l, l.d);
+  detail::require_key_buffer(fn, "dk", dk, l, l.d);
+  detail::require_key_buffer(fn, "dv", dv, l, l.dv);
+  detail::for_each_head(fn, l, l.hkv, num_threads, [&](Index b, Index hk) {
     RowMatrix<Acc> dk_sum = RowMatrix<Acc>::Zero(l.len_k(b), l.d),
                    dv_sum = RowMatrix<Acc>::Zero(l.len_k(b), l.dv);
     for (Index h = hk * l.group; h < (hk + 1) * l.group; ++h) {

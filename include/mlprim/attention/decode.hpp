@@ -23,12 +23,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
+#include "mlprim/attention/detail/masked_product.hpp"
 #include "mlprim/attention/flash.hpp"
 #include "mlprim/attention/options.hpp"
 #include "mlprim/core/error.hpp"
+#include "mlprim/core/memory.hpp"
 #include "mlprim/core/parallel.hpp"
 #include "mlprim/core/types.hpp"
 
@@ -36,7 +39,7 @@ namespace mlprim {
 
 /// Shape of a KVCache.
 struct KVCacheConfig {
-  Index layers = 1;
+  Index layers = 1;      ///< model layers, each with its own keys and values
   Index heads = 1;       ///< key/value heads (heads_kv)
   Index dim = 0;         ///< d of the keys
   Index dim_v = 0;       ///< d of the values; 0 = dim
@@ -49,8 +52,12 @@ struct KVCacheConfig {
 template <class T>
 class KVCache {
  public:
+  /// A read-only view of one (layer, head): tokens x dim, contiguous.
   using HeadView = Eigen::Map<const RowMatrix<T>>;
 
+  /// An empty cache of config.capacity tokens per layer. Throws
+  /// std::invalid_argument for a non-positive layers, heads or dim, a negative
+  /// dim_v, capacity or max_tokens, or storage that overflows or exceeds memory.
   explicit KVCache(const KVCacheConfig& config) : config_(config) {
     const char* fn = "KVCache";
     check_positive(fn, "layers", config.layers);
@@ -60,41 +67,28 @@ class KVCache {
     check_non_negative(fn, "capacity", config.capacity);
     check_non_negative(fn, "max_tokens", config.max_tokens);
     if (config_.dim_v == 0) config_.dim_v = config_.dim;
+    checked_product(fn, "heads * dim", config_.heads, config_.dim);
+    checked_product(fn, "heads * dim_v", config_.heads, config_.dim_v);
     keys_.resize(static_cast<std::size_t>(config.layers));
     values_.resize(static_cast<std::size_t>(config.layers));
     sizes_.assign(static_cast<std::size_t>(config.layers), 0);
-    reserve(config.capacity);
+    grow(fn, "capacity", config.capacity);
   }
 
+  /// The shape (dim_v resolved).
   const KVCacheConfig& config() const { return config_; }
   /// Tokens held by `layer`.
   Index size(Index layer = 0) const { return sizes_[checked_layer("KVCache::size", layer)]; }
   /// Tokens every layer can hold before it reallocates.
   Index capacity() const { return capacity_; }
 
-  /// Makes room for `tokens` tokens in every layer.
-  void reserve(Index tokens) {
-    check_non_negative("KVCache::reserve", "tokens", tokens);
-    if (config_.max_tokens > 0 && tokens > config_.max_tokens)
-      throw_invalid_argument("KVCache::reserve", "tokens = ", tokens,
-                             " exceeds max_tokens = ", config_.max_tokens);
-    if (tokens <= capacity_) return;
-    const Index heads = config_.heads, d = config_.dim, dv = config_.dim_v;
-    for (std::size_t l = 0; l < keys_.size(); ++l) {
-      std::vector<T> k(static_cast<std::size_t>(heads * tokens * d)),
-          v(static_cast<std::size_t>(heads * tokens * dv));
-      for (Index h = 0; h < heads; ++h) {
-        std::copy_n(keys_[l].data() + h * capacity_ * d, sizes_[l] * d, k.data() + h * tokens * d);
-        std::copy_n(values_[l].data() + h * capacity_ * dv, sizes_[l] * dv,
-                    v.data() + h * tokens * dv);
-      }
-      keys_[l].swap(k);
-      values_[l].swap(v);
-    }
-    capacity_ = tokens;
-  }
+  /// Makes room for `tokens` tokens in every layer. Throws
+  /// std::invalid_argument when the storage, layers * heads * tokens *
+  /// (dim + dim_v) values, overflows or exceeds the machine's memory.
+  void reserve(Index tokens) { grow("KVCache::reserve", "tokens", tokens); }
 
-  /// Appends t tokens to `layer`: keys t x (heads * dim) and values
+  /// Appends t tokens to `layer` (growing the storage as reserve() does):
+  /// keys t x (heads * dim) and values
   /// t x (heads * dim_v), each row a token laid out [heads, dim].
   template <class DK, class DV>
   void append(Index layer, const Eigen::MatrixBase<DK>& keys, const Eigen::MatrixBase<DV>& values) {
@@ -116,7 +110,7 @@ class KVCache {
     if (needed > capacity_) {
       Index grown = std::max<Index>(needed, 2 * capacity_);
       if (config_.max_tokens > 0) grown = std::min(grown, config_.max_tokens);
-      reserve(grown);
+      grow(fn, "the token count", grown);
     }
     for (Index h = 0; h < heads; ++h) {
       Eigen::Map<RowMatrix<T>>(keys_[l].data() + (h * capacity_ + sizes_[l]) * d, t, d) =
@@ -149,6 +143,36 @@ class KVCache {
   void clear() { truncate(0); }
 
  private:
+  /// reserve(tokens), with errors naming fn and `field` (what set tokens).
+  void grow(const char* fn, const char* field, Index tokens) {
+    check_non_negative(fn, field, tokens);
+    if (config_.max_tokens > 0 && tokens > config_.max_tokens)
+      throw_invalid_argument(fn, field, " = ", tokens,
+                             " exceeds max_tokens = ", config_.max_tokens);
+    if (tokens <= capacity_) return;
+    const Index heads = config_.heads, d = config_.dim, dv = config_.dim_v;
+    const Index key_values =
+        checked_product(fn, "layers * heads * tokens * dim", config_.layers, heads, tokens, d);
+    const Index value_values =
+        checked_product(fn, "layers * heads * tokens * dim_v", config_.layers, heads, tokens, dv);
+    check_allocation(
+        fn, field,
+        static_cast<std::uint64_t>(key_values) + static_cast<std::uint64_t>(value_values),
+        sizeof(T));
+    for (std::size_t l = 0; l < keys_.size(); ++l) {
+      std::vector<T> k(static_cast<std::size_t>(heads * tokens * d)),
+          v(static_cast<std::size_t>(heads * tokens * dv));
+      for (Index h = 0; h < heads; ++h) {
+        std::copy_n(keys_[l].data() + h * capacity_ * d, sizes_[l] * d, k.data() + h * tokens * d);
+        std::copy_n(values_[l].data() + h * capacity_ * dv, sizes_[l] * dv,
+                    v.data() + h * tokens * dv);
+      }
+      keys_[l].swap(k);
+      values_[l].swap(v);
+    }
+    capacity_ = tokens;
+  }
+
   std::size_t checked_layer(const char* fn, Index layer) const {
     if (layer < 0 || layer >= config_.layers)
       throw_invalid_argument(fn, "layer = ", layer, " is outside [0, ", config_.layers, ")");
@@ -191,7 +215,9 @@ void decode_partial(const ResolvedAttention<Acc>& r, const RowMatrix<Acc>& q,
       sum += s(a, b) = top == -inf ? Acc(0) : std::exp(s(a, b) - top);
     l(a) = sum;
   }
-  o.noalias() = s * v;
+  o.setZero(q.rows(), v.cols());
+  add_masked_product<Acc>(o, s, SplitRows<Acc>(v), 0,
+                          [&](Index a, Index b) { return r.visible(a, j0 + b); });
 }
 
 }  // namespace detail

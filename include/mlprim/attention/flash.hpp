@@ -22,7 +22,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
+#include "mlprim/attention/detail/masked_product.hpp"
 #include "mlprim/attention/options.hpp"
 #include "mlprim/core/parallel.hpp"
 #include "mlprim/core/types.hpp"
@@ -106,6 +108,7 @@ AttentionOutput<T> flash_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::
   const RowMatrix<Acc> q = plain ? RowMatrix<Acc>(r.scale * Q.template cast<Acc>())
                                  : RowMatrix<Acc>(Q.template cast<Acc>());
   const RowMatrix<Acc> k = K.template cast<Acc>(), v = V.template cast<Acc>();
+  const detail::SplitRows<Acc> v_rows(v);  // masked keys' non-finite values stay out
   // Causal and window masks cut the tiles along their edge, half of which is
   // wasted work: query tiles of half the height halve that waste.
   const bool banded = options.causal || options.window_left >= 0 || options.window_right >= 0;
@@ -113,50 +116,52 @@ AttentionOutput<T> flash_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::
   const Index br = banded ? detail::flash_query_tile / 2 : detail::flash_query_tile;
   AttentionOutput<T> result{RowMatrix<T>(nq, dv), Vector<Acc>(nq)};
   const Index tiles = (nq + br - 1) / br;
-  parallel_for(Index{0}, tiles, options.num_threads, [&](Index task) {
-    const Index i0 = detail::balanced_tile(task, tiles) * br, rows = std::min(br, nq - i0);
-    RowMatrix<Acc> s(rows, bc), acc = RowMatrix<Acc>::Zero(rows, dv);
-    Vector<Acc> m = Vector<Acc>::Constant(rows, -inf), l = Vector<Acc>::Zero(rows), m_new(rows),
-                shift(rows);
-    const Index keys_begin = r.key_begin(i0), keys_end = r.key_end(i0 + rows - 1);
-    for (Index j0 = keys_begin; j0 < keys_end; j0 += bc) {
-      const Index cols = std::min(bc, keys_end - j0);
-      if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) continue;
-      auto scores = s.leftCols(cols);
-      scores.noalias() = q.middleRows(i0, rows) * k.middleRows(j0, cols).transpose();
-      if (!plain) {
-        detail::score_tile<Acc>(r, i0, j0, scores, nullptr);
-      } else if (!detail::tile_fully_visible(r, i0, i0 + rows, j0, j0 + cols)) {
-        detail::mask_tile<Acc>(r, i0, j0, scores);
-      }
-      // Online softmax (a NaN score makes its row NaN through exp and the sums).
-      m_new = m.cwiseMax(scores.rowwise().maxCoeff());
-      shift = (m_new.array() == -inf)
-                  .select(Acc(0), m_new);  // rows with nothing visible yet stay at zero
-      scores = (scores.colwise() - shift).array().exp();
-      const Vector<Acc> alpha = (m - shift).array().exp();
-      l = l.cwiseProduct(alpha) + scores.rowwise().sum();
-      acc.array().colwise() *= alpha.array();
-      acc.noalias() += scores * v.middleRows(j0, cols);
-      m = m_new;
-    }
-    for (Index a = 0; a < rows; ++a) {
-      Acc mm = m(a), ll = l(a);
-      if (r.has_sink) {  // the sink joins the denominator only
-        const Acc top = std::max(mm, r.sink);
-        ll = (ll == 0 ? Acc(0) : ll * std::exp(mm - top)) + std::exp(r.sink - top);
-        acc.row(a) *= mm == -inf ? Acc(0) : std::exp(mm - top);
-        mm = top;
-      }
-      if (mm == -inf && !std::isnan(ll)) {  // NaN scores may leave m at -inf but reach l
-        result.out.row(i0 + a).setZero();
-        result.lse(i0 + a) = -inf;
-      } else {
-        result.out.row(i0 + a) = (acc.row(a) / ll).template cast<T>();
-        result.lse(i0 + a) = mm + std::log(ll);
-      }
-    }
-  });
+  parallel_for(
+      Index{0}, tiles, resolve_threads("flash_attention", options.num_threads), [&](Index task) {
+        const Index i0 = detail::balanced_tile(task, tiles) * br, rows = std::min(br, nq - i0);
+        RowMatrix<Acc> s(rows, bc), acc = RowMatrix<Acc>::Zero(rows, dv);
+        Vector<Acc> m = Vector<Acc>::Constant(rows, -inf), l = Vector<Acc>::Zero(rows), m_new(rows),
+                    shift(rows);
+        const Index keys_begin = r.key_begin(i0), keys_end = r.key_end(i0 + rows - 1);
+        for (Index j0 = keys_begin; j0 < keys_end; j0 += bc) {
+          const Index cols = std::min(bc, keys_end - j0);
+          if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) continue;
+          auto scores = s.leftCols(cols);
+          scores.noalias() = q.middleRows(i0, rows) * k.middleRows(j0, cols).transpose();
+          if (!plain) {
+            detail::score_tile<Acc>(r, i0, j0, scores, nullptr);
+          } else if (!detail::tile_fully_visible(r, i0, i0 + rows, j0, j0 + cols)) {
+            detail::mask_tile<Acc>(r, i0, j0, scores);
+          }
+          // Online softmax (a NaN score makes its row NaN through exp and the sums).
+          m_new = m.cwiseMax(scores.rowwise().maxCoeff());
+          shift = (m_new.array() == -inf)
+                      .select(Acc(0), m_new);  // rows with nothing visible yet stay at zero
+          scores = (scores.colwise() - shift).array().exp();
+          const Vector<Acc> alpha = (m - shift).array().exp();
+          l = l.cwiseProduct(alpha) + scores.rowwise().sum();
+          acc.array().colwise() *= alpha.array();
+          detail::add_masked_product<Acc>(
+              acc, scores, v_rows, j0, [&](Index a, Index b) { return r.visible(i0 + a, j0 + b); });
+          m = m_new;
+        }
+        for (Index a = 0; a < rows; ++a) {
+          Acc mm = m(a), ll = l(a);
+          if (r.has_sink) {  // the sink joins the denominator only
+            const Acc top = std::max(mm, r.sink);
+            ll = (ll == 0 ? Acc(0) : ll * std::exp(mm - top)) + std::exp(r.sink - top);
+            acc.row(a) *= mm == -inf ? Acc(0) : std::exp(mm - top);
+            mm = top;
+          }
+          if (mm == -inf && !std::isnan(ll)) {  // NaN scores may leave m at -inf but reach l
+            result.out.row(i0 + a).setZero();
+            result.lse(i0 + a) = -inf;
+          } else {
+            result.out.row(i0 + a) = (acc.row(a) / ll).template cast<T>();
+            result.lse(i0 + a) = mm + std::log(ll);
+          }
+        }
+      });
   return result;
 }
 
@@ -188,6 +193,18 @@ AttentionGradients<T> flash_attention_backward(
   const Vector<Acc> row_lse = lse.derived().reshaped().template cast<Acc>();
   const Vector<Acc> delta = (d_out.array() * O.template cast<Acc>().array()).rowwise().sum();
   const Index br = detail::flash_query_tile, bc = detail::flash_key_tile;
+  // Masked entries must give exactly 0 in P and dZ, and nothing in the
+  // products (see detail/masked_product.hpp). Entry (i, j) can only come out
+  // non-finite when query row i (Q, dO, O through D, a NaN lse) or key j
+  // (K, V) holds a NaN or infinity: those rows and keys are marked, and
+  // their masked entries zeroed by select.
+  std::vector<char> bad_query(static_cast<std::size_t>(nq)), bad_key(static_cast<std::size_t>(nk));
+  for (Index i = 0; i < nq; ++i)
+    bad_query[static_cast<std::size_t>(i)] = !q.row(i).allFinite() || !d_out.row(i).allFinite() ||
+                                             !std::isfinite(delta(i)) || std::isnan(row_lse(i));
+  for (Index j = 0; j < nk; ++j)
+    bad_key[static_cast<std::size_t>(j)] = !k.row(j).allFinite() || !v.row(j).allFinite();
+  const detail::SplitRows<Acc> q_rows(q), k_rows(k), d_out_rows(d_out);
 
   // dZ for tile (i0.., j0..) into `dz` (P into `p`): recomputed from lse.
   auto gradient_tile = [&](Index i0, Index rows, Index j0, Index cols, RowMatrix<Acc>& p,
@@ -203,11 +220,21 @@ AttentionGradients<T> flash_attention_backward(
     dz.noalias() = d_out.middleRows(i0, rows) * v.middleRows(j0, cols).transpose();
     dz = p.array() * (dz.array().colwise() - delta.segment(i0, rows).array());
     if (r.softcap > 0) dz.array() *= 1 - (capped.array() / r.softcap).square();
+    auto zero_if_masked = [&](Index a, Index b) {
+      if (!r.visible(i0 + a, j0 + b)) p(a, b) = dz(a, b) = 0;
+    };
+    for (Index a = 0; a < rows; ++a)
+      if (bad_query[static_cast<std::size_t>(i0 + a)])
+        for (Index b = 0; b < cols; ++b) zero_if_masked(a, b);
+    for (Index b = 0; b < cols; ++b)
+      if (bad_key[static_cast<std::size_t>(j0 + b)])
+        for (Index a = 0; a < rows; ++a) zero_if_masked(a, b);
   };
 
   AttentionGradients<T> g{RowMatrix<T>(nq, d), RowMatrix<T>(nk, d), RowMatrix<T>(nk, dv)};
   const Index key_tiles = (nk + bc - 1) / bc, query_tiles = (nq + br - 1) / br;
-  parallel_for(Index{0}, key_tiles, options.num_threads, [&](Index task) {
+  const int threads = resolve_threads(fn, options.num_threads);
+  parallel_for(Index{0}, key_tiles, threads, [&](Index task) {
     const Index j0 = detail::balanced_tile(task, key_tiles) * bc, cols = std::min(bc, nk - j0);
     RowMatrix<Acc> dk = RowMatrix<Acc>::Zero(cols, d), dvv = RowMatrix<Acc>::Zero(cols, dv), p, dz,
                    capped;
@@ -215,20 +242,22 @@ AttentionGradients<T> flash_attention_backward(
       const Index rows = std::min(br, nq - i0);
       if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) continue;
       gradient_tile(i0, rows, j0, cols, p, dz, capped);
-      dvv.noalias() += p.transpose() * d_out.middleRows(i0, rows);
-      dk.noalias() += dz.transpose() * q.middleRows(i0, rows);
+      const auto visible = [&](Index a, Index b) { return r.visible(i0 + a, j0 + b); };
+      detail::add_masked_transposed_product<Acc>(dvv, p, d_out_rows, i0, visible);
+      detail::add_masked_transposed_product<Acc>(dk, dz, q_rows, i0, visible);
     }
     g.dK.middleRows(j0, cols) = (r.scale * dk).template cast<T>();
     g.dV.middleRows(j0, cols) = dvv.template cast<T>();
   });
-  parallel_for(Index{0}, query_tiles, options.num_threads, [&](Index task) {
+  parallel_for(Index{0}, query_tiles, threads, [&](Index task) {
     const Index i0 = detail::balanced_tile(task, query_tiles) * br, rows = std::min(br, nq - i0);
     RowMatrix<Acc> dq = RowMatrix<Acc>::Zero(rows, d), p, dz, capped;
     for (Index j0 = 0; j0 < nk; j0 += bc) {
       const Index cols = std::min(bc, nk - j0);
       if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) continue;
       gradient_tile(i0, rows, j0, cols, p, dz, capped);
-      dq.noalias() += dz * k.middleRows(j0, cols);
+      detail::add_masked_product<Acc>(dq, dz, k_rows, j0,
+                                      [&](Index a, Index b) { return r.visible(i0 + a, j0 + b); });
     }
     g.dQ.middleRows(i0, rows) = (r.scale * dq).template cast<T>();
   });

@@ -20,6 +20,7 @@
 
 #include "mlprim/attention/relu2.hpp"
 #include "mlprim/core/error.hpp"
+#include "mlprim/core/memory.hpp"
 #include "mlprim/core/random.hpp"
 #include "mlprim/core/types.hpp"
 
@@ -31,7 +32,7 @@ struct GauConfig {
   Index expansion = 2;  ///< e = expansion * d (the paper's default 2)
   Index key_dim = 128;  ///< s, the width of the shared Z (the paper's 128)
   Index chunk = 0;      ///< 0: relu2_attention over all tokens; else mixed-chunk with this chunk
-  bool causal = false;
+  bool causal = false;  ///< bottom-right aligned causal mask in the attention
   std::optional<double> scale;  ///< of the quadratic scores; default 1 / sqrt(s)
 };
 
@@ -41,14 +42,16 @@ class GatedAttentionUnit {
  public:
   /// The layer's parameters; shapes follow GauConfig (e = expansion * dim).
   struct Weights {
-    RowMatrix<T> Wu, Wv;  ///< d x e
-    RowMatrix<T> Wz;      ///< d x s
-    RowMatrix<T> Wo;      ///< e x d
-    RowVector<T> bu, bv;  ///< e
-    RowVector<T> bz;      ///< s
-    RowVector<T> bo;      ///< d
-    RowMatrix<T> gamma;   ///< 4 x s: rows for Q, K, Ql, Kl
-    RowMatrix<T> beta;    ///< 4 x s
+    RowMatrix<T> Wu;     ///< d x e: the gate U
+    RowMatrix<T> Wv;     ///< d x e: the values V
+    RowMatrix<T> Wz;     ///< d x s
+    RowMatrix<T> Wo;     ///< e x d
+    RowVector<T> bu;     ///< e: U's bias
+    RowVector<T> bv;     ///< e: V's bias
+    RowVector<T> bz;     ///< s
+    RowVector<T> bo;     ///< d
+    RowMatrix<T> gamma;  ///< 4 x s: rows for Q, K, Ql, Kl
+    RowMatrix<T> beta;   ///< 4 x s
   };
 
   /// A layer with given weights (checked against the config's shapes).
@@ -56,7 +59,7 @@ class GatedAttentionUnit {
       : config_(config), w_(std::move(weights)) {
     check_config();
     const char* fn = "GatedAttentionUnit";
-    const Index d = config.dim, e = config.expansion * config.dim, s = config.key_dim;
+    const Index d = config.dim, e = expanded_width(), s = config.key_dim;
     auto check = [&](const char* name, Index rows, Index cols, Index want_rows, Index want_cols) {
       if (rows != want_rows || cols != want_cols)
         throw_invalid_argument(fn, name, " is ", rows, " x ", cols, ", expected ", want_rows, " x ",
@@ -78,7 +81,13 @@ class GatedAttentionUnit {
   /// offsets 0, scales gamma N(1, 0.02^2) (so Q and K differ from the start).
   GatedAttentionUnit(const GauConfig& config, std::uint64_t seed) : config_(config) {
     check_config();
-    const Index d = config.dim, e = config.expansion * config.dim, s = config.key_dim;
+    const Index d = config.dim, e = expanded_width(), s = config.key_dim;
+    const char* fn = "GatedAttentionUnit";
+    // Wu, Wv, Wo (d x e each) and Wz (d x s), drawn in double first.
+    const auto weights =
+        static_cast<std::uint64_t>(checked_product(fn, "3 * dim * expansion * dim", 3, d, e)) +
+        static_cast<std::uint64_t>(checked_product(fn, "dim * key_dim", d, s));
+    check_allocation(fn, "the weights", weights, sizeof(double) + sizeof(T));
     Rng rng(seed);
     auto normal = [&](Index rows, Index cols, double mean, double stddev) {
       RowMatrix<double> m(rows, cols);
@@ -97,7 +106,9 @@ class GatedAttentionUnit {
     w_.beta = RowMatrix<T>::Zero(4, s);
   }
 
+  /// The shape and attention of the layer.
   const GauConfig& config() const { return config_; }
+  /// The parameters, as given or drawn.
   const Weights& weights() const { return w_; }
 
   /// O (N x d) for X (N x d), computed in AccumulatorT<T>.
@@ -140,6 +151,11 @@ class GatedAttentionUnit {
   }
 
  private:
+  /// e = expansion * dim, checked for overflow.
+  Index expanded_width() const {
+    return checked_product("GatedAttentionUnit", "expansion * dim", config_.expansion, config_.dim);
+  }
+
   double scale() const {
     return config_.scale ? *config_.scale : 1 / std::sqrt(double(config_.key_dim));
   }
@@ -148,6 +164,7 @@ class GatedAttentionUnit {
     const char* fn = "GatedAttentionUnit";
     check_positive(fn, "dim", config_.dim);
     check_positive(fn, "expansion", config_.expansion);
+    expanded_width();
     check_positive(fn, "key_dim", config_.key_dim);
     check_non_negative(fn, "chunk", config_.chunk);
     if (config_.scale) check_finite(fn, "scale", *config_.scale);

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "mlprim/attention/detail/masked_product.hpp"
 #include "mlprim/attention/options.hpp"
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/parallel.hpp"
@@ -39,21 +40,25 @@ namespace mlprim {
 
 /// phi(x) = elu(x) + 1 (Katharopoulos et al.), elementwise, always > 0.
 struct EluPlusOne {
+  /// phi(x) for one entry.
   template <class S>
   S operator()(S x) const {
     return x > 0 ? x + 1 : std::exp(x);
   }
+  /// d phi / dx at x.
   template <class S>
   S derivative(S x) const {
     return x > 0 ? S(1) : std::exp(x);
   }
   // exp is evaluated on its own: Eigen 3.4 runs select() one coefficient at
   // a time, which would also make every exp scalar.
+  /// phi over a whole Eigen array (vectorised).
   template <class A>
   auto array(const Eigen::ArrayBase<A>& x) const {
     const typename A::PlainObject e = x.exp();
     return (x > typename A::Scalar(0)).select(x + typename A::Scalar(1), e).eval();
   }
+  /// d phi / dx over a whole Eigen array.
   template <class A>
   auto array_derivative(const Eigen::ArrayBase<A>& x) const {
     const typename A::PlainObject e = x.exp();
@@ -62,18 +67,22 @@ struct EluPlusOne {
 };
 /// phi(x) = max(x, 0).
 struct Relu {
+  /// phi(x) for one entry.
   template <class S>
   S operator()(S x) const {
     return x > 0 ? x : S(0);
   }
+  /// d phi / dx at x.
   template <class S>
   S derivative(S x) const {
     return x > 0 ? S(1) : S(0);
   }
+  /// phi over a whole Eigen array (vectorised).
   template <class A>
   auto array(const Eigen::ArrayBase<A>& x) const {
     return (x > typename A::Scalar(0)).select(x, typename A::Scalar(0));
   }
+  /// d phi / dx over a whole Eigen array.
   template <class A>
   auto array_derivative(const Eigen::ArrayBase<A>& x) const {
     return (x > typename A::Scalar(0)).template cast<typename A::Scalar>();
@@ -81,18 +90,22 @@ struct Relu {
 };
 /// phi(x) = max(x, 0)^2.
 struct SquaredRelu {
+  /// phi(x) for one entry.
   template <class S>
   S operator()(S x) const {
     return x > 0 ? x * x : S(0);
   }
+  /// d phi / dx at x.
   template <class S>
   S derivative(S x) const {
     return x > 0 ? 2 * x : S(0);
   }
+  /// phi over a whole Eigen array (vectorised).
   template <class A>
   auto array(const Eigen::ArrayBase<A>& x) const {
     return (x > typename A::Scalar(0)).select(x.square(), typename A::Scalar(0));
   }
+  /// d phi / dx over a whole Eigen array.
   template <class A>
   auto array_derivative(const Eigen::ArrayBase<A>& x) const {
     return (x > typename A::Scalar(0)).select(typename A::Scalar(2) * x, typename A::Scalar(0));
@@ -100,18 +113,22 @@ struct SquaredRelu {
 };
 /// phi(x) = x (no feature map; unnormalised linear attention).
 struct Identity {
+  /// phi(x) for one entry.
   template <class S>
   S operator()(S x) const {
     return x;
   }
+  /// d phi / dx at x.
   template <class S>
   S derivative(S) const {
     return S(1);
   }
+  /// phi over a whole Eigen array (vectorised).
   template <class A>
   auto array(const Eigen::ArrayBase<A>& x) const {
     return x.derived();
   }
+  /// d phi / dx over a whole Eigen array.
   template <class A>
   auto array_derivative(const Eigen::ArrayBase<A>& x) const {
     return A::Constant(x.rows(), x.cols(), typename A::Scalar(1));
@@ -123,14 +140,15 @@ struct Identity {
 ///   RMSNorm:   y = x / sqrt(mean(x^2) + eps)
 ///   LayerNorm: y = (x - mean(x)) / sqrt(var(x) + eps)   (biased variance)
 struct OutputNorm {
+  /// Which normalisation (None leaves the rows as they are).
   enum Kind { None, RMSNorm, LayerNorm };
-  Kind kind = None;
-  double eps = 1e-6;
+  Kind kind = None;   ///< the normalisation applied
+  double eps = 1e-6;  ///< added to the mean square before the square root, > 0
 };
 
 /// Options of linear_attention and linear_attention_backward.
 struct LinearAttentionOptions {
-  bool causal = false;
+  bool causal = false;     ///< row i attends to rows j <= i (needs Nk == N)
   bool normalize = true;   ///< divide by phi(q) . z + eps
   double eps = 1e-6;       ///< added to the normaliser (Katharopoulos et al.'s value), >= 0
   Index chunk = 64;        ///< causal: tokens per chunk of the chunked form, >= 1
@@ -284,6 +302,10 @@ void output_norm_backward(const OutputNorm& norm, const RowMatrix<Acc>& y, const
 /// Chunks per group of chunk_scan: the states of a group are held at once.
 inline constexpr Index scan_group_chunks = 64;
 
+/// Chunks of `chunk` rows that n rows make, ceil(n / chunk), without the
+/// n + chunk - 1 that overflows for a huge chunk.
+inline Index chunk_count(Index n, Index chunk) { return n == 0 ? 0 : (n - 1) / chunk + 1; }
+
 /// An exclusive scan over the chunks of n rows (chunk rows each), the
 /// skeleton of the causal chunked forms. For each group of
 /// scan_group_chunks (64) chunks:
@@ -298,7 +320,7 @@ inline constexpr Index scan_group_chunks = 64;
 template <class Acc, class Scratch, class Own, class Use>
 void chunk_scan(Index n, Index chunk, Index m, Index dv, bool reverse, int num_threads,
                 const Own& own, const Use& use) {
-  const Index chunks = (n + chunk - 1) / chunk, group = std::min(scan_group_chunks, chunks);
+  const Index chunks = chunk_count(n, chunk), group = std::min(scan_group_chunks, chunks);
   std::vector<RowMatrix<Acc>> state(static_cast<std::size_t>(group));
   std::vector<RowVector<Acc>> z(static_cast<std::size_t>(group));
   RowMatrix<Acc> carry = RowMatrix<Acc>::Zero(m, dv);
@@ -313,8 +335,8 @@ void chunk_scan(Index n, Index chunk, Index m, Index dv, bool reverse, int num_t
       const auto [t0, len] = rows(g);
       own(t0, len, g, state[static_cast<std::size_t>(g)], z[static_cast<std::size_t>(g)]);
     });
-    for (std::size_t s = 0; s < static_cast<std::size_t>(count);
-         ++s) {  // own sum -> sum of the chunks before
+    // Each chunk's own sum becomes the sum of the chunks before it.
+    for (std::size_t s = 0; s < static_cast<std::size_t>(count); ++s) {
       state[s].swap(carry);
       carry += state[s];
       z[s].swap(carry_z);
@@ -345,8 +367,8 @@ void chunked_linear_sums(Index n, Index m, const Eigen::Ref<const RowMatrix<Acc>
                          const LinearAttentionOptions& o, const KeyRows& key_rows,
                          const QueryRows& query_rows, const Emit& emit) {
   using Rows = Eigen::Map<const RowMatrix<Acc>>;
-  const auto slots =
-      static_cast<std::size_t>(std::min(scan_group_chunks, (n + o.chunk - 1) / o.chunk));
+  const auto slots = static_cast<std::size_t>(std::min(scan_group_chunks, chunk_count(n, o.chunk)));
+  const SplitRows<Acc> v_rows(v);  // non-finite values of later keys stay out of a chunk's rows
   std::vector<RowMatrix<Acc>> key_scratch(slots);
   std::vector<const Acc*> key_features(slots);
   struct Scratch {
@@ -369,12 +391,21 @@ void chunked_linear_sums(Index n, Index m, const Eigen::Ref<const RowMatrix<Acc>
             kc(key_features[static_cast<std::size_t>(slot)], len, m);
         w.a.noalias() = qc * kc.transpose();
         w.a.template triangularView<Eigen::StrictlyUpper>().setZero();
-        w.num.noalias() = w.a * v.middleRows(t0, len);
+        w.num.setZero(len, v.cols());
+        add_masked_product<Acc>(w.num, w.a, v_rows, t0, causal_in_chunk);
         w.num.noalias() += qc * state;
         w.den = w.a.rowwise().sum();
         w.den.noalias() += qc * z.transpose();
         emit(t0, len, w.num, w.den);
       });
+}
+
+/// z = sum_j phi(k_j) over the rows of fk, as a column (zeros for no rows:
+/// Eigen's column sums of an empty matrix offset a null pointer).
+template <class Acc>
+Vector<Acc> key_sums(const RowMatrix<Acc>& fk) {
+  if (fk.rows() == 0) return Vector<Acc>::Zero(fk.cols());
+  return fk.colwise().sum().transpose();
 }
 
 /// Numerators (N x dv) and normalisers (N) of linear attention from the
@@ -389,7 +420,7 @@ void linear_attention_sums(const RowMatrix<Acc>& fq, const RowMatrix<Acc>& fk,
   if (!o.causal) {
     const RowMatrix<Acc> state = fk.transpose() * v;
     num.noalias() = fq * state;
-    den.noalias() = fq * fk.colwise().sum().transpose();
+    den.noalias() = fq * key_sums(fk);
   } else if (o.recurrent) {  // S_t = S_{t-1} + phi(k_t)^T v_t
     RowMatrix<Acc> state = RowMatrix<Acc>::Zero(m, dv);
     Vector<Acc> z = Vector<Acc>::Zero(m);
@@ -466,6 +497,7 @@ template <class DQ, class DK, class DV, class FeatureMap, class T = typename DQ:
 RowMatrix<T> linear_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
                               const Eigen::MatrixBase<DV>& V, const FeatureMap& phi,
                               const LinearAttentionOptions& options = {}) {
+  /// The type S and z accumulate in.
   using Acc = AccumulatorT<T>;
   detail::check_linear_attention("linear_attention", Q, K, V, options);
   detail::check_feature_map("linear_attention", phi, options);
@@ -521,6 +553,7 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q,
                                                 const Eigen::MatrixBase<DG>& dO,
                                                 const FeatureMap& phi,
                                                 const LinearAttentionOptions& options = {}) {
+  /// The type S and z accumulate in.
   using Acc = AccumulatorT<T>;
   const char* fn = "linear_attention_backward";
   detail::check_linear_attention(fn, Q, K, V, options);
@@ -554,7 +587,7 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q,
   RowMatrix<Acc> dfq(n, m), dfk(k.rows(), m), dvv(k.rows(), dv);
   if (!options.causal) {
     const RowMatrix<Acc> s = fk.transpose() * v, r = fq.transpose() * g;
-    const Vector<Acc> z = fk.colwise().sum().transpose(), rz = fq.transpose() * dden;
+    const Vector<Acc> z = detail::key_sums(fk), rz = fq.transpose() * dden;
     dfq.noalias() = g * s.transpose();
     dfq.noalias() += dden * z.transpose();
     dfk.noalias() = v * r.transpose();
@@ -572,6 +605,9 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q,
       gm.colwise() += dden.segment(t0, len);
       gm.template triangularView<Eigen::StrictlyUpper>().setZero();
     };
+    // Masked entries (key after query) of a chunk contribute nothing, even
+    // from non-finite rows of phi(K), phi(Q) or dnum (masked_product.hpp).
+    const detail::SplitRows<Acc> fk_rows(fk), fq_rows(fq), g_rows(g);
     detail::chunk_scan<Acc, Scratch>(
         n, options.chunk, m, dv, false, options.num_threads,
         [&](Index t0, Index len, Index, RowMatrix<Acc>& s, RowVector<Acc>& z) {
@@ -581,7 +617,9 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q,
         [&](Index t0, Index len, Index, const RowMatrix<Acc>& s, const RowVector<Acc>& z,
             Scratch& w) {
           masked_gradient(t0, len, w.gm);
-          dfq.middleRows(t0, len).noalias() = w.gm * fk.middleRows(t0, len);
+          dfq.middleRows(t0, len).setZero();
+          detail::add_masked_product<Acc>(dfq.middleRows(t0, len), w.gm, fk_rows, t0,
+                                          detail::causal_in_chunk);
           dfq.middleRows(t0, len).noalias() += g.middleRows(t0, len) * s.transpose();
           dfq.middleRows(t0, len).noalias() += dden.segment(t0, len) * z;
         });
@@ -596,10 +634,14 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q,
           masked_gradient(t0, len, w.gm);
           w.a.noalias() = fq.middleRows(t0, len) * fk.middleRows(t0, len).transpose();
           w.a.template triangularView<Eigen::StrictlyUpper>().setZero();
-          dfk.middleRows(t0, len).noalias() = w.gm.transpose() * fq.middleRows(t0, len);
+          dfk.middleRows(t0, len).setZero();
+          detail::add_masked_transposed_product<Acc>(dfk.middleRows(t0, len), w.gm, fq_rows, t0,
+                                                     detail::causal_in_chunk);
           dfk.middleRows(t0, len).noalias() += v.middleRows(t0, len) * r.transpose();
           dfk.middleRows(t0, len).rowwise() += rz;
-          dvv.middleRows(t0, len).noalias() = w.a.transpose() * g.middleRows(t0, len);
+          dvv.middleRows(t0, len).setZero();
+          detail::add_masked_transposed_product<Acc>(dvv.middleRows(t0, len), w.a, g_rows, t0,
+                                                     detail::causal_in_chunk);
           dvv.middleRows(t0, len).noalias() += fk.middleRows(t0, len) * r;
         });
   }
@@ -619,15 +661,23 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q,
 template <class T>
 class LinearAttentionState {
  public:
+  /// The type S and z accumulate in.
   using Acc = AccumulatorT<T>;
 
   /// State for m features and dv-dimensional values.
+  /// Throws std::invalid_argument (before allocating) for m or dv < 1, or
+  /// an eps that is negative or not finite.
   LinearAttentionState(Index m, Index dv, const LinearAttentionOptions& options = {})
-      : options_(options), state_(RowMatrix<Acc>::Zero(m, dv)), z_(Vector<Acc>::Zero(m)) {
-    check_positive("LinearAttentionState", "m", m);
-    check_positive("LinearAttentionState", "dv", dv);
-    check_non_negative("LinearAttentionState", "eps", options.eps);
-    check_positive("LinearAttentionState", "output_norm.eps", options.output_norm.eps);
+      : options_(options) {
+    const char* fn = "LinearAttentionState";
+    check_positive(fn, "m", m);
+    check_positive(fn, "dv", dv);
+    check_non_negative(fn, "eps", options.eps);
+    check_finite(fn, "eps", options.eps);
+    check_positive(fn, "output_norm.eps", options.output_norm.eps);
+    check_finite(fn, "output_norm.eps", options.output_norm.eps);
+    state_.setZero(m, dv);
+    z_.setZero(m);
   }
 
   /// Adds token (k, v) and returns the output for query q (vectors of size

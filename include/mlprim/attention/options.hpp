@@ -18,6 +18,14 @@
 // the top-left mask is obtained here by passing a bias of -inf above the
 // diagonal. A row whose keys are all masked (and has no sink) gives zeros
 // and lse = -inf, never NaN.
+//
+// Masked keys (outside the row's range, or with a bias of -inf) contribute
+// exactly nothing, in the forward and the backward pass: a NaN or infinity
+// in such a key's K or V row (or in a query row's dO) reaches only the rows
+// that see it, as in the token-by-token definition. A NaN score, query or
+// value that a row does see makes that row NaN. A sink of -inf is no sink;
+// a sink of +inf, or NaN, is rejected. A window of at least Nq + Nk
+// positions is unbounded.
 #ifndef MLPRIM_ATTENTION_OPTIONS_HPP
 #define MLPRIM_ATTENTION_OPTIONS_HPP
 
@@ -28,6 +36,7 @@
 #include <vector>
 
 #include "mlprim/core/error.hpp"
+#include "mlprim/core/parallel.hpp"
 #include "mlprim/core/types.hpp"
 
 namespace mlprim {
@@ -39,6 +48,7 @@ class AttentionBias {
  public:
   AttentionBias() = default;
   template <class Derived>
+  /// Views matrix m (float or double, either storage order).
   AttentionBias(const Eigen::PlainObjectBase<Derived>& m)  // NOLINT: implicit by design
       : data_(m.data()),
         is_double_(std::is_same_v<typename Derived::Scalar, double>),
@@ -50,9 +60,13 @@ class AttentionBias {
                       std::is_same_v<typename Derived::Scalar, double>,
                   "mlprim::AttentionBias: the bias must be float or double");
   }
+  /// Whether no bias is given.
   bool empty() const { return data_ == nullptr; }
+  /// Rows of the bias (Nq).
   Index rows() const { return rows_; }
+  /// Columns of the bias (Nk).
   Index cols() const { return cols_; }
+  /// Entry (i, j), as a double.
   double operator()(Index i, Index j) const {
     const Index at = i * row_stride_ + j * col_stride_;
     return is_double_ ? static_cast<const double*>(data_)[at]
@@ -125,10 +139,23 @@ struct ResolvedAttention {
     if (window_right >= 0) hi = std::min<Index>(hi, i + offset + window_right + 1);
     return std::max<Index>(hi, 0);
   }
-  /// The score s_ij from z = scale * q_i . k_j (the key is visible).
+  /// Whether key j takes part in row i's softmax: inside the row's visible
+  /// range and not masked by a bias of -inf. Keys that do not contribute
+  /// exactly nothing, even when their key or value holds NaN or infinity.
+  bool visible(Index i, Index j) const {
+    return j >= key_begin(i) && j < key_end(i) &&
+           (bias.empty() || bias(i, j) != -std::numeric_limits<double>::infinity());
+  }
+  /// The score s_ij from z = scale * q_i . k_j (the key is in the row's
+  /// range); -inf where the bias is -inf, whatever z is.
   Acc score(Acc z, Index i, Index j) const {
     Acc s = softcap > 0 ? softcap * std::tanh(z / softcap) : z;
-    if (!bias.empty()) s += static_cast<Acc>(bias(i, j));
+    if (!bias.empty()) {
+      const double b = bias(i, j);
+      if (b == -std::numeric_limits<double>::infinity())
+        return -std::numeric_limits<Acc>::infinity();
+      s += static_cast<Acc>(b);
+    }
     if (alibi_slope != 0) s -= alibi_slope * static_cast<Acc>(std::abs(i + offset - j));
     return s;
   }
@@ -139,6 +166,18 @@ struct ResolvedAttention {
     return 1 - t * t;
   }
 };
+
+/// `value` (a double option named `name`) in the accumulation type Acc,
+/// which it must be finite in: a scale of 1e300 is finite as a double but
+/// infinite as a float.
+template <class Acc>
+Acc finite_in(const char* fn, const char* name, double value) {
+  const auto converted = static_cast<Acc>(value);
+  if (!std::isfinite(static_cast<double>(converted)))
+    throw_invalid_argument(fn, name, " = ", value, " is not finite in the accumulation type (",
+                           sizeof(Acc) == sizeof(float) ? "float" : "double", ")");
+  return converted;
+}
 
 /// Checks shapes and options (naming fn) and resolves them.
 template <class Acc>
@@ -151,27 +190,33 @@ ResolvedAttention<Acc> resolve_attention(const char* fn, Index nq, Index nk, Ind
   if (o.window_right < -1)
     throw_invalid_argument(fn, "window_right = ", o.window_right, " must be >= -1");
   check_non_negative(fn, "softcap", o.softcap);
-  check_finite(fn, "alibi_slope", o.alibi_slope);
-  if (o.scale) check_finite(fn, "scale", *o.scale);
   if (o.sink && std::isnan(*o.sink)) throw_invalid_argument(fn, "sink = nan has no meaning");
-  check_non_negative(fn, "num_threads", o.num_threads);
+  if (o.sink && *o.sink == std::numeric_limits<double>::infinity())
+    throw_invalid_argument(fn,
+                           "sink = inf would take all the attention (every output 0); pass a "
+                           "finite logit, or -inf for no sink");
+  resolve_threads(fn, o.num_threads);
   if (!o.bias.empty() && (o.bias.rows() != nq || o.bias.cols() != nk))
     throw_invalid_argument(fn, "bias is ", o.bias.rows(), " x ", o.bias.cols(), ", the scores ", nq,
                            " x ", nk);
   ResolvedAttention<Acc> r;
-  r.scale = static_cast<Acc>(o.scale ? *o.scale
-                                     : 1.0 / std::sqrt(static_cast<double>(std::max<Index>(d, 1))));
-  r.softcap = static_cast<Acc>(o.softcap);
-  r.alibi_slope = static_cast<Acc>(o.alibi_slope);
+  r.scale = finite_in<Acc>(
+      fn, "scale",
+      o.scale ? *o.scale : 1.0 / std::sqrt(static_cast<double>(std::max<Index>(d, 1))));
+  r.softcap = finite_in<Acc>(fn, "softcap", o.softcap);
+  r.alibi_slope = finite_in<Acc>(fn, "alibi_slope", o.alibi_slope);
   r.nq = nq;
   r.nk = nk;
   r.offset = nk - nq;
   r.causal = o.causal;
-  r.window_left = o.window_left;
-  r.window_right = o.window_right;
+  // A window as long as both sequences together reaches every key: unbounded
+  // (and key positions +- window can no longer overflow).
+  r.window_left = o.window_left >= nq + nk ? -1 : o.window_left;
+  r.window_right = o.window_right >= nq + nk ? -1 : o.window_right;
   r.bias = o.bias;
-  r.has_sink = o.sink.has_value();
-  r.sink = static_cast<Acc>(o.sink.value_or(0));
+  // A sink of -inf adds exp(-inf) = 0 to the denominator: no sink at all.
+  r.has_sink = o.sink.has_value() && *o.sink != -std::numeric_limits<double>::infinity();
+  r.sink = r.has_sink ? finite_in<Acc>(fn, "sink", *o.sink) : Acc(0);
   return r;
 }
 
@@ -198,14 +243,17 @@ inline AttentionOptions head_options(const char* fn, const AttentionOptions& o, 
 /// for double inputs).
 template <class T>
 struct AttentionOutput {
-  RowMatrix<T> out;
-  Vector<AccumulatorT<T>> lse;
+  RowMatrix<T> out;  ///< Nq x dv: the attention output
+  Vector<AccumulatorT<T>>
+      lse;  ///< Nq: log-sum-exp of each row's scores (-inf for a fully masked row)
 };
 
 /// Gradients of a scalar loss with respect to Q, K and V.
 template <class T>
 struct AttentionGradients {
-  RowMatrix<T> dQ, dK, dV;
+  RowMatrix<T> dQ;  ///< Nq x d
+  RowMatrix<T> dK;  ///< Nk x d
+  RowMatrix<T> dV;  ///< Nk x dv
 };
 
 }  // namespace mlprim

@@ -41,6 +41,7 @@ struct PerformerOptions {
 template <class T>
 class PerformerFeatures {
  public:
+  /// The type the features are computed in.
   using Acc = AccumulatorT<T>;
 
   /// m = num_features random features of d-dimensional queries and keys,
@@ -83,8 +84,11 @@ class PerformerFeatures {
     }
   }
 
+  /// d, the width of the rows the map takes.
   Index dim() const { return dim_; }
+  /// m, the number of random features.
   Index num_features() const { return projection_.rows(); }
+  /// The options the map was drawn with.
   const PerformerOptions& options() const { return options_; }
   /// The projection W (m x d), rows w_r.
   const RowMatrix<Acc>& projection() const { return projection_; }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "mlprim/attention/detail/masked_product.hpp"
 #include "mlprim/attention/options.hpp"
 #include "mlprim/core/types.hpp"
 
@@ -74,7 +75,10 @@ RowMatrix<T> scaled_dot_product_attention(const Eigen::MatrixBase<DQ>& Q,
   const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(),
                        v = V.template cast<Acc>();
   const auto probabilities = detail::attention_probabilities(r, q, k);
-  return (probabilities.p * v).template cast<T>();
+  RowMatrix<Acc> out = RowMatrix<Acc>::Zero(r.nq, v.cols());
+  detail::add_masked_product<Acc>(out, probabilities.p, detail::SplitRows<Acc>(v), 0,
+                                  [&](Index i, Index j) { return r.visible(i, j); });
+  return out.template cast<T>();
 }
 
 /// Gradients of a scalar loss through scaled_dot_product_attention, from
@@ -99,16 +103,27 @@ AttentionGradients<T> scaled_dot_product_attention_backward(const Eigen::MatrixB
                        v = V.template cast<Acc>();
   const RowMatrix<Acc> d_out = dO.template cast<Acc>();
   const auto pr = detail::attention_probabilities(r, q, k);
-  RowMatrix<Acc> dz = d_out * v.transpose();  // dP
+  const auto visible = [&](Index i, Index j) { return r.visible(i, j); };
+  RowMatrix<Acc> dz = d_out * v.transpose();  // dP; masked entries are dropped below
   for (Index i = 0; i < r.nq; ++i) {
-    const Acc row_dot = pr.p.row(i).dot(dz.row(i));
+    Acc row_dot = 0;
     for (Index j = 0; j < r.nk; ++j)
-      dz(i, j) = pr.p(i, j) * (dz(i, j) - row_dot) * r.score_derivative(pr.capped(i, j));
+      if (visible(i, j)) row_dot += pr.p(i, j) * dz(i, j);
+    for (Index j = 0; j < r.nk; ++j)
+      dz(i, j) = visible(i, j)
+                     ? pr.p(i, j) * (dz(i, j) - row_dot) * r.score_derivative(pr.capped(i, j))
+                     : Acc(0);
   }
+  RowMatrix<Acc> dq = RowMatrix<Acc>::Zero(r.nq, q.cols()),
+                 dk = RowMatrix<Acc>::Zero(r.nk, k.cols());
+  RowMatrix<Acc> dv = RowMatrix<Acc>::Zero(r.nk, v.cols());
+  detail::add_masked_product<Acc>(dq, dz, detail::SplitRows<Acc>(k), 0, visible);
+  detail::add_masked_transposed_product<Acc>(dk, dz, detail::SplitRows<Acc>(q), 0, visible);
+  detail::add_masked_transposed_product<Acc>(dv, pr.p, detail::SplitRows<Acc>(d_out), 0, visible);
   AttentionGradients<T> g;
-  g.dQ = (r.scale * (dz * k)).template cast<T>();
-  g.dK = (r.scale * (dz.transpose() * q)).template cast<T>();
-  g.dV = (pr.p.transpose() * d_out).template cast<T>();
+  g.dQ = (r.scale * dq).template cast<T>();
+  g.dK = (r.scale * dk).template cast<T>();
+  g.dV = dv.template cast<T>();
   return g;
 }
 

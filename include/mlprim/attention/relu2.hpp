@@ -20,6 +20,7 @@
 #include <cmath>
 #include <optional>
 
+#include "mlprim/attention/detail/masked_product.hpp"
 #include "mlprim/attention/options.hpp"
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/types.hpp"
@@ -35,8 +36,8 @@ struct Relu2AttentionOptions {
 
 /// Options of mixed_chunk_attention.
 struct MixedChunkOptions {
-  Index chunk = 256;  ///< tokens per chunk, >= 1 (the paper's C)
-  bool causal = false;
+  Index chunk = 256;            ///< tokens per chunk, >= 1 (the paper's C)
+  bool causal = false;          ///< bottom-right aligned causal mask in both parts
   std::optional<double> scale;  ///< of the quadratic part; default 1 / sqrt(d)
 };
 
@@ -63,7 +64,11 @@ RowMatrix<T> relu2_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::Matrix
       a(i, j) = s > 0 || std::isnan(s) ? s * s * inv_n : Acc(0);
     }
   }
-  return (a * V.template cast<Acc>()).template cast<T>();
+  const RowMatrix<Acc> v = V.template cast<Acc>();
+  RowMatrix<Acc> out = RowMatrix<Acc>::Zero(r.nq, v.cols());
+  detail::add_masked_product<Acc>(out, a, detail::SplitRows<Acc>(v), 0,
+                                  [&](Index i, Index j) { return r.visible(i, j); });
+  return out.template cast<T>();
 }
 
 /// Mixed-chunk attention with separate pairs for the quadratic (Q, K: N x d)
@@ -92,6 +97,7 @@ RowMatrix<T> mixed_chunk_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::
   const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(),
                        v = V.template cast<Acc>();
   const RowMatrix<Acc> ql = Ql.template cast<Acc>(), kl = Kl.template cast<Acc>();
+  const detail::SplitRows<Acc> v_rows(v);  // causal: later keys' non-finite values stay out
   const Index c = std::min(options.chunk, n), dv = v.cols();
   RowMatrix<Acc> out(n, dv), a;
   if (n == 0) return out.template cast<T>();
@@ -110,7 +116,10 @@ RowMatrix<T> mixed_chunk_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::
         const Acc s = scale * a(i, j);
         a(i, j) = (options.causal && j > i) || !(s > 0 || std::isnan(s)) ? Acc(0) : s * s * inv_c;
       }
-    out.middleRows(t0, len).noalias() = a * v.middleRows(t0, len);
+    out.middleRows(t0, len).setZero();
+    detail::add_masked_product<Acc>(out.middleRows(t0, len), a, v_rows, t0, [&](Index i, Index j) {
+      return !options.causal || detail::causal_in_chunk(i, j);
+    });
     out.middleRows(t0, len).noalias() += inv_n * (ql.middleRows(t0, len) * state);
     state += own;
   }
