@@ -84,3 +84,15 @@ TEST_CASE("clip_grad_value clamps every entry", "[optim][clip]") {
   CHECK_THROWS_WITH(mlprim::clip_grad_norm(a, -1.0),
                     "mlprim::clip_grad_norm: max_norm = -1 must be non-negative");
 }
+
+TEST_CASE("a NaN gradient makes every norm NaN, infinity included", "[optim][clip]") {
+  // Regression: with norm_type = inf the NaN was ignored (PyTorch reports NaN).
+  for (const double norm_type : {2.0, 1.0, 3.0, std::numeric_limits<double>::infinity()}) {
+    Eigen::VectorXd a(3), b(2);
+    a << 1, std::numeric_limits<double>::quiet_NaN(), -2;
+    b << 3, 4;
+    INFO("norm_type = " << norm_type);
+    CHECK(std::isnan(mlprim::clip_grad_norm(a, b, 1.0, norm_type)));
+    CHECK(b.hasNaN());  // as PyTorch: the clamped coefficient is NaN too
+  }
+}

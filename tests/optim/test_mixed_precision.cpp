@@ -5,6 +5,7 @@
 #include <Eigen/QR>
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "catch.hpp"
@@ -188,4 +189,43 @@ TEST_CASE("MasterWeights keeps exact float copies and rounds on the way back",
   CHECK(static_cast<float>(w(0)) == static_cast<float>(Eigen::bfloat16(master.master(0)(0))));
   Eigen::Matrix<Eigen::bfloat16, Eigen::Dynamic, 1> wrong(2);
   CHECK_THROWS_AS(master.add(w, wrong), std::invalid_argument);
+}
+
+TEST_CASE("GradScaler rejects scales a float cannot hold and never reaches 0",
+          "[optim][mixed_precision]") {
+  auto message = [](auto&& fn) {
+    return mlprim::test::exception_message<std::invalid_argument>(fn);
+  };
+  // Regression: 1e39 became inf (every gradient unscaled to 0) and 1e-50
+  // became 0 (finite gradients unscaled to inf after the check: NaN weights).
+  for (const double scale : {1e39, 1e-50, 0.0, -1.0, std::numeric_limits<double>::infinity()}) {
+    mlprim::GradScalerOptions o;
+    o.init_scale = scale;
+    INFO("init_scale = " << scale);
+    CHECK(message([&] {
+            mlprim::GradScaler<float> s(o);
+          }).find("mlprim::GradScaler: init_scale = ") == 0);
+  }
+  // Regression: ~166 consecutive overflows took the scale to 0.
+  Eigen::VectorXf p = Eigen::VectorXf::Ones(2), g(2);
+  mlprim::SGD<float> opt;
+  opt.add_param(p, g);
+  mlprim::GradScaler<float> scaler;
+  for (int t = 0; t < 300; ++t) {
+    g.setConstant(std::numeric_limits<float>::infinity());
+    CHECK_FALSE(scaler.step(opt));
+    scaler.update();
+  }
+  CHECK(scaler.get_scale() == static_cast<double>(mlprim::GradScaler<float>::min_scale));
+  CHECK(scaler.get_scale() > 0);
+  g.setConstant(1e-30f);  // a finite gradient now unscales to a finite one and steps
+  CHECK(scaler.step(opt));
+  CHECK(p.allFinite());
+}
+
+TEST_CASE("MasterWeights names a bad index in its own words", "[optim][mixed_precision]") {
+  // Regression: std::out_of_range with libstdc++'s text.
+  mlprim::MasterWeights<Eigen::half> master;
+  CHECK(mlprim::test::exception_message<std::invalid_argument>([&] { master.master(99); }) ==
+        "mlprim::MasterWeights::master: i = 99 must be in [0, 0)");
 }

@@ -4,6 +4,8 @@
 #include <mlprim/optim.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -282,4 +284,120 @@ TEST_CASE("bad registrations and rejected changes leave the optimizer as it was"
         "mlprim::Adam: lr = -1 must be non-negative");
   CHECK(opt.lr() == 1e-3);
   CHECK(opt.num_params(0) == 1);
+}
+
+namespace {
+
+/// Adam state after one step of a 4-element parameter, and the offsets of
+/// its fields: magic + version (12), name (8 + 4), step count (8), group
+/// count (8), lr (8), parameter count (8), rows (8), cols (8), step (8).
+constexpr std::size_t kStepCountAt = 24, kLrAt = 40, kParamStepAt = 72;
+
+template <class V>
+std::string patched(std::string bytes, std::size_t at, V value) {
+  for (std::size_t b = 0; b < sizeof(V); ++b) {  // little-endian
+    unsigned char byte;
+    std::memcpy(&byte, reinterpret_cast<const unsigned char*>(&value) + b, 1);
+    bytes[at + b] = static_cast<char>(byte);
+  }
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("loading rejects implausible step counts and non-finite learning rates", "[optim]") {
+  Eigen::VectorXd p = Eigen::VectorXd::Ones(4), g = Eigen::VectorXd::Ones(4);
+  mlprim::Adam<double> adam;
+  adam.add_param(p, g);
+  adam.step();
+  std::stringstream saved;
+  adam.save(saved);
+  const std::string bytes = saved.str();
+  REQUIRE(bytes.substr(12, 8) == std::string("\x04\0\0\0\0\0\0\0", 8));  // the layout above
+  auto load_message = [&](const std::string& stream) {
+    mlprim::Adam<double> fresh;
+    fresh.add_param(p, g);
+    std::stringstream in(stream);
+    const std::string message =
+        mlprim::test::exception_message<std::runtime_error>([&] { fresh.load(in); });
+    CHECK(fresh.step_count() == 0);
+    return message;
+  };
+  // Regression: INT64_MAX was accepted and the next step() overflowed.
+  const auto huge = std::numeric_limits<std::int64_t>::max();
+  CHECK(load_message(patched(bytes, kStepCountAt, huge)) ==
+        "mlprim::Adam::load: step count = 9223372036854775807 is outside [0, 2^53] (corrupt "
+        "stream?)");
+  CHECK(load_message(patched(bytes, kParamStepAt, huge)) ==
+        "mlprim::Adam::load: parameter step = 9223372036854775807 is outside [0, 2^53] (corrupt "
+        "stream?)");
+  CHECK(load_message(patched(bytes, kParamStepAt, std::int64_t{-1})).find("parameter step = -1") !=
+        std::string::npos);
+  // Regression: a loaded lr = inf was accepted.
+  CHECK(load_message(patched(bytes, kLrAt, std::numeric_limits<double>::infinity())) ==
+        "mlprim::Adam::load: the stream's lr = inf is invalid (mlprim::Adam: lr = inf must be "
+        "finite)");
+  // The unpatched stream still loads.
+  mlprim::Adam<double> fresh;
+  fresh.add_param(p, g);
+  std::stringstream in(bytes);
+  fresh.load(in);
+  CHECK(fresh.step_count() == 1);
+}
+
+TEST_CASE("non-finite hyper-parameters are rejected", "[optim]") {
+  const double inf = std::numeric_limits<double>::infinity();
+  mlprim::AdamOptions adam;
+  adam.lr = inf;
+  CHECK(invalid_argument_message([&] { mlprim::Adam<float> opt(adam); }) ==
+        "mlprim::Adam: lr = inf must be finite");
+  mlprim::AdamWOptions adamw;
+  adamw.weight_decay = inf;
+  CHECK(invalid_argument_message([&] { mlprim::AdamW<float> opt(adamw); }) ==
+        "mlprim::AdamW: weight_decay = inf must be finite");
+  adam = {};
+  adam.eps = inf;
+  CHECK_THROWS_AS(mlprim::Adam<float>(adam), std::invalid_argument);
+  mlprim::SGDOptions sgd;
+  sgd.momentum = inf;
+  CHECK_THROWS_AS(mlprim::SGD<float>(sgd), std::invalid_argument);
+  mlprim::RMSpropOptions rms;
+  rms.momentum = inf;
+  CHECK_THROWS_AS(mlprim::RMSprop<float>(rms), std::invalid_argument);
+  mlprim::AdagradOptions adagrad;
+  adagrad.lr_decay = inf;
+  CHECK_THROWS_AS(mlprim::Adagrad<float>(adagrad), std::invalid_argument);
+  mlprim::NAdamOptions nadam;
+  nadam.momentum_decay = inf;
+  CHECK_THROWS_AS(mlprim::NAdam<float>(nadam), std::invalid_argument);
+  mlprim::Adam<float> ok;
+  CHECK(invalid_argument_message([&] { ok.set_lr(inf); }) ==
+        "mlprim::Adam: lr = inf must be finite");
+  CHECK(invalid_argument_message([&] {
+          float x = 0, dx = 0;
+          mlprim::adamw_update(&x, &dx, &x, &x, static_cast<float*>(nullptr), 1,
+                               mlprim::AdamWOptions{}, 1, -4);
+        }) == "mlprim::adamw_update: num_threads = -4 must be >= 0 (0 means all threads)");
+}
+
+TEST_CASE("a step rejected by the rule changes no parameter and no step count", "[optim]") {
+  // Regression: RMSprop with momentum switched on after the first step threw
+  // after advancing parameter 0's step count (and before parameter 1's).
+  Eigen::VectorXd a = Eigen::VectorXd::Ones(3), ga = Eigen::VectorXd::Ones(3);
+  Eigen::VectorXd b = Eigen::VectorXd::Ones(2), gb = Eigen::VectorXd::Ones(2);
+  mlprim::RMSprop<double> opt;
+  opt.add_param(a, ga);
+  opt.add_param(b, gb);
+  opt.step();
+  const Eigen::VectorXd a_before = a, b_before = b;
+  mlprim::RMSpropOptions with_momentum;
+  with_momentum.momentum = 0.9;
+  opt.set_options(with_momentum);
+  CHECK(invalid_argument_message([&] { opt.step(); }) ==
+        "mlprim::RMSprop: momentum or centered changed after the first step");
+  CHECK(opt.state(0).step == 1);
+  CHECK(opt.state(1).step == 1);
+  CHECK(opt.step_count() == 1);
+  CHECK(a == a_before);
+  CHECK(b == b_before);
 }

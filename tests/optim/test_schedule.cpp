@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "catch.hpp"
@@ -141,4 +143,55 @@ TEST_CASE("schedules reject nonsense", "[optim][schedule]") {
                     "previous milestone");
   CHECK_THROWS_AS((mlprim::sequential({10, 20}, mlprim::LinearLR{}, mlprim::ExponentialLR{0.9})),
                   std::invalid_argument);
+}
+
+TEST_CASE("warm restarts with huge periods or steps do not overflow", "[optim][schedule]") {
+  // Regression: t_i *= T_mult overflowed for a large T_mult or step.
+  const mlprim::CosineAnnealingWarmRestarts sgdr{1, std::int64_t{1} << 40, 0.0, 1.0};
+  const std::int64_t step = std::int64_t{1} << 62;
+  // Periods 1, 2^40, 2^80: the step falls in the third, at step - 1 - 2^40.
+  const long double t_cur = std::ldexp(1.0L, 62) - 1 - std::ldexp(1.0L, 40);
+  const long double pi = 3.141592653589793238462643383279502884L;
+  const double want = static_cast<double>((1 + std::cos(pi * t_cur / std::ldexp(1.0L, 80))) / 2);
+  CHECK(sgdr.lr(step) == Approx(want).epsilon(1e-12));
+  const mlprim::CosineAnnealingWarmRestarts doubling{3, 2};
+  for (const std::int64_t s :
+       {std::int64_t{0}, std::int64_t{1} << 40, std::numeric_limits<std::int64_t>::max()}) {
+    const double lr = doubling.lr(s);
+    CHECK(lr >= 0.0);
+    CHECK(lr <= 1.0);
+  }
+  // Periods 3, 6, 12: step 10 is 1 step into the third.
+  CHECK(doubling.lr(10) == Approx((1 + std::cos(3.141592653589793 * 1 / 12)) / 2));
+}
+
+TEST_CASE("OneCycleLR with a phase of no length stays finite", "[optim][schedule]") {
+  // Regression: pct_start = 1 gave 0/0 = NaN at the last step.
+  mlprim::OneCycleLR cycle;
+  cycle.total_steps = 100;
+  cycle.max_lr = 0.1;
+  for (const double pct : {0.0, 1.0}) {
+    cycle.pct_start = pct;
+    for (std::int64_t t = 0; t <= 100; ++t) {
+      INFO("pct_start = " << pct << ", step " << t);
+      CHECK(std::isfinite(cycle.lr(t)));
+      CHECK(std::isfinite(cycle.momentum(t)));
+    }
+  }
+  cycle.pct_start = 1.0;
+  CHECK(cycle.lr(99) == Approx(0.1));              // the top, reached at the last step
+  CHECK(cycle.lr(100) == Approx(0.1 / 25 / 1e4));  // the empty second phase: done
+}
+
+TEST_CASE("schedules reject non-finite factors", "[optim][schedule]") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // Regression: StepLR with gamma = NaN was accepted.
+  CHECK_THROWS_WITH((mlprim::StepLR{10, nan}.lr(3, 0.1)),
+                    "mlprim::StepLR::lr: gamma = nan must be finite");
+  CHECK_THROWS_AS((mlprim::ExponentialLR{std::numeric_limits<double>::infinity()}.lr(3, 0.1)),
+                  std::invalid_argument);
+  CHECK_THROWS_AS((mlprim::MultiStepLR{{10}, nan}.lr(3, 0.1)), std::invalid_argument);
+  mlprim::OneCycleLR cycle;
+  cycle.max_lr = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_AS(cycle.lr(0), std::invalid_argument);
 }

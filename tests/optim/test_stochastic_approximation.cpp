@@ -4,6 +4,7 @@
 #include <mlprim/optim.hpp>
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -123,6 +124,16 @@ TEST_CASE("stochastic approximation rejects gains outside the theory", "[optim][
   kw.gamma = 0.6;
   CHECK_THROWS_AS(mlprim::KieferWolfowitz<double>(kw), std::invalid_argument);
   CHECK_THROWS_AS(mlprim::IncrementalMean<double>(2, 1.5), std::invalid_argument);
+  // Regression: Zero(-1) ran before the check (an Eigen assertion without NDEBUG).
+  CHECK_THROWS_WITH(mlprim::IncrementalMean<double>(-1),
+                    "mlprim::IncrementalMean: dimension = -1 must be non-negative");
+  rm = {};
+  rm.a = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH(mlprim::RobbinsMonro<double>(rm),
+                    "mlprim::RobbinsMonro: a = inf must be finite");
+  kw = {};
+  kw.c = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_AS(mlprim::KieferWolfowitz<double>(kw), std::invalid_argument);
   mlprim::IncrementalMean<double> m(2);
   CHECK_THROWS_AS(m.add(Eigen::VectorXd::Zero(3)), std::invalid_argument);
   mlprim::RobbinsMonro<double> ok;

@@ -14,7 +14,7 @@ struct AdadeltaOptions {
   double rho = 0.9;           ///< smoothing of both running averages
   double eps = 1e-6;          ///< added inside both square roots
   double weight_decay = 0.0;  ///< L2 penalty added to the gradient
-  bool maximize = false;
+  bool maximize = false;      ///< ascend the objective instead of descending it
 };
 
 /// One Adadelta step over contiguous buffers of n elements:
@@ -24,7 +24,7 @@ struct AdadeltaOptions {
 template <class T>
 void adadelta_update(T* param, const T* grad, T* square_avg, T* acc_delta, Index n,
                      const AdadeltaOptions& o, int num_threads = 0) {
-  detail::for_each_block(n, num_threads, [&](Index at, Index len) {
+  detail::for_each_block("adadelta_update", n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len), sq(square_avg + at, len), acc(acc_delta + at, len);
     detail::ConstBlockMap<T> g(grad + at, len);
     detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
@@ -38,9 +38,12 @@ void adadelta_update(T* param, const T* grad, T* square_avg, T* acc_delta, Index
 
 /// The Adadelta rule. Buffers: square_avg, acc_delta.
 struct AdadeltaRule {
+  /// The hyper-parameters this rule reads.
   using Options = AdadeltaOptions;
+  /// The rule's name in error messages and saved state.
   static constexpr const char* name = "Adadelta";
 
+  /// Throws std::invalid_argument for options outside their ranges.
   static void validate(const Options& o) {
     detail::check_lr(name, o.lr);
     check_in_range(name, "rho", o.rho, 0.0, 1.0);
@@ -48,11 +51,13 @@ struct AdadeltaRule {
     detail::check_weight_decay(name, o.weight_decay);
   }
 
+  /// Creates the state buffers (listed above) of an n-element parameter.
   template <class T>
   static void init_state(const Options&, ParamState<T>& s, Index n) {
     detail::zero_buffers(s, 2, n);
   }
 
+  /// One step of parameter p from gradient g (state.step already counts it).
   template <class T>
   static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
     adadelta_update(p, g, s.buffers[0].data(), s.buffers[1].data(), n, o, threads);

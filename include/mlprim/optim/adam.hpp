@@ -15,23 +15,24 @@ namespace mlprim {
 
 /// torch.optim.Adam's hyper-parameters and defaults.
 struct AdamOptions {
-  double lr = 1e-3;
+  double lr = 1e-3;                            ///< learning rate
   std::array<double, 2> betas = {0.9, 0.999};  ///< decay of the first and second moments
   double eps = 1e-8;                           ///< added to the denominator (outside the sqrt)
   double weight_decay = 0.0;                   ///< L2 penalty added to the gradient
   bool amsgrad = false;                        ///< use the running max of the second moment
-  bool maximize = false;
+  bool maximize = false;                       ///< ascend the objective instead of descending it
 };
 
 /// torch.optim.AdamW's hyper-parameters and defaults (decoupled weight decay,
 /// default 1e-2).
 struct AdamWOptions {
-  double lr = 1e-3;
-  std::array<double, 2> betas = {0.9, 0.999};
-  double eps = 1e-8;
+  double lr = 1e-3;  ///< learning rate
+  std::array<double, 2> betas = {0.9,
+                                 0.999};  ///< decay rates of the first and second moment averages
+  double eps = 1e-8;                      ///< added to the denominator for numerical stability
   double weight_decay = 1e-2;  ///< decoupled: p *= 1 - lr * weight_decay before the update
-  bool amsgrad = false;
-  bool maximize = false;
+  bool amsgrad = false;        ///< use the running maximum of the second moment (Reddi et al. 2018)
+  bool maximize = false;       ///< ascend the objective instead of descending it
 };
 
 namespace detail {
@@ -47,31 +48,32 @@ void adam_family_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, T* m
   const double step_size = o.lr / bias_correction1;
   const double bias_correction2_sqrt = std::sqrt(bias_correction2);
   const double l2 = decoupled ? 0.0 : o.weight_decay;
-  for_each_block(n, num_threads, [&](Index at, Index len) {
-    BlockMap<T> p(param + at, len), m(exp_avg + at, len), v(exp_avg_sq + at, len);
-    ConstBlockMap<T> g(grad + at, len);
-    if (decoupled) p = p * T(1 - o.lr * o.weight_decay);
-    // One temporary: the square-root operand, rooted in place; the gradient
-    // is read straight from its buffer unless it must be negated or decayed.
-    BlockArray<T> root;
-    auto moments = [&](const auto& d) {
-      m = m * T(beta1) + T(1 - beta1) * d;
-      v = v * T(beta2) + (T(1 - beta2) * d) * d;
-    };
-    if (!o.maximize && l2 == 0)
-      moments(g);
-    else
-      moments(directed_gradient<T>(g, p, o.maximize, l2));
-    if (o.amsgrad) {
-      BlockMap<T> vmax(max_exp_avg_sq + at, len);
-      vmax = vmax.max(v);
-      root = vmax;
-    } else {
-      root = v;
-    }
-    exact_sqrt_in_place(root.data(), len);
-    p = p + (T(-step_size) * m) / (root / T(bias_correction2_sqrt) + T(o.eps));
-  });
+  for_each_block(decoupled ? "adamw_update" : "adam_update", n, num_threads,
+                 [&](Index at, Index len) {
+                   BlockMap<T> p(param + at, len), m(exp_avg + at, len), v(exp_avg_sq + at, len);
+                   ConstBlockMap<T> g(grad + at, len);
+                   if (decoupled) p = p * T(1 - o.lr * o.weight_decay);
+                   // One temporary: the square-root operand, rooted in place; the gradient
+                   // is read straight from its buffer unless it must be negated or decayed.
+                   BlockArray<T> root;
+                   auto moments = [&](const auto& d) {
+                     m = m * T(beta1) + T(1 - beta1) * d;
+                     v = v * T(beta2) + (T(1 - beta2) * d) * d;
+                   };
+                   if (!o.maximize && l2 == 0)
+                     moments(g);
+                   else
+                     moments(directed_gradient<T>(g, p, o.maximize, l2));
+                   if (o.amsgrad) {
+                     BlockMap<T> vmax(max_exp_avg_sq + at, len);
+                     vmax = vmax.max(v);
+                     root = vmax;
+                   } else {
+                     root = v;
+                   }
+                   exact_sqrt_in_place(root.data(), len);
+                   p = p + (T(-step_size) * m) / (root / T(bias_correction2_sqrt) + T(o.eps));
+                 });
 }
 
 }  // namespace detail
@@ -101,9 +103,12 @@ namespace detail {
 
 template <class Opts, bool Decoupled>
 struct AdamFamilyRule {
+  /// The hyper-parameters this rule reads.
   using Options = Opts;
+  /// The rule's name in error messages and saved state.
   static constexpr const char* name = Decoupled ? "AdamW" : "Adam";
 
+  /// Throws std::invalid_argument for options outside their ranges.
   static void validate(const Options& o) { check_adam_like(name, o); }
 
   /// Buffers: exp_avg, exp_avg_sq, and max_exp_avg_sq with amsgrad.
@@ -112,6 +117,7 @@ struct AdamFamilyRule {
     zero_buffers(s, o.amsgrad ? 3 : 2, n);
   }
 
+  /// One step of parameter p from gradient g (state.step already counts it).
   template <class T>
   static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
     if (o.amsgrad && s.buffers.size() < 3) s.buffers.push_back(Vector<T>::Zero(n));
@@ -122,7 +128,9 @@ struct AdamFamilyRule {
 
 }  // namespace detail
 
+/// The Adam rule. Buffers: exp_avg, exp_avg_sq, and max_exp_avg_sq with amsgrad.
 using AdamRule = detail::AdamFamilyRule<AdamOptions, false>;
+/// The AdamW rule; the same buffers as Adam's.
 using AdamWRule = detail::AdamFamilyRule<AdamWOptions, true>;
 
 /// Adam, torch.optim.Adam's semantics.

@@ -29,10 +29,13 @@ using GradMap = Eigen::Map<Vector<T>>;
 /// float reductions in double on the CPU too).
 template <class Values>
 double p_norm(const Values& values, double norm_type) {
-  if (std::isinf(norm_type)) {
+  if (std::isinf(norm_type)) {  // max |x|, NaN when any x is NaN (torch.max propagates it)
     double m = 0;
-    for (const auto& x : values)
-      if (x.size() > 0) m = std::max(m, static_cast<double>(x.cwiseAbs().maxCoeff()));
+    for (const auto& x : values) {
+      if (x.size() == 0) continue;
+      if (x.hasNaN()) return std::numeric_limits<double>::quiet_NaN();
+      m = std::max(m, static_cast<double>(x.cwiseAbs().maxCoeff()));
+    }
     return m;
   }
   double sum = 0;
@@ -59,7 +62,9 @@ T clip_grad_norm_maps(std::vector<GradMap<T>>& grads, double max_norm, double no
     norms[0](static_cast<Index>(i)) =
         static_cast<T>(p_norm(std::vector<GradMap<T>>{grads[i]}, norm_type));
   const T total = grads.empty() ? T(0) : static_cast<T>(p_norm(norms, norm_type));
-  const T coefficient = std::min(T(1), static_cast<T>(max_norm) / (total + static_cast<T>(1e-6)));
+  // torch.clamp(max = 1): a NaN total gives a NaN coefficient, as in PyTorch.
+  const T ratio = static_cast<T>(max_norm) / (total + static_cast<T>(1e-6));
+  const T coefficient = ratio > T(1) ? T(1) : ratio;
   for (auto& g : grads) g *= coefficient;
   return total;
 }
@@ -132,7 +137,9 @@ auto leading_grads(Tuple& all) {
 /// or clip_grad_norm(optimizer, max_norm[, norm_type]); norm_type defaults to
 /// 2 and may be infinity (max |g|). Norms accumulate in double, the rest is
 /// in the gradients' scalar type. A non-finite total is not special-cased
-/// (PyTorch's error_if_nonfinite = False).
+/// (PyTorch's error_if_nonfinite = False): a NaN gradient makes the total
+/// NaN (for every norm_type, infinity included) and, as in PyTorch, every
+/// gradient NaN.
 template <class... Args>
 auto clip_grad_norm(Args&&... args) {
   constexpr std::size_t n = sizeof...(Args), numbers = detail::trailing_numbers<Args...>();

@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <utility>
 #include <vector>
 
 #include "mlprim/core/error.hpp"
@@ -34,17 +36,24 @@ struct GradScalerOptions {
 template <class T>
 class GradScaler {
  public:
+  /// A scaler starting at options.init_scale; throws std::invalid_argument for
+  /// an init_scale outside [min_scale, float max], a growth_factor <= 1 or not
+  /// finite, a backoff_factor outside (0, 1) or a growth_interval < 1.
   explicit GradScaler(const GradScalerOptions& options = {}) : options_(options) {
     const char* fn = "GradScaler";
-    check_positive(fn, "init_scale", options.init_scale);
-    check_finite(fn, "init_scale", options.init_scale);
-    if (!(options.growth_factor > 1.0))
-      throw_invalid_argument(fn, "growth_factor = ", options.growth_factor, " must be > 1");
+    // PyTorch keeps the scale in a float32 tensor; so must it fit one.
+    const auto scale = static_cast<float>(options.init_scale);
+    if (!(scale >= min_scale && scale <= std::numeric_limits<float>::max()))
+      throw_invalid_argument(fn, "init_scale = ", options.init_scale,
+                             " must be a float in [2^-126, 3.4e38] (finite, and with a finite "
+                             "reciprocal)");
+    if (!(options.growth_factor > 1.0) || !std::isfinite(options.growth_factor))
+      throw_invalid_argument(fn, "growth_factor = ", options.growth_factor,
+                             " must be finite and > 1");
     if (!(options.backoff_factor > 0.0 && options.backoff_factor < 1.0))
       throw_invalid_argument(fn, "backoff_factor = ", options.backoff_factor, " must be in (0, 1)");
     check_positive(fn, "growth_interval", options.growth_interval);
-    // PyTorch keeps the scale in a float32 tensor.
-    scale_ = static_cast<float>(options.init_scale);
+    scale_ = scale;
   }
 
   /// loss * scale (loss unchanged when disabled).
@@ -104,12 +113,16 @@ class GradScaler {
 
   /// Ends the iteration: scale *= backoff_factor if any unscaled gradient was
   /// inf/NaN, scale *= growth_factor after growth_interval clean iterations.
+  /// Unlike PyTorch's, the scale never falls below min_scale (2^-126,
+  /// float's smallest normal number) nor grows past float's largest: a
+  /// scale of 0 would turn finite gradients into inf after the finiteness
+  /// check and take a step of NaN.
   void update() {
     if (!options_.enabled) return;
     bool found_inf = false;
     for (const auto& entry : stages_) found_inf = found_inf || entry.second.found_inf;
     if (found_inf) {
-      scale_ = scale_ * static_cast<float>(options_.backoff_factor);
+      scale_ = std::max(scale_ * static_cast<float>(options_.backoff_factor), min_scale);
       growth_tracker_ = 0;
     } else if (++growth_tracker_ == options_.growth_interval) {
       const float grown = scale_ * static_cast<float>(options_.growth_factor);
@@ -121,6 +134,9 @@ class GradScaler {
 
   /// Steps skipped because of inf/NaN gradients so far.
   std::int64_t skipped_steps() const { return skipped_steps_; }
+
+  /// The smallest scale: 2^-126, whose reciprocal 2^126 is still a finite float.
+  static constexpr float min_scale = std::numeric_limits<float>::min();
 
  private:
   struct Stage {

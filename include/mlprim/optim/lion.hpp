@@ -14,10 +14,10 @@ namespace mlprim {
 /// Lion's hyper-parameters; defaults from the paper (b1 = 0.9, b2 = 0.99,
 /// lr 1e-4, a tenth or less of AdamW's, and no weight decay).
 struct LionOptions {
-  double lr = 1e-4;
+  double lr = 1e-4;                           ///< learning rate
   std::array<double, 2> betas = {0.9, 0.99};  ///< interpolation, then momentum decay
   double weight_decay = 0.0;                  ///< decoupled, scaled by lr
-  bool maximize = false;
+  bool maximize = false;                      ///< ascend the objective instead of descending it
 };
 
 /// One Lion step over contiguous buffers of n elements:
@@ -27,7 +27,7 @@ template <class T>
 void lion_update(T* param, const T* grad, T* exp_avg, Index n, const LionOptions& o,
                  int num_threads = 0) {
   const double beta1 = o.betas[0], beta2 = o.betas[1];
-  detail::for_each_block(n, num_threads, [&](Index at, Index len) {
+  detail::for_each_block("lion_update", n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len);
     detail::ConstBlockMap<T> g(grad + at, len);
     const detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, 0.0);
@@ -44,20 +44,25 @@ void lion_update(T* param, const T* grad, T* exp_avg, Index n, const LionOptions
 
 /// The Lion rule. Buffers: exp_avg.
 struct LionRule {
+  /// The hyper-parameters this rule reads.
   using Options = LionOptions;
+  /// The rule's name in error messages and saved state.
   static constexpr const char* name = "Lion";
 
+  /// Throws std::invalid_argument for options outside their ranges.
   static void validate(const Options& o) {
     detail::check_lr(name, o.lr);
     detail::check_betas(name, o.betas);
     detail::check_weight_decay(name, o.weight_decay);
   }
 
+  /// Creates the state buffers (listed above) of an n-element parameter.
   template <class T>
   static void init_state(const Options&, ParamState<T>& s, Index n) {
     detail::zero_buffers(s, 1, n);
   }
 
+  /// One step of parameter p from gradient g (state.step already counts it).
   template <class T>
   static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
     lion_update(p, g, s.buffers[0].data(), n, o, threads);

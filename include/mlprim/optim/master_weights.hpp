@@ -24,6 +24,8 @@
 
 namespace mlprim {
 
+/// float master copies of Eigen::half / Eigen::bfloat16 parameters and
+/// their gradients (see the header comment).
 template <class Low>
 class MasterWeights {
   static_assert(std::is_same_v<Low, Eigen::half> || std::is_same_v<Low, Eigen::bfloat16>,
@@ -75,12 +77,13 @@ class MasterWeights {
     }
   }
 
+  /// Registered parameters.
   Index size() const { return static_cast<Index>(entries_.size()); }
-  const Vector<float>& master(Index i) const {
-    return entries_.at(static_cast<std::size_t>(i)).master;
-  }
+  /// The float master of parameter i, in [0, size()).
+  const Vector<float>& master(Index i) const { return entry("MasterWeights::master", i).master; }
+  /// The float gradient of parameter i, in [0, size()).
   const Vector<float>& master_grad(Index i) const {
-    return entries_.at(static_cast<std::size_t>(i)).master_grad;
+    return entry("MasterWeights::master_grad", i).master_grad;
   }
 
  private:
@@ -92,6 +95,11 @@ class MasterWeights {
 
   static Eigen::Map<Vector<Low>> low_view(const detail::EigenBinding<Low>& b) {
     return Eigen::Map<Vector<Low>>(b.data(), b.size());
+  }
+
+  const Entry& entry(const char* fn, Index i) const {
+    check_in_half_open(fn, "i", i, Index{0}, size());
+    return entries_[static_cast<std::size_t>(i)];
   }
 
   static void check_shape(const Entry& e, const char* what) {

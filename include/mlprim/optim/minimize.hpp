@@ -31,6 +31,7 @@ struct MinimizeIteration {
   double gradient_norm;    ///< ||grad f(x)||_2
 };
 
+/// Options of minimize().
 struct MinimizeOptions {
   std::int64_t max_iterations = 1000;  ///< optimizer steps at most
   double gradient_tolerance = 1e-6;    ///< 0 disables
@@ -39,11 +40,12 @@ struct MinimizeOptions {
   std::function<bool(const MinimizeIteration&)> callback;
 };
 
+/// What minimize() returns: where it stopped and why.
 struct MinimizeReport {
   double value;             ///< f at the final x
   double gradient_norm;     ///< ||grad f|| at the final x
   std::int64_t iterations;  ///< steps taken
-  StopReason reason;
+  StopReason reason;        ///< why the run stopped
 };
 
 /// Minimizes f by repeated optimizer steps on x. f(x, grad) returns f(x) and

@@ -13,6 +13,10 @@
 //   static void init_state(const Options&, ParamState<T>&, Index n);
 //   static void update(const Options&, ParamState<T>&, T* param, const T* grad,
 //                      Index n, int num_threads);   state.step already counts this step
+// and optionally
+//   static void check_state(const Options&, const ParamState<T>&);
+//                      throws std::invalid_argument when the options no longer fit
+//                      the state (called for every parameter before a step changes any)
 #ifndef MLPRIM_OPTIM_OPTIMIZER_HPP
 #define MLPRIM_OPTIM_OPTIMIZER_HPP
 
@@ -23,8 +27,10 @@
 #include <limits>
 #include <ostream>
 #include <string>
+#include <stdexcept>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "mlprim/core/error.hpp"
@@ -50,6 +56,21 @@ struct ParamState {
 
 namespace detail {
 
+/// True for rules with a check_state(options, state) hook.
+template <class Rule, class T, class = void>
+struct has_check_state : std::false_type {};
+template <class Rule, class T>
+struct has_check_state<
+    Rule, T,
+    std::void_t<decltype(Rule::check_state(std::declval<const typename Rule::Options&>(),
+                                           std::declval<const ParamState<T>&>()))>>
+    : std::true_type {};
+
+/// Step counts above 2^53 cannot all be told apart in the double arithmetic
+/// of the bias corrections (and a count near 2^63 would overflow at the next
+/// step): a loaded count beyond it is corruption.
+inline constexpr std::int64_t max_step_count = std::int64_t{1} << 53;
+
 /// Gives `state` `count` zero-filled buffers of n elements.
 template <class T>
 void zero_buffers(ParamState<T>& state, std::size_t count, Index n) {
@@ -58,6 +79,9 @@ void zero_buffers(ParamState<T>& state, std::size_t count, Index n) {
 
 }  // namespace detail
 
+/// A torch.optim-style optimizer: parameter groups with their own options,
+/// per-parameter state, step(), save() and load(), applying the update Rule
+/// (see the header comment). Use the aliases (Adam<T>, SGD<T>, ...).
 template <class T, class Rule>
 class Optimizer {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
@@ -65,7 +89,9 @@ class Optimizer {
                 "use MasterWeights");
 
  public:
+  /// The parameters' scalar type (float or double).
   using Scalar = T;
+  /// The rule's hyper-parameters (AdamOptions, SGDOptions, ...).
   using Options = typename Rule::Options;
 
   /// Group 0 gets `defaults`. `num_threads` splits large buffers (0 = all).
@@ -114,7 +140,9 @@ class Optimizer {
 
   /// One update of every registered parameter from its current gradient.
   /// Throws std::invalid_argument, before changing anything, if a registered
-  /// parameter or gradient no longer has its registered shape.
+  /// parameter or gradient no longer has its registered shape, or the
+  /// rule's options no longer fit a parameter's state (RMSprop's momentum
+  /// switched on after the first step).
   void step() {
     const std::string fn = qualified("step");
     for (std::size_t gi = 0; gi < groups_.size(); ++gi)
@@ -125,6 +153,8 @@ class Optimizer {
             throw_invalid_argument(fn, b == &s.param ? "parameter " : "gradient of parameter ", si,
                                    " of group ", gi, " was resized from ", s.rows, " x ", s.cols,
                                    " to ", b->rows(), " x ", b->cols());
+        if constexpr (detail::has_check_state<Rule, T>::value)
+          if (s.state.initialized) Rule::check_state(groups_[gi].options, s.state);
       }
     for (Group& g : groups_) {
       for (Slot& s : g.slots) {
@@ -152,6 +182,7 @@ class Optimizer {
       for (Slot& s : g.slots) std::fill(s.grad.data(), s.grad.data() + s.grad.size(), T(0));
   }
 
+  /// The learning rate of `group`.
   double lr(Index group = 0) const {
     check_group(qualified("lr"), group);
     return groups_[static_cast<std::size_t>(group)].options.lr;
@@ -182,11 +213,13 @@ class Optimizer {
     return out;
   }
 
+  /// The options of `group`.
   const Options& options(Index group = 0) const {
     check_group(qualified("options"), group);
     return groups_[static_cast<std::size_t>(group)].options;
   }
 
+  /// Replaces the options of `group` (validated first; initial_lr stays).
   void set_options(const Options& options, Index group = 0) {
     check_group(qualified("set_options"), group);
     Rule::validate(options);
@@ -195,7 +228,9 @@ class Optimizer {
 
   /// Number of step() calls so far.
   std::int64_t step_count() const { return steps_; }
+  /// Parameter groups (at least 1).
   Index num_groups() const { return static_cast<Index>(groups_.size()); }
+  /// Parameters registered in `group`.
   Index num_params(Index group) const {
     check_group(qualified("num_params"), group);
     return static_cast<Index>(groups_[static_cast<std::size_t>(group)].slots.size());
@@ -210,7 +245,9 @@ class Optimizer {
     return slots[static_cast<std::size_t>(index)].state;
   }
 
+  /// Threads a step splits large buffers over (0 = all).
   int num_threads() const { return num_threads_; }
+  /// Changes num_threads(); negative throws.
   void set_num_threads(int num_threads) {
     check_non_negative(qualified("set_num_threads"), "num_threads", num_threads);
     num_threads_ = num_threads;
@@ -250,8 +287,7 @@ class Optimizer {
     const std::string rule = r.string("optimizer name", 64);
     if (rule != Rule::name)
       throw_runtime_error(fn, "the stream holds ", rule, " state, not ", Rule::name);
-    const auto steps = r.value<std::int64_t>("step count");
-    if (steps < 0) throw_runtime_error(fn, "step count = ", steps, " is negative");
+    const auto steps = read_step_count(r, fn, "step count");
     const auto num_groups = r.size("group count", std::numeric_limits<std::uint64_t>::max());
     if (num_groups != groups_.size())
       throw_runtime_error(fn, "the stream has ", num_groups, " parameter groups, this optimizer ",
@@ -262,7 +298,11 @@ class Optimizer {
       lrs.push_back(r.value<double>("lr"));
       Options with_lr = g.options;
       with_lr.lr = lrs.back();
-      if (!(with_lr.lr >= 0.0)) throw_runtime_error(fn, "lr = ", with_lr.lr, " is invalid");
+      try {
+        Rule::validate(with_lr);
+      } catch (const std::invalid_argument& e) {
+        throw_runtime_error(fn, "the stream's lr = ", with_lr.lr, " is invalid (", e.what(), ")");
+      }
       const auto num_slots = r.size("parameter count", std::numeric_limits<std::uint64_t>::max());
       if (num_slots != g.slots.size())
         throw_runtime_error(fn, "a group in the stream has ", num_slots,
@@ -313,6 +353,15 @@ class Optimizer {
     return lo_a < hi_b && lo_b < hi_a;
   }
 
+  /// A step count in [0, 2^53] (see detail::max_step_count).
+  static std::int64_t read_step_count(io::BinaryReader& r, const std::string& fn,
+                                      const char* field) {
+    const auto steps = r.value<std::int64_t>(field);
+    if (steps < 0 || steps > detail::max_step_count)
+      throw_runtime_error(fn, field, " = ", steps, " is outside [0, 2^53] (corrupt stream?)");
+    return steps;
+  }
+
   ParamState<T> read_state(io::BinaryReader& r, const std::string& fn, const Options& options,
                            const Slot& slot) const {
     const auto rows = r.size("rows", std::numeric_limits<std::uint64_t>::max());
@@ -322,8 +371,7 @@ class Optimizer {
       throw_runtime_error(fn, "a parameter in the stream is ", rows, " x ", cols,
                           ", the registered one is ", slot.rows, " x ", slot.cols);
     ParamState<T> state;
-    state.step = r.value<std::int64_t>("parameter step");
-    if (state.step < 0) throw_runtime_error(fn, "parameter step = ", state.step, " is negative");
+    state.step = read_step_count(r, fn, "parameter step");
     state.initialized = r.value<bool>("initialized");
     ParamState<T> expected;
     const Index n = slot.rows * slot.cols;

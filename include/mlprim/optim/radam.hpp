@@ -16,10 +16,11 @@ namespace mlprim {
 
 /// torch.optim.RAdam's hyper-parameters and defaults (1.13 has no maximize).
 struct RAdamOptions {
-  double lr = 1e-3;
-  std::array<double, 2> betas = {0.9, 0.999};
-  double eps = 1e-8;
-  double weight_decay = 0.0;  ///< L2 penalty added to the gradient
+  double lr = 1e-3;  ///< learning rate
+  std::array<double, 2> betas = {0.9,
+                                 0.999};  ///< decay rates of the first and second moment averages
+  double eps = 1e-8;                      ///< added to the denominator for numerical stability
+  double weight_decay = 0.0;              ///< L2 penalty added to the gradient
 };
 
 /// One RAdam step (1-based `step`) over contiguous buffers of n elements:
@@ -41,7 +42,7 @@ void radam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, Index n,
       rectify
           ? std::sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
           : 0.0;
-  detail::for_each_block(n, num_threads, [&](Index at, Index len) {
+  detail::for_each_block("radam_update", n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len), v(exp_avg_sq + at, len);
     detail::ConstBlockMap<T> g(grad + at, len);
     const detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, false, o.weight_decay);
@@ -60,16 +61,21 @@ void radam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, Index n,
 
 /// The RAdam rule. Buffers: exp_avg, exp_avg_sq.
 struct RAdamRule {
+  /// The hyper-parameters this rule reads.
   using Options = RAdamOptions;
+  /// The rule's name in error messages and saved state.
   static constexpr const char* name = "RAdam";
 
+  /// Throws std::invalid_argument for options outside their ranges.
   static void validate(const Options& o) { detail::check_adam_like(name, o); }
 
+  /// Creates the state buffers (listed above) of an n-element parameter.
   template <class T>
   static void init_state(const Options&, ParamState<T>& s, Index n) {
     detail::zero_buffers(s, 2, n);
   }
 
+  /// One step of parameter p from gradient g (state.step already counts it).
   template <class T>
   static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
     radam_update(p, g, s.buffers[0].data(), s.buffers[1].data(), n, o, s.step, threads);

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -43,13 +44,17 @@ struct StepLR {
   double gamma = 0.1;          ///< decay factor (PyTorch's default)
   double base_lr = 1.0;        ///< the lr that lr(step) scales; apply() uses each group's instead
 
+  /// The lr after `step` scheduler steps, scaling this schedule's base_lr.
   double lr(std::int64_t step) const { return lr(step, base_lr); }
 
+  /// The lr after `step` scheduler steps for a group whose initial lr is `base`.
   double lr(std::int64_t step, double base) const {
     detail::check_step("StepLR::lr", step);
     check_positive("StepLR::lr", "step_size", step_size);
+    check_finite("StepLR::lr", "gamma", gamma);
     return base * std::pow(gamma, static_cast<double>(step / step_size));
   }
+  /// Sets every parameter group's lr to lr(step, the group's initial_lr).
   template <class Opt>
   void apply(Opt& optimizer, std::int64_t step) const {
     detail::apply_lr(*this, optimizer, step);
@@ -59,19 +64,23 @@ struct StepLR {
 /// MultiStepLR: base_lr * gamma^(number of milestones <= step).
 struct MultiStepLR {
   std::vector<std::int64_t> milestones;  ///< increasing steps at which lr decays
-  double gamma = 0.1;
+  double gamma = 0.1;                    ///< decay factor (PyTorch's default)
   double base_lr = 1.0;  ///< the lr that lr(step) scales; apply() uses each group's instead
 
+  /// The lr after `step` scheduler steps, scaling this schedule's base_lr.
   double lr(std::int64_t step) const { return lr(step, base_lr); }
 
+  /// The lr after `step` scheduler steps for a group whose initial lr is `base`.
   double lr(std::int64_t step, double base) const {
     detail::check_step("MultiStepLR::lr", step);
+    check_finite("MultiStepLR::lr", "gamma", gamma);
     if (!std::is_sorted(milestones.begin(), milestones.end()))
       throw_invalid_argument("MultiStepLR::lr", "milestones must be increasing");
     const auto passed =
         std::upper_bound(milestones.begin(), milestones.end(), step) - milestones.begin();
     return base * std::pow(gamma, static_cast<double>(passed));
   }
+  /// Sets every parameter group's lr to lr(step, the group's initial_lr).
   template <class Opt>
   void apply(Opt& optimizer, std::int64_t step) const {
     detail::apply_lr(*this, optimizer, step);
@@ -80,15 +89,19 @@ struct MultiStepLR {
 
 /// ExponentialLR: base_lr * gamma^step.
 struct ExponentialLR {
-  double gamma = 1.0;
+  double gamma = 1.0;    ///< decay factor per step
   double base_lr = 1.0;  ///< the lr that lr(step) scales; apply() uses each group's instead
 
+  /// The lr after `step` scheduler steps, scaling this schedule's base_lr.
   double lr(std::int64_t step) const { return lr(step, base_lr); }
 
+  /// The lr after `step` scheduler steps for a group whose initial lr is `base`.
   double lr(std::int64_t step, double base) const {
     detail::check_step("ExponentialLR::lr", step);
+    check_finite("ExponentialLR::lr", "gamma", gamma);
     return base * std::pow(gamma, static_cast<double>(step));
   }
+  /// Sets every parameter group's lr to lr(step, the group's initial_lr).
   template <class Opt>
   void apply(Opt& optimizer, std::int64_t step) const {
     detail::apply_lr(*this, optimizer, step);
@@ -103,16 +116,20 @@ struct CosineAnnealingLR {
   double eta_min = 0.0;    ///< lowest lr
   double base_lr = 1.0;    ///< the lr that lr(step) scales; apply() uses each group's instead
 
+  /// The lr after `step` scheduler steps, scaling this schedule's base_lr.
   double lr(std::int64_t step) const { return lr(step, base_lr); }
 
+  /// The lr after `step` scheduler steps for a group whose initial lr is `base`.
   double lr(std::int64_t step, double base) const {
     detail::check_step("CosineAnnealingLR::lr", step);
     check_positive("CosineAnnealingLR::lr", "T_max", T_max);
+    check_finite("CosineAnnealingLR::lr", "eta_min", eta_min);
     return eta_min +
            (base - eta_min) *
                (1 + std::cos(detail::pi * static_cast<double>(step) / static_cast<double>(T_max))) /
                2;
   }
+  /// Sets every parameter group's lr to lr(step, the group's initial_lr).
   template <class Opt>
   void apply(Opt& optimizer, std::int64_t step) const {
     detail::apply_lr(*this, optimizer, step);
@@ -125,30 +142,38 @@ struct CosineAnnealingLR {
 struct CosineAnnealingWarmRestarts {
   std::int64_t T_0 = 1;     ///< first period, > 0
   std::int64_t T_mult = 1;  ///< period growth factor, >= 1
-  double eta_min = 0.0;
-  double base_lr = 1.0;  ///< the lr that lr(step) scales; apply() uses each group's instead
+  double eta_min = 0.0;     ///< lowest lr
+  double base_lr = 1.0;     ///< the lr that lr(step) scales; apply() uses each group's instead
 
+  /// The lr after `step` scheduler steps, scaling this schedule's base_lr.
   double lr(std::int64_t step) const { return lr(step, base_lr); }
 
+  /// The lr after `step` scheduler steps for a group whose initial lr is `base`.
   double lr(std::int64_t step, double base) const {
     const char* fn = "CosineAnnealingWarmRestarts::lr";
     detail::check_step(fn, step);
     check_positive(fn, "T_0", T_0);
     if (T_mult < 1) throw_invalid_argument(fn, "T_mult = ", T_mult, " must be >= 1");
-    std::int64_t t_cur = step, t_i = T_0;
+    check_finite(fn, "eta_min", eta_min);
+    // t_cur: steps into the current period, of length `period` (held as a
+    // double: once the next period no longer fits an int64, no step reaches
+    // past it).
+    std::int64_t t_cur = step;
+    double period = static_cast<double>(T_0);
     if (T_mult == 1) {
       t_cur = step % T_0;
     } else {
-      while (t_cur >= t_i) {
+      for (std::int64_t t_i = T_0; t_cur >= t_i;) {
         t_cur -= t_i;
+        period = static_cast<double>(t_i) * static_cast<double>(T_mult);
+        if (t_i > std::numeric_limits<std::int64_t>::max() / T_mult) break;
         t_i *= T_mult;
       }
     }
     return eta_min +
-           (base - eta_min) *
-               (1 + std::cos(detail::pi * static_cast<double>(t_cur) / static_cast<double>(t_i))) /
-               2;
+           (base - eta_min) * (1 + std::cos(detail::pi * static_cast<double>(t_cur) / period)) / 2;
   }
+  /// Sets every parameter group's lr to lr(step, the group's initial_lr).
   template <class Opt>
   void apply(Opt& optimizer, std::int64_t step) const {
     detail::apply_lr(*this, optimizer, step);
@@ -163,8 +188,10 @@ struct LinearLR {
   std::int64_t total_iters = 5;   ///< > 0
   double base_lr = 1.0;  ///< the lr that lr(step) scales; apply() uses each group's instead
 
+  /// The lr after `step` scheduler steps, scaling this schedule's base_lr.
   double lr(std::int64_t step) const { return lr(step, base_lr); }
 
+  /// The lr after `step` scheduler steps for a group whose initial lr is `base`.
   double lr(std::int64_t step, double base) const {
     const char* fn = "LinearLR::lr";
     detail::check_step(fn, step);
@@ -176,6 +203,7 @@ struct LinearLR {
                                       static_cast<double>(std::min(total_iters, step)) /
                                       static_cast<double>(total_iters));
   }
+  /// Sets every parameter group's lr to lr(step, the group's initial_lr).
   template <class Opt>
   void apply(Opt& optimizer, std::int64_t step) const {
     detail::apply_lr(*this, optimizer, step);
@@ -189,20 +217,23 @@ struct LinearLR {
 /// max_momentum and base_momentum. The base lr of the optimizer is ignored,
 /// as in PyTorch. Steps go from 0 to total_steps.
 struct OneCycleLR {
+  /// How a phase goes from its start to its end value.
   enum class Anneal { cos, linear };
 
-  double max_lr = 0.1;
-  std::int64_t total_steps = 1;  ///< > 0
-  double pct_start = 0.3;        ///< fraction of steps spent increasing lr, in [0, 1]
-  Anneal anneal_strategy = Anneal::cos;
-  bool cycle_momentum = true;
-  double base_momentum = 0.85;
-  double max_momentum = 0.95;
-  double div_factor = 25.0;       ///< initial lr = max_lr / div_factor
-  double final_div_factor = 1e4;  ///< min lr = initial lr / final_div_factor
-  bool three_phase = false;
+  double max_lr = 0.1;                   ///< the peak lr
+  std::int64_t total_steps = 1;          ///< > 0
+  double pct_start = 0.3;                ///< fraction of steps spent increasing lr, in [0, 1]
+  Anneal anneal_strategy = Anneal::cos;  ///< cosine (PyTorch's default) or linear
+  bool cycle_momentum = true;            ///< also cycle momentum / betas[0] (apply())
+  double base_momentum = 0.85;           ///< momentum at the peak lr
+  double max_momentum = 0.95;            ///< momentum at the lowest lr
+  double div_factor = 25.0;              ///< initial lr = max_lr / div_factor
+  double final_div_factor = 1e4;         ///< min lr = initial lr / final_div_factor
+  bool three_phase = false;              ///< back to the initial lr before the final decay
 
+  /// The lr at `step` (any base lr is ignored, as in PyTorch).
   double lr(std::int64_t step, double /*base*/ = 0.0) const { return evaluate(step).first; }
+  /// The momentum (or betas[0]) at `step`.
   double momentum(std::int64_t step) const { return evaluate(step).second; }
 
   /// Sets lr, and momentum (SGD, RMSprop) or betas[0] (Adam family) when
@@ -251,6 +282,12 @@ struct OneCycleLR {
     check_non_negative(fn, "max_lr", max_lr);
     check_positive(fn, "div_factor", div_factor);
     check_positive(fn, "final_div_factor", final_div_factor);
+    for (const auto& [name, value] : {std::pair<const char*, double>{"max_lr", max_lr},
+                                      {"div_factor", div_factor},
+                                      {"final_div_factor", final_div_factor},
+                                      {"base_momentum", base_momentum},
+                                      {"max_momentum", max_momentum}})
+      check_finite(fn, name, value);
     const double initial_lr = max_lr / div_factor, min_lr = initial_lr / final_div_factor;
     const double total = static_cast<double>(total_steps);
     struct Phase {
@@ -270,7 +307,9 @@ struct OneCycleLR {
     for (std::size_t i = 0; i < phases.size(); ++i) {
       const Phase& phase = phases[i];
       if (t <= phase.end_step || i + 1 == phases.size()) {
-        const double pct = (t - start_step) / (phase.end_step - start_step);
+        // A phase of no length (pct_start = 0 or 1) is complete once reached.
+        const double length = phase.end_step - start_step;
+        const double pct = length > 0 ? (t - start_step) / length : 1.0;
         return {anneal(phase.start_lr, phase.end_lr, pct),
                 anneal(phase.start_momentum, phase.end_momentum, pct)};
       }
@@ -285,6 +324,8 @@ struct OneCycleLR {
 template <class... Schedules>
 class SequentialLR {
  public:
+  /// Schedule i runs from milestones[i - 1] on; milestones must be positive
+  /// and increasing, one fewer than the schedules.
   SequentialLR(std::vector<std::int64_t> milestones, Schedules... schedules)
       : milestones_(std::move(milestones)), schedules_(std::move(schedules)...) {
     if (milestones_.size() + 1 != sizeof...(Schedules))
@@ -316,6 +357,7 @@ class SequentialLR {
     return out;
   }
 
+  /// Sets every parameter group's lr to lr(step, the group's initial_lr).
   template <class Opt>
   void apply(Opt& optimizer, std::int64_t step) const {
     detail::apply_lr(*this, optimizer, step);

@@ -12,7 +12,7 @@ namespace mlprim {
 /// torch.optim.SGD's hyper-parameters and defaults (PyTorch 1.13 has no
 /// default lr; 1e-3 is PyTorch 2's).
 struct SGDOptions {
-  double lr = 1e-3;
+  double lr = 1e-3;           ///< learning rate
   double momentum = 0.0;      ///< >= 0; 0 disables the momentum buffer
   double dampening = 0.0;     ///< momentum buffer gets (1 - dampening) * gradient
   double weight_decay = 0.0;  ///< L2 penalty added to the gradient
@@ -30,7 +30,7 @@ struct SGDOptions {
 template <class T>
 void sgd_update(T* param, const T* grad, T* buffer, Index n, const SGDOptions& o, bool first_step,
                 int num_threads = 0) {
-  detail::for_each_block(n, num_threads, [&](Index at, Index len) {
+  detail::for_each_block("sgd_update", n, num_threads, [&](Index at, Index len) {
     detail::BlockMap<T> p(param + at, len);
     detail::ConstBlockMap<T> g(grad + at, len);
     // `d` is the gradient map itself unless it must be negated or decayed,
@@ -59,12 +59,15 @@ void sgd_update(T* param, const T* grad, T* buffer, Index n, const SGDOptions& o
 
 /// The SGD rule for Optimizer. State buffers: [momentum_buffer] when momentum > 0.
 struct SGDRule {
+  /// The hyper-parameters this rule reads.
   using Options = SGDOptions;
+  /// The rule's name in error messages and saved state.
   static constexpr const char* name = "SGD";
 
+  /// Throws std::invalid_argument for options outside their ranges.
   static void validate(const Options& o) {
     detail::check_lr(name, o.lr);
-    check_non_negative(name, "momentum", o.momentum);
+    detail::check_non_negative_finite(name, "momentum", o.momentum);
     check_finite(name, "dampening", o.dampening);
     detail::check_weight_decay(name, o.weight_decay);
     if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
@@ -74,11 +77,13 @@ struct SGDRule {
                              o.momentum, ", dampening = ", o.dampening, ")");
   }
 
+  /// Creates the state buffers (listed above) of an n-element parameter.
   template <class T>
   static void init_state(const Options& o, ParamState<T>& s, Index n) {
     if (o.momentum != 0) detail::zero_buffers(s, 1, n);
   }
 
+  /// One step of parameter p from gradient g (state.step already counts it).
   template <class T>
   static void update(const Options& o, ParamState<T>& s, T* p, const T* g, Index n, int threads) {
     // PyTorch creates the buffer from the first gradient it sees; that is the

@@ -26,6 +26,7 @@ inline void check_gain_exponent(const char* fn, double alpha) {
 
 }  // namespace detail
 
+/// Gains of RobbinsMonro: a_k = a / (k + A)^alpha.
 struct RobbinsMonroOptions {
   double a = 1.0;      ///< gain scale, > 0
   double A = 0.0;      ///< stability constant, >= 0 (delays the decay)
@@ -39,10 +40,13 @@ struct RobbinsMonroOptions {
 template <class T>
 class RobbinsMonro {
  public:
+  /// Throws std::invalid_argument for gains outside the theory's ranges.
   explicit RobbinsMonro(const RobbinsMonroOptions& options = {}) : options_(options) {
     const char* fn = "RobbinsMonro";
     check_positive(fn, "a", options.a);
+    check_finite(fn, "a", options.a);
     check_non_negative(fn, "A", options.A);
+    check_finite(fn, "A", options.A);
     detail::check_gain_exponent(fn, options.alpha);
   }
 
@@ -72,6 +76,7 @@ class RobbinsMonro {
   std::int64_t k_ = 0;
 };
 
+/// Gains and difference widths of KieferWolfowitz.
 struct KieferWolfowitzOptions {
   double a = 1.0;            ///< step gain scale, > 0
   double A = 0.0;            ///< stability constant, >= 0
@@ -88,12 +93,16 @@ struct KieferWolfowitzOptions {
 template <class T>
 class KieferWolfowitz {
  public:
+  /// Throws std::invalid_argument for gains outside the theory's ranges.
   explicit KieferWolfowitz(const KieferWolfowitzOptions& options = {}) : options_(options) {
     const char* fn = "KieferWolfowitz";
     check_positive(fn, "a", options.a);
+    check_finite(fn, "a", options.a);
     check_non_negative(fn, "A", options.A);
+    check_finite(fn, "A", options.A);
     detail::check_gain_exponent(fn, options.alpha);
     check_positive(fn, "c", options.c);
+    check_finite(fn, "c", options.c);
     check_positive(fn, "gamma", options.gamma);
     if (!(options.alpha - options.gamma > 0.5))
       throw_invalid_argument(fn, "alpha - gamma = ", options.alpha - options.gamma,
@@ -121,12 +130,14 @@ class KieferWolfowitz {
     w -= static_cast<T>(a_k) * estimate;
   }
 
+  /// `iterations` calls of step().
   template <class W, class Value>
   void run(Eigen::MatrixBase<W>& w, Value&& value, std::int64_t iterations) {
     check_non_negative("KieferWolfowitz::run", "iterations", iterations);
     for (std::int64_t i = 0; i < iterations; ++i) step(w, value);
   }
 
+  /// Steps taken so far (k).
   std::int64_t iteration() const { return k_; }
 
  private:
@@ -142,12 +153,13 @@ template <class T>
 class IncrementalMean {
  public:
   /// `dimension` entries per sample; step = 0 selects 1/k.
-  explicit IncrementalMean(Index dimension, double step = 0.0)
-      : mean_(Vector<T>::Zero(dimension)), step_(step) {
+  explicit IncrementalMean(Index dimension, double step = 0.0) : step_(step) {
     check_non_negative("IncrementalMean", "dimension", dimension);
     check_in_range("IncrementalMean", "step", step, 0.0, 1.0);
+    mean_.setZero(dimension);
   }
 
+  /// Folds sample x (dimension entries) into the mean.
   template <class X>
   void add(const Eigen::MatrixBase<X>& x) {
     if (x.size() != mean_.size())
@@ -158,7 +170,9 @@ class IncrementalMean {
     mean_ -= eta * (mean_ - x.derived().reshaped().template cast<T>());
   }
 
+  /// The current mean (zeros before the first sample).
   const Vector<T>& mean() const { return mean_; }
+  /// Samples added so far.
   std::int64_t count() const { return count_; }
 
  private:

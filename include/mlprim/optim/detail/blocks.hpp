@@ -45,12 +45,15 @@ BlockArray<T> directed_gradient(const G& g, const P& p, bool maximize, double we
   return d;
 }
 
-/// Calls fn(offset, length) for consecutive blocks covering [0, n). Elementwise
-/// updates give the same result for any thread count.
+/// Calls fn(offset, length) for consecutive blocks covering [0, n), on
+/// num_threads threads (0 = all; validated in the name of `fn_name`, the
+/// public kernel). Elementwise updates give the same result for any thread
+/// count.
 template <class Fn>
-void for_each_block(Index n, int num_threads, Fn&& fn) {
+void for_each_block(const char* fn_name, Index n, int num_threads, Fn&& fn) {
   const Index useful = std::max<Index>(1, n / optim_min_per_thread);
-  const int threads = static_cast<int>(std::min<Index>(resolve_threads(num_threads), useful));
+  const int threads =
+      static_cast<int>(std::min<Index>(resolve_threads(fn_name, num_threads), useful));
   parallel_for_chunks(Index{0}, n, threads, [&fn](Index lo, Index hi, int) {
     for (Index b = lo; b < hi; b += optim_block_size) fn(b, std::min(optim_block_size, hi - b));
   });

@@ -1,5 +1,6 @@
 // Validation of the hyper-parameters the optimizers share, with PyTorch's
-// ranges (and eps > 0, which PyTorch does not require).
+// ranges (and eps > 0, which PyTorch does not require); infinite values are
+// rejected everywhere.
 #ifndef MLPRIM_OPTIM_DETAIL_OPTION_CHECKS_HPP
 #define MLPRIM_OPTIM_DETAIL_OPTION_CHECKS_HPP
 
@@ -10,12 +11,22 @@
 
 namespace mlprim::detail {
 
-inline void check_lr(std::string_view fn, double lr) { check_non_negative(fn, "lr", lr); }
+/// A hyper-parameter that must be >= 0 and finite (an infinite lr or decay
+/// would turn every parameter into inf or NaN at the first step).
+inline void check_non_negative_finite(std::string_view fn, std::string_view name, double value) {
+  check_non_negative(fn, name, value);
+  check_finite(fn, name, value);
+}
 
-inline void check_eps(std::string_view fn, double eps) { check_positive(fn, "eps", eps); }
+inline void check_lr(std::string_view fn, double lr) { check_non_negative_finite(fn, "lr", lr); }
+
+inline void check_eps(std::string_view fn, double eps) {
+  check_positive(fn, "eps", eps);
+  check_finite(fn, "eps", eps);
+}
 
 inline void check_weight_decay(std::string_view fn, double weight_decay) {
-  check_non_negative(fn, "weight_decay", weight_decay);
+  check_non_negative_finite(fn, "weight_decay", weight_decay);
 }
 
 /// A decay rate in [0, 1) such as a beta, rho or alpha.
