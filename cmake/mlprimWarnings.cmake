@@ -5,6 +5,11 @@ option(MLPRIM_WERROR "Treat warnings in mlprim's own tests, benchmarks and examp
 function(mlprim_set_warnings target)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion)
+    if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+      # Clang's -Wconversion also warns on sign changes, GCC's does not (C++):
+      # one warning set on both compilers.
+      target_compile_options(${target} PRIVATE -Wno-sign-conversion)
+    endif()
     if(MLPRIM_WERROR)
       target_compile_options(${target} PRIVATE -Werror)
     endif()

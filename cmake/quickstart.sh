@@ -1,25 +1,30 @@
 #!/usr/bin/env bash
-# The README's two commands:
+# The README's two commands, and the other suites CI runs:
 #   bash cmake/quickstart.sh examples   build and run the examples
 #   bash cmake/quickstart.sh test       build and run the whole test suite
-#   bash cmake/quickstart.sh asan       the test suite under ASan + UBSan
+#   bash cmake/quickstart.sh asan       the suite built by Clang under ASan + UBSan, with the fuzzers
+#   bash cmake/quickstart.sh debug      the suite without NDEBUG (Eigen's and mlprim's assertions on)
+#   bash cmake/quickstart.sh docs       the API reference (Doxygen), warnings as errors
 # On Debian/Ubuntu it installs what is missing with apt-get when run as root;
 # otherwise it stops and prints the exact install line to run.
 set -euo pipefail
 
-usage() { echo "usage: bash cmake/quickstart.sh examples|test|asan" >&2; exit 2; }
+usage() { echo "usage: bash cmake/quickstart.sh examples|test|asan|debug|docs" >&2; exit 2; }
 [[ $# -eq 1 ]] || usage
-case "$1" in
-  examples) preset=examples ;;
-  test) preset=release ;;
-  asan) preset=asan ;;
-  *) usage ;;
-esac
 
 # Everything the presets need: compiler, make, CMake >= 3.25 (workflow
 # presets), Eigen 3.4, Catch2, and for the bench preset Google Benchmark and
-# nanoflann (the k-d tree peer).
-packages=(cmake make g++ libeigen3-dev catch2 libbenchmark-dev libnanoflann-dev)
+# nanoflann (the k-d tree peer), pkg-config for the package test; asan adds Clang with its OpenMP and
+# sanitizer/libFuzzer runtimes, docs adds Doxygen.
+packages=(cmake make g++ pkg-config libeigen3-dev catch2 libbenchmark-dev libnanoflann-dev)
+case "$1" in
+  examples) preset=examples ;;
+  test) preset=release ;;
+  asan) preset=asan; packages+=(clang libomp-dev libclang-rt-14-dev) ;;
+  debug) preset=debug ;;
+  docs) preset=docs; packages+=(doxygen) ;;
+  *) usage ;;
+esac
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
