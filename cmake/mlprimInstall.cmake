@@ -1,5 +1,7 @@
-# Install rules and the CMake package files: mlprimTargets.cmake,
-# mlprimConfig.cmake and mlprimConfigVersion.cmake.
+# Install rules and the package files: mlprimTargets.cmake, mlprimConfig.cmake
+# and mlprimConfigVersion.cmake for CMake (installed, and exported from the
+# build tree so that a project can point mlprim_DIR at a build directory), and
+# mlprim.pc for pkg-config.
 include(CMakePackageConfigHelpers)
 
 set(MLPRIM_INSTALL_CMAKEDIR "${CMAKE_INSTALL_DATADIR}/cmake/mlprim"
@@ -25,5 +27,17 @@ write_basic_package_version_file(
 install(FILES "${PROJECT_BINARY_DIR}/mlprimConfig.cmake"
               "${PROJECT_BINARY_DIR}/mlprimConfigVersion.cmake"
         DESTINATION "${MLPRIM_INSTALL_CMAKEDIR}")
+# The build tree as a package: mlprim_DIR=<build dir> works without installing.
+export(EXPORT mlprimTargets NAMESPACE mlprim:: FILE "${PROJECT_BINARY_DIR}/mlprimTargets.cmake")
+
+# pkg-config: prefix relative to the .pc file, so the installed tree can move.
+# Header-only, hence in share/ (any architecture).
+set(MLPRIM_PC_OPENMP_FLAGS "")
+if(MLPRIM_OPENMP)
+  set(MLPRIM_PC_OPENMP_FLAGS "${OpenMP_CXX_FLAGS}")
+endif()
+configure_file("${PROJECT_SOURCE_DIR}/cmake/mlprim.pc.in" "${PROJECT_BINARY_DIR}/mlprim.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/mlprim.pc" DESTINATION "${CMAKE_INSTALL_DATADIR}/pkgconfig")
+
 install(FILES "${PROJECT_SOURCE_DIR}/LICENSE"
         DESTINATION "${CMAKE_INSTALL_DATADIR}/doc/mlprim")
