@@ -24,13 +24,15 @@ struct AdadeltaOptions {
 template <class T>
 void adadelta_update(T* param, const T* grad, T* square_avg, T* acc_delta, Index n,
                      const AdadeltaOptions& o, int num_threads = 0) {
-  detail::for_each_block("adadelta_update", n, num_threads, [&](Index at, Index len) {
-    detail::BlockMap<T> p(param + at, len), sq(square_avg + at, len), acc(acc_delta + at, len);
-    detail::ConstBlockMap<T> g(grad + at, len);
-    detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
+  detail::for_each_chunk<T>("adadelta_update", n, num_threads, [&](Index at, auto len) {
+    detail::ChunkMap<T, decltype(len)> p(param + at, len), sq(square_avg + at, len),
+        acc(acc_delta + at, len);
+    detail::ConstChunkMap<T, decltype(len)> g(grad + at, len);
+    detail::ChunkArray<T, decltype(len)> d =
+        detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
     sq = sq * T(o.rho) + (T(1 - o.rho) * d) * d;
-    const detail::BlockArray<T> delta =
-        detail::block_sqrt<T>(acc + T(o.eps)) / detail::block_sqrt<T>(sq + T(o.eps)) * d;
+    const detail::ChunkArray<T, decltype(len)> delta =
+        detail::chunk_sqrt<T>(acc + T(o.eps)) / detail::chunk_sqrt<T>(sq + T(o.eps)) * d;
     acc = acc * T(o.rho) + (T(1 - o.rho) * delta) * delta;
     p = p + T(-o.lr) * delta;
   });

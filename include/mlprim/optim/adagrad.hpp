@@ -27,12 +27,13 @@ template <class T>
 void adagrad_update(T* param, const T* grad, T* state_sum, Index n, const AdagradOptions& o,
                     std::int64_t step, int num_threads = 0) {
   const double clr = o.lr / (1 + static_cast<double>(step - 1) * o.lr_decay);
-  detail::for_each_block("adagrad_update", n, num_threads, [&](Index at, Index len) {
-    detail::BlockMap<T> p(param + at, len), sum(state_sum + at, len);
-    detail::ConstBlockMap<T> g(grad + at, len);
-    detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
+  detail::for_each_chunk<T>("adagrad_update", n, num_threads, [&](Index at, auto len) {
+    detail::ChunkMap<T, decltype(len)> p(param + at, len), sum(state_sum + at, len);
+    detail::ConstChunkMap<T, decltype(len)> g(grad + at, len);
+    detail::ChunkArray<T, decltype(len)> d =
+        detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
     sum = sum + d * d;
-    p = p + (T(-clr) * d) / (detail::block_sqrt<T>(sum) + T(o.eps));
+    p = p + (T(-clr) * d) / (detail::chunk_sqrt<T>(sum) + T(o.eps));
   });
 }
 

@@ -48,32 +48,37 @@ void adam_family_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, T* m
   const double step_size = o.lr / bias_correction1;
   const double bias_correction2_sqrt = std::sqrt(bias_correction2);
   const double l2 = decoupled ? 0.0 : o.weight_decay;
-  for_each_block(decoupled ? "adamw_update" : "adam_update", n, num_threads,
-                 [&](Index at, Index len) {
-                   BlockMap<T> p(param + at, len), m(exp_avg + at, len), v(exp_avg_sq + at, len);
-                   ConstBlockMap<T> g(grad + at, len);
-                   if (decoupled) p = p * T(1 - o.lr * o.weight_decay);
-                   // One temporary: the square-root operand, rooted in place; the gradient
-                   // is read straight from its buffer unless it must be negated or decayed.
-                   BlockArray<T> root;
-                   auto moments = [&](const auto& d) {
-                     m = m * T(beta1) + T(1 - beta1) * d;
-                     v = v * T(beta2) + (T(1 - beta2) * d) * d;
-                   };
-                   if (!o.maximize && l2 == 0)
-                     moments(g);
-                   else
-                     moments(directed_gradient<T>(g, p, o.maximize, l2));
-                   if (o.amsgrad) {
-                     BlockMap<T> vmax(max_exp_avg_sq + at, len);
-                     vmax = vmax.max(v);
-                     root = vmax;
-                   } else {
-                     root = v;
-                   }
-                   exact_sqrt_in_place(root.data(), len);
-                   p = p + (T(-step_size) * m) / (root / T(bias_correction2_sqrt) + T(o.eps));
-                 });
+  // One chunk: load every buffer into registers, update, store (locals, so
+  // the compiler need not assume the buffers alias).
+  const auto chunk_step = [&](Index at, auto len) {
+    using Chunk = ChunkArray<T, decltype(len)>;
+    ChunkMap<T, decltype(len)> p_out(param + at, len), m_out(exp_avg + at, len),
+        v_out(exp_avg_sq + at, len);
+    const ConstChunkMap<T, decltype(len)> g(grad + at, len);
+    Chunk p = p_out, m = m_out, v = v_out;
+    if (decoupled) p = p * T(1 - o.lr * o.weight_decay);
+    // The gradient is read straight from its buffer unless it must be
+    // negated or decayed; the square root is taken of a copy of v (or vmax).
+    auto moments = [&](const auto& d) {
+      m = m * T(beta1) + T(1 - beta1) * d;
+      v = v * T(beta2) + (T(1 - beta2) * d) * d;
+    };
+    if (!o.maximize && l2 == 0)
+      moments(g);
+    else
+      moments(directed_gradient<T>(g, p, o.maximize, l2));
+    Chunk root = v;
+    if (o.amsgrad) {
+      ChunkMap<T, decltype(len)> vmax(max_exp_avg_sq + at, len);
+      root = vmax.max(v);
+      vmax = root;
+    }
+    exact_sqrt_in_place(root.data(), len);
+    p_out = p + (T(-step_size) * m) / (root / T(bias_correction2_sqrt) + T(o.eps));
+    m_out = m;
+    v_out = v;
+  };
+  for_each_chunk<T>(decoupled ? "adamw_update" : "adam_update", n, num_threads, chunk_step);
 }
 
 }  // namespace detail

@@ -30,10 +30,12 @@ template <class T>
 void adamax_update(T* param, const T* grad, T* exp_avg, T* exp_inf, Index n, const AdamaxOptions& o,
                    std::int64_t step, int num_threads = 0) {
   const double clr = o.lr / (1 - std::pow(o.betas[0], static_cast<double>(step)));
-  detail::for_each_block("adamax_update", n, num_threads, [&](Index at, Index len) {
-    detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len), u(exp_inf + at, len);
-    detail::ConstBlockMap<T> g(grad + at, len);
-    detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
+  detail::for_each_chunk<T>("adamax_update", n, num_threads, [&](Index at, auto len) {
+    detail::ChunkMap<T, decltype(len)> p(param + at, len), m(exp_avg + at, len),
+        u(exp_inf + at, len);
+    detail::ConstChunkMap<T, decltype(len)> g(grad + at, len);
+    detail::ChunkArray<T, decltype(len)> d =
+        detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
     m = m * T(o.betas[0]) + T(1 - o.betas[0]) * d;
     u = (u * T(o.betas[1])).max(d.abs() + T(o.eps));
     p = p + (T(-clr) * m) / u;

@@ -7,6 +7,7 @@
 
 #include "mlprim/optim/detail/blocks.hpp"
 #include "mlprim/optim/detail/option_checks.hpp"
+#include "mlprim/optim/detail/sign.hpp"
 #include "mlprim/optim/optimizer.hpp"
 
 namespace mlprim {
@@ -27,18 +28,16 @@ template <class T>
 void lion_update(T* param, const T* grad, T* exp_avg, Index n, const LionOptions& o,
                  int num_threads = 0) {
   const double beta1 = o.betas[0], beta2 = o.betas[1];
-  detail::for_each_block("lion_update", n, num_threads, [&](Index at, Index len) {
-    detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len);
-    detail::ConstBlockMap<T> g(grad + at, len);
-    const detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, 0.0);
-    const detail::BlockArray<T> c = m * T(beta1) + T(1 - beta1) * d;
-    // sign(c) through selects, which Eigen vectorises (its sign() does not);
-    // c * 0 keeps sign(0) = 0 and lets NaN through as NaN.
-    const auto sign =
-        (c > T(0)).select(detail::BlockArray<T>::Constant(len, T(1)),
-                          (c < T(0)).select(detail::BlockArray<T>::Constant(len, T(-1)), c * T(0)));
-    p = p - T(o.lr) * (sign + T(o.weight_decay) * p);
-    m = m * T(beta2) + T(1 - beta2) * d;
+  detail::for_each_chunk<T>("lion_update", n, num_threads, [&](Index at, auto len) {
+    using Chunk = detail::ChunkArray<T, decltype(len)>;
+    detail::ChunkMap<T, decltype(len)> p_out(param + at, len), m_out(exp_avg + at, len);
+    const detail::ConstChunkMap<T, decltype(len)> g(grad + at, len);
+    const Chunk p = p_out, m = m_out;  // locals: no aliasing between the buffers
+    const Chunk d = detail::directed_gradient<T>(g, p, o.maximize, 0.0);
+    Chunk sign = m * T(beta1) + T(1 - beta1) * d;  // c, then sign(c) in place
+    detail::sign_in_place(sign.data(), sign.size());
+    p_out = p - T(o.lr) * (sign + T(o.weight_decay) * p);
+    m_out = m * T(beta2) + T(1 - beta2) * d;
   });
 }
 

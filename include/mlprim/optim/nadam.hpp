@@ -45,13 +45,16 @@ void nadam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, float& mu_
   const float mu_product_next = mu_product * static_cast<float>(mu) * static_cast<float>(mu_next);
   const double grad_coefficient = -o.lr * (1. - mu) / (1. - static_cast<double>(mu_product));
   const double avg_coefficient = -o.lr * mu_next / (1. - static_cast<double>(mu_product_next));
-  detail::for_each_block("nadam_update", n, num_threads, [&](Index at, Index len) {
-    detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len), v(exp_avg_sq + at, len);
-    detail::ConstBlockMap<T> g(grad + at, len);
-    const detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, false, o.weight_decay);
+  detail::for_each_chunk<T>("nadam_update", n, num_threads, [&](Index at, auto len) {
+    detail::ChunkMap<T, decltype(len)> p(param + at, len), m(exp_avg + at, len),
+        v(exp_avg_sq + at, len);
+    detail::ConstChunkMap<T, decltype(len)> g(grad + at, len);
+    const detail::ChunkArray<T, decltype(len)> d =
+        detail::directed_gradient<T>(g, p, false, o.weight_decay);
     m = m * T(beta1) + T(1 - beta1) * d;
     v = v * T(beta2) + (T(1 - beta2) * d) * d;
-    const detail::BlockArray<T> denom = detail::block_sqrt<T>(v / T(bias_correction2)) + T(o.eps);
+    const detail::ChunkArray<T, decltype(len)> denom =
+        detail::chunk_sqrt<T>(v / T(bias_correction2)) + T(o.eps);
     p = p + (T(grad_coefficient) * d) / denom;
     p = p + (T(avg_coefficient) * m) / denom;
   });

@@ -42,16 +42,18 @@ void radam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, Index n,
       rectify
           ? std::sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
           : 0.0;
-  detail::for_each_block("radam_update", n, num_threads, [&](Index at, Index len) {
-    detail::BlockMap<T> p(param + at, len), m(exp_avg + at, len), v(exp_avg_sq + at, len);
-    detail::ConstBlockMap<T> g(grad + at, len);
-    const detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, false, o.weight_decay);
+  detail::for_each_chunk<T>("radam_update", n, num_threads, [&](Index at, auto len) {
+    detail::ChunkMap<T, decltype(len)> p(param + at, len), m(exp_avg + at, len),
+        v(exp_avg_sq + at, len);
+    detail::ConstChunkMap<T, decltype(len)> g(grad + at, len);
+    const detail::ChunkArray<T, decltype(len)> d =
+        detail::directed_gradient<T>(g, p, false, o.weight_decay);
     m = m * T(beta1) + T(1 - beta1) * d;
     v = v * T(beta2) + (T(1 - beta2) * d) * d;
-    const detail::BlockArray<T> corrected = m / T(bias_correction1);
+    const detail::ChunkArray<T, decltype(len)> corrected = m / T(bias_correction1);
     if (rectify) {
-      const detail::BlockArray<T> adaptive =
-          T(std::sqrt(bias_correction2)) / (detail::block_sqrt<T>(v) + T(o.eps));
+      const detail::ChunkArray<T, decltype(len)> adaptive =
+          T(std::sqrt(bias_correction2)) / (detail::chunk_sqrt<T>(v) + T(o.eps));
       p = p - ((corrected * T(o.lr)) * adaptive) * T(rect);
     } else {
       p = p - corrected * T(o.lr);

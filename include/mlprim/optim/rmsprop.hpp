@@ -28,21 +28,22 @@ struct RMSpropOptions {
 template <class T>
 void rmsprop_update(T* param, const T* grad, T* square_avg, T* grad_avg, T* buffer, Index n,
                     const RMSpropOptions& o, int num_threads = 0) {
-  detail::for_each_block("rmsprop_update", n, num_threads, [&](Index at, Index len) {
-    detail::BlockMap<T> p(param + at, len), sq(square_avg + at, len);
-    detail::ConstBlockMap<T> g(grad + at, len);
-    detail::BlockArray<T> d = detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
+  detail::for_each_chunk<T>("rmsprop_update", n, num_threads, [&](Index at, auto len) {
+    detail::ChunkMap<T, decltype(len)> p(param + at, len), sq(square_avg + at, len);
+    detail::ConstChunkMap<T, decltype(len)> g(grad + at, len);
+    detail::ChunkArray<T, decltype(len)> d =
+        detail::directed_gradient<T>(g, p, o.maximize, o.weight_decay);
     sq = sq * T(o.alpha) + (T(1 - o.alpha) * d) * d;
-    detail::BlockArray<T> avg;
+    detail::ChunkArray<T, decltype(len)> avg;
     if (o.centered) {
-      detail::BlockMap<T> ga(grad_avg + at, len);
+      detail::ChunkMap<T, decltype(len)> ga(grad_avg + at, len);
       ga = ga * T(o.alpha) + T(1 - o.alpha) * d;
-      avg = detail::block_sqrt<T>(sq + (T(-1) * ga) * ga) + T(o.eps);
+      avg = detail::chunk_sqrt<T>(sq + (T(-1) * ga) * ga) + T(o.eps);
     } else {
-      avg = detail::block_sqrt<T>(sq) + T(o.eps);
+      avg = detail::chunk_sqrt<T>(sq) + T(o.eps);
     }
     if (o.momentum > 0) {
-      detail::BlockMap<T> b(buffer + at, len);
+      detail::ChunkMap<T, decltype(len)> b(buffer + at, len);
       b = b * T(o.momentum) + d / avg;
       p = p + T(-o.lr) * b;
     } else {

@@ -30,25 +30,25 @@ struct SGDOptions {
 template <class T>
 void sgd_update(T* param, const T* grad, T* buffer, Index n, const SGDOptions& o, bool first_step,
                 int num_threads = 0) {
-  detail::for_each_block("sgd_update", n, num_threads, [&](Index at, Index len) {
-    detail::BlockMap<T> p(param + at, len);
-    detail::ConstBlockMap<T> g(grad + at, len);
+  detail::for_each_chunk<T>("sgd_update", n, num_threads, [&](Index at, auto len) {
+    using Chunk = detail::ChunkArray<T, decltype(len)>;
+    detail::ChunkMap<T, decltype(len)> p_out(param + at, len);
+    const detail::ConstChunkMap<T, decltype(len)> g(grad + at, len);
+    const Chunk p = p_out;  // a local: no aliasing with the other buffers
     // `d` is the gradient map itself unless it must be negated or decayed,
     // so the common cases copy nothing.
     auto update = [&](const auto& d) {
       if (o.momentum == 0) {
-        p = p + T(-o.lr) * d;
+        p_out = p + T(-o.lr) * d;
         return;
       }
-      detail::BlockMap<T> b(buffer + at, len);
-      if (first_step)
-        b = d;
-      else
-        b = b * T(o.momentum) + T(1 - o.dampening) * d;
+      detail::ChunkMap<T, decltype(len)> b_out(buffer + at, len);
+      const Chunk b = first_step ? Chunk(d) : Chunk(b_out * T(o.momentum) + T(1 - o.dampening) * d);
+      b_out = b;
       if (o.nesterov)
-        p = p + T(-o.lr) * (d + T(o.momentum) * b);
+        p_out = p + T(-o.lr) * (d + T(o.momentum) * b);
       else
-        p = p + T(-o.lr) * b;
+        p_out = p + T(-o.lr) * b;
     };
     if (!o.maximize && o.weight_decay == 0)
       update(g);

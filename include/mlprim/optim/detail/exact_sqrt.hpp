@@ -9,6 +9,7 @@
 #ifndef MLPRIM_OPTIM_DETAIL_EXACT_SQRT_HPP
 #define MLPRIM_OPTIM_DETAIL_EXACT_SQRT_HPP
 
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
@@ -16,38 +17,64 @@
 
 namespace mlprim::detail {
 
-/// x[i] = sqrt(x[i]) for i in [0, n), correctly rounded.
+/// Lanes of one hardware square root on T, and that square root of `lanes`
+/// values at x (std::sqrt where Eigen does not vectorise).
+template <class T>
+struct SqrtPacket {
+#if defined(EIGEN_VECTORIZE_AVX512)
+  static constexpr Index lanes = 64 / sizeof(T);
+  static void run(T* x) {
+    if constexpr (std::is_same_v<T, float>)
+      _mm512_storeu_ps(x, _mm512_sqrt_ps(_mm512_loadu_ps(x)));
+    else
+      _mm512_storeu_pd(x, _mm512_sqrt_pd(_mm512_loadu_pd(x)));
+  }
+#elif defined(EIGEN_VECTORIZE_AVX)
+  static constexpr Index lanes = 32 / sizeof(T);
+  static void run(T* x) {
+    if constexpr (std::is_same_v<T, float>)
+      _mm256_storeu_ps(x, _mm256_sqrt_ps(_mm256_loadu_ps(x)));
+    else
+      _mm256_storeu_pd(x, _mm256_sqrt_pd(_mm256_loadu_pd(x)));
+  }
+#elif defined(EIGEN_VECTORIZE_SSE2)
+  static constexpr Index lanes = 16 / sizeof(T);
+  static void run(T* x) {
+    if constexpr (std::is_same_v<T, float>)
+      _mm_storeu_ps(x, _mm_sqrt_ps(_mm_loadu_ps(x)));
+    else
+      _mm_storeu_pd(x, _mm_sqrt_pd(_mm_loadu_pd(x)));
+  }
+#elif defined(EIGEN_VECTORIZE_NEON) && defined(__aarch64__)
+  static constexpr Index lanes = 16 / sizeof(T);
+  static void run(T* x) {
+    if constexpr (std::is_same_v<T, float>)
+      vst1q_f32(x, vsqrtq_f32(vld1q_f32(x)));
+    else
+      vst1q_f64(x, vsqrtq_f64(vld1q_f64(x)));
+  }
+#else
+  static constexpr Index lanes = 1;
+  static void run(T* x) { *x = std::sqrt(*x); }
+#endif
+};
+
+/// x[i] = sqrt(x[i]) for i in [0, n), correctly rounded. A tail shorter
+/// than a packet goes through one zero-padded packet (no scalar loop, which
+/// GCC misreads as undefined behaviour when n is a small constant).
 template <class T>
 void exact_sqrt_in_place(T* x, Index n) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
                 "exact_sqrt_in_place: float or double");
+  constexpr Index lanes = SqrtPacket<T>::lanes;
   Index i = 0;
-#if defined(EIGEN_VECTORIZE_AVX512)
-  if constexpr (std::is_same_v<T, float>) {
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _mm512_sqrt_ps(_mm512_loadu_ps(x + i)));
-  } else {
-    for (; i + 8 <= n; i += 8) _mm512_storeu_pd(x + i, _mm512_sqrt_pd(_mm512_loadu_pd(x + i)));
+  for (; i + lanes <= n; i += lanes) SqrtPacket<T>::run(x + i);
+  if (i < n) {
+    T padded[lanes] = {};
+    std::copy(x + i, x + n, padded);
+    SqrtPacket<T>::run(padded);
+    std::copy(padded, padded + (n - i), x + i);
   }
-#elif defined(EIGEN_VECTORIZE_AVX)
-  if constexpr (std::is_same_v<T, float>) {
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_sqrt_ps(_mm256_loadu_ps(x + i)));
-  } else {
-    for (; i + 4 <= n; i += 4) _mm256_storeu_pd(x + i, _mm256_sqrt_pd(_mm256_loadu_pd(x + i)));
-  }
-#elif defined(EIGEN_VECTORIZE_SSE2)
-  if constexpr (std::is_same_v<T, float>) {
-    for (; i + 4 <= n; i += 4) _mm_storeu_ps(x + i, _mm_sqrt_ps(_mm_loadu_ps(x + i)));
-  } else {
-    for (; i + 2 <= n; i += 2) _mm_storeu_pd(x + i, _mm_sqrt_pd(_mm_loadu_pd(x + i)));
-  }
-#elif defined(EIGEN_VECTORIZE_NEON) && defined(__aarch64__)
-  if constexpr (std::is_same_v<T, float>) {
-    for (; i + 4 <= n; i += 4) vst1q_f32(x + i, vsqrtq_f32(vld1q_f32(x + i)));
-  } else {
-    for (; i + 2 <= n; i += 2) vst1q_f64(x + i, vsqrtq_f64(vld1q_f64(x + i)));
-  }
-#endif
-  for (; i < n; ++i) x[i] = std::sqrt(x[i]);
 }
 
 }  // namespace mlprim::detail
