@@ -30,6 +30,17 @@ std::string invalid_argument_message(Fn&& fn) {
   return mlprim::test::exception_message<std::invalid_argument>(fn);
 }
 
+/// The saved state of Adam after one step of a 4-element parameter of ones.
+std::string adam_state_after_one_step() {
+  Eigen::VectorXd p = Eigen::VectorXd::Ones(4), g = Eigen::VectorXd::Ones(4);
+  mlprim::Adam<double> adam;
+  adam.add_param(p, g);
+  adam.step();
+  std::stringstream saved;
+  adam.save(saved);
+  return saved.str();
+}
+
 }  // namespace
 
 TEMPLATE_TEST_CASE("Lion matches the paper's update computed independently", "[optim]",
@@ -171,12 +182,7 @@ TEMPLATE_TEST_CASE("saved state resumes a run bit for bit", "[optim]", MLPRIM_TE
 
 TEST_CASE("loading state into a different optimizer is rejected and changes nothing", "[optim]") {
   Eigen::VectorXd p = Eigen::VectorXd::Ones(4), g = Eigen::VectorXd::Ones(4);
-  mlprim::Adam<double> adam;
-  adam.add_param(p, g);
-  adam.step();
-  std::stringstream saved;
-  adam.save(saved);
-  const std::string bytes = saved.str();
+  const std::string bytes = adam_state_after_one_step();
 
   Eigen::VectorXd q = Eigen::VectorXd::Ones(5), gq = Eigen::VectorXd::Ones(5);
   mlprim::Adam<double> other_shape;
@@ -307,12 +313,7 @@ std::string patched(std::string bytes, std::size_t at, V value) {
 
 TEST_CASE("loading rejects implausible step counts and non-finite learning rates", "[optim]") {
   Eigen::VectorXd p = Eigen::VectorXd::Ones(4), g = Eigen::VectorXd::Ones(4);
-  mlprim::Adam<double> adam;
-  adam.add_param(p, g);
-  adam.step();
-  std::stringstream saved;
-  adam.save(saved);
-  const std::string bytes = saved.str();
+  const std::string bytes = adam_state_after_one_step();
   REQUIRE(bytes.substr(12, 8) == std::string("\x04\0\0\0\0\0\0\0", 8));  // the layout above
   auto load_message = [&](const std::string& stream) {
     mlprim::Adam<double> fresh;

@@ -2,11 +2,8 @@
 # `pkg-config --cflags --libs mlprim` gives for an installed mlprim, then run it.
 #
 # cmake -DPKG_CONFIG=... -DPREFIX=... -DCXX=... -DSOURCE=... -DWORK_DIR=... -P pkg_config.cmake
-foreach(_var PKG_CONFIG PREFIX CXX SOURCE WORK_DIR)
-  if(NOT DEFINED ${_var})
-    message(FATAL_ERROR "pkg_config.cmake: ${_var} is not set")
-  endif()
-endforeach()
+include("${CMAKE_CURRENT_LIST_DIR}/consumer_build.cmake")
+mlprim_require_vars(pkg_config.cmake PKG_CONFIG PREFIX CXX SOURCE WORK_DIR)
 
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
@@ -20,12 +17,4 @@ endif()
 # mlprim is installed nowhere else: the consumer compiles only if these flags
 # lead to the installed headers (and to Eigen through Requires).
 separate_arguments(_flags UNIX_COMMAND "${_flags}")
-execute_process(COMMAND "${CXX}" -O1 "${SOURCE}" ${_flags} -o "${WORK_DIR}/consumer"
-                RESULT_VARIABLE _compile_result)
-if(NOT _compile_result EQUAL 0)
-  message(FATAL_ERROR "pkg-config: compiling the consumer failed (${_compile_result})")
-endif()
-execute_process(COMMAND "${WORK_DIR}/consumer" RESULT_VARIABLE _run_result)
-if(NOT _run_result EQUAL 0)
-  message(FATAL_ERROR "pkg-config: the consumer failed (${_run_result})")
-endif()
+mlprim_compile_and_run(pkg-config ${_flags})

@@ -3,11 +3,8 @@
 # no generated header), then run it.
 #
 # cmake -DMLPRIM_INCLUDE=... -DEIGEN_INCLUDE=... -DCXX=... -DSOURCE=... -DWORK_DIR=... -P vendor_copy.cmake
-foreach(_var MLPRIM_INCLUDE EIGEN_INCLUDE CXX SOURCE WORK_DIR)
-  if(NOT DEFINED ${_var})
-    message(FATAL_ERROR "vendor_copy.cmake: ${_var} is not set")
-  endif()
-endforeach()
+include("${CMAKE_CURRENT_LIST_DIR}/consumer_build.cmake")
+mlprim_require_vars(vendor_copy.cmake MLPRIM_INCLUDE EIGEN_INCLUDE CXX SOURCE WORK_DIR)
 
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}/third_party")
@@ -18,13 +15,4 @@ foreach(_dir IN LISTS EIGEN_INCLUDE)
   list(APPEND _includes "-I${_dir}")
 endforeach()
 
-execute_process(
-  COMMAND "${CXX}" -std=c++17 -O1 ${_includes} "${SOURCE}" -o "${WORK_DIR}/consumer"
-  RESULT_VARIABLE _compile_result)
-if(NOT _compile_result EQUAL 0)
-  message(FATAL_ERROR "vendor copy: compiling the consumer failed (${_compile_result})")
-endif()
-execute_process(COMMAND "${WORK_DIR}/consumer" RESULT_VARIABLE _run_result)
-if(NOT _run_result EQUAL 0)
-  message(FATAL_ERROR "vendor copy: the consumer failed (${_run_result})")
-endif()
+mlprim_compile_and_run("vendor copy" ${_includes})
