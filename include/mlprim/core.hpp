@@ -13,5 +13,6 @@
 #include "mlprim/core/prefetch.hpp"
 #include "mlprim/core/random.hpp"
 #include "mlprim/core/io.hpp"
+#include "mlprim/core/view.hpp"
 
 #endif  // MLPRIM_CORE_HPP

@@ -6,5 +6,6 @@
 #include "mlprim/neighbors.hpp"
 #include "mlprim/optim.hpp"
 #include "mlprim/attention.hpp"
+#include "mlprim/ssm.hpp"
 
 #endif  // MLPRIM_MLPRIM_HPP

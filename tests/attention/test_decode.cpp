@@ -8,7 +8,7 @@
 #include <limits>
 #include <string>
 
-#include "attention_test_util.hpp"
+#include "matrix_checks.hpp"
 #include "catch.hpp"
 #include "test_util.hpp"
 

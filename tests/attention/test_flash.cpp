@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "attention_test_util.hpp"
+#include "matrix_checks.hpp"
 #include "catch.hpp"
 #include "reference_data.hpp"
 #include "test_types.hpp"

@@ -10,7 +10,7 @@
 #include <cmath>
 #include <string>
 
-#include "attention_test_util.hpp"
+#include "matrix_checks.hpp"
 #include "catch.hpp"
 #include "gradient_check.hpp"
 #include "reference_data.hpp"

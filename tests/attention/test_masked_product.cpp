@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "attention_test_util.hpp"
+#include "matrix_checks.hpp"
 #include "catch.hpp"
 #include "test_util.hpp"
 

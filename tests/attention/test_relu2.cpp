@@ -5,7 +5,7 @@
 #include <cmath>
 #include <string>
 
-#include "attention_test_util.hpp"
+#include "matrix_checks.hpp"
 #include "catch.hpp"
 #include "test_types.hpp"
 #include "test_util.hpp"

@@ -1,7 +1,7 @@
-// Helpers shared by the attention tests: seeded random inputs and an
-// entrywise comparison against a double-precision expectation.
-#ifndef MLPRIM_TESTS_ATTENTION_TEST_UTIL_HPP
-#define MLPRIM_TESTS_ATTENTION_TEST_UTIL_HPP
+// Helpers shared by the numeric tests: seeded random inputs and an entrywise
+// comparison against a double-precision expectation.
+#ifndef MLPRIM_TESTS_MATRIX_CHECKS_HPP
+#define MLPRIM_TESTS_MATRIX_CHECKS_HPP
 
 #include <mlprim/core.hpp>
 
@@ -37,4 +37,4 @@ void check_close(const RowMatrix<T>& got, const RowMatrix<double>& want, double 
 
 }  // namespace mlprim::test
 
-#endif  // MLPRIM_TESTS_ATTENTION_TEST_UTIL_HPP
+#endif  // MLPRIM_TESTS_MATRIX_CHECKS_HPP
