@@ -13,6 +13,16 @@
 
 namespace mlprim::detail {
 
+/// Requests the 64-byte line holding `address` into the caches (a hint only;
+/// nothing without __builtin_prefetch).
+inline void prefetch_line(const void* address) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(address);
+#else
+  (void)address;
+#endif
+}
+
 /// Requests rows [first, first + count) of x into the caches, one request per
 /// 64-byte line of each row (the gaps of a strided view are not touched).
 /// Rows outside x are ignored; expressions without direct access to

@@ -2,7 +2,7 @@
 // convolutional mode of S4):
 //   y_{t,c} = sum_{k=0}^{min(t, Lk-1)} K_{k,c} u_{t-k,c}.
 // Direct summation costs O(L Lk) per channel, the FFT route O((L + Lk) log(L + Lk))
-// (zero-padded to a 5-smooth length >= L + Lk - 1, so the circular
+// (zero-padded to a 5-smooth multiple of 4 >= L + Lk - 1, so the circular
 // convolution equals the linear one; Eigen's header-only unsupported/FFT).
 #ifndef MLPRIM_SSM_CONVOLUTION_HPP
 #define MLPRIM_SSM_CONVOLUTION_HPP
@@ -35,17 +35,18 @@ struct ConvolutionOptions {
 
 /// Kernel length from which ConvolutionMethod::Auto takes the FFT route
 /// (bench/ssm measures the crossover; see bench/README.md).
-constexpr Index fft_min_kernel() { return 48; }
+constexpr Index fft_min_kernel() { return 128; }
 
 namespace detail {
 
-/// The smallest n >= target whose only prime factors are 2, 3 and 5.
+/// The smallest multiple of 4 >= target whose only prime factors are 2, 3
+/// and 5 (a multiple of 4 takes the real-input fast path of the FFT).
 inline Index smooth_fft_size(Index target) {
-  for (Index n = std::max<Index>(target, 1);; ++n) {
+  for (Index n = std::max<Index>((target + 3) / 4, 1);; ++n) {
     Index m = n;
     for (const Index p : {2, 3, 5})
       while (m % p == 0) m /= p;
-    if (m == 1) return n;
+    if (m == 1) return 4 * n;
   }
 }
 
@@ -90,6 +91,7 @@ RowMatrix<typename DU::Scalar> causal_convolution(const Eigen::MatrixBase<DU>& u
   const Index n = detail::smooth_fft_size(L + std::min(taps, L) - 1);
   parallel_for_chunks(Index{0}, channels, threads, [&](Index lo, Index hi, int) {
     Eigen::FFT<Acc> transform;
+    transform.SetFlag(Eigen::FFT<Acc>::HalfSpectrum);  // real signals: n/2 + 1 bins
     std::vector<Acc> signal(static_cast<std::size_t>(n)), filter(static_cast<std::size_t>(n)),
         out(static_cast<std::size_t>(n));
     std::vector<std::complex<Acc>> signal_f, filter_f;
@@ -101,7 +103,7 @@ RowMatrix<typename DU::Scalar> causal_convolution(const Eigen::MatrixBase<DU>& u
       transform.fwd(signal_f, signal);
       transform.fwd(filter_f, filter);
       for (std::size_t i = 0; i < signal_f.size(); ++i) signal_f[i] *= filter_f[i];
-      transform.inv(out, signal_f);
+      transform.inv(out, signal_f, n);
       for (Index t = 0; t < L; ++t) y(t, c) = static_cast<T>(out[static_cast<std::size_t>(t)]);
     }
   });

@@ -45,7 +45,8 @@ struct LinearScanOptions {
 
 /// h_t = a_t * h_{t-1} + b_t for t < L, elementwise over the D columns, from
 /// h_{-1} = h0 (D entries; empty means zeros). a, b: L x D, one step per row.
-/// Returns h (L x D). Parallel form: (1) each chunk but the last reduces its
+/// Returns h (L x D). Parallel form, along L (the only contiguous split of
+/// row-major steps): (1) each chunk but the last reduces its
 /// steps to one AffineStep with scan_combine, in parallel; (2) the carries
 /// into each chunk follow serially; (3) every chunk runs the sequential loop
 /// from its carry, in parallel. The first chunk therefore matches the plain
@@ -72,14 +73,13 @@ RowMatrix<typename DA::Scalar> linear_scan(const Eigen::MatrixBase<DA>& a,
   using Row = Eigen::Array<T, 1, Eigen::Dynamic>;
   const Row start = h0.size() == 0 ? Row(Row::Zero(D)) : Row(h0.derived().reshaped().transpose());
 
-  // Rows [lo, hi) from carry `h_in`, written into h.
+  // Rows [lo, hi) from carry `h_in`, into h. The carry lives in its own
+  // buffer, so the row update vectorises (no aliasing with a, b or h).
   auto run = [&](Index lo, Index hi, const Row& h_in) {
-    const T* prev = h_in.data();
+    Row carry = h_in;
     for (Index t = lo; t < hi; ++t) {
-      const T *at = av.data() + t * av.outerStride(), *bt = bv.data() + t * bv.outerStride();
-      T* ht = &h(t, 0);
-      for (Index j = 0; j < D; ++j) ht[j] = at[j] * prev[j] + bt[j];
-      prev = ht;
+      carry = av.row(t).array() * carry + bv.row(t).array();
+      h.row(t) = carry.matrix();
     }
   };
   const Index chunk = options.chunk, chunks = (L + chunk - 1) / chunk;

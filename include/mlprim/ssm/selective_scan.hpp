@@ -21,6 +21,7 @@
 #include "mlprim/core/types.hpp"
 #include "mlprim/core/view.hpp"
 #include "mlprim/ssm/detail/scan_inputs.hpp"
+#include "mlprim/ssm/detail/scan_lanes.hpp"
 
 namespace mlprim {
 
@@ -56,74 +57,6 @@ struct SelectiveScanOutput {
   /// return_last_state; the initial state for an empty sequence).
   RowMatrix<StateT> last_state;
 };
-
-namespace detail {
-
-/// The forward time loop of one block of channels over rows [t_begin, t_end)
-/// from the states in x (w x N; left holding the states after t_end - 1);
-/// shared with the backward pass, which reruns it to rebuild states.
-/// `on_step(t, i, x_row, y)` sees channel i's state after step t and
-/// y = sum_n C_tn x_tn.
-template <class Acc, class S, class Inputs, class OnStep>
-void scan_block(const Inputs& in, const ChannelBlock& block,
-                Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& x, Index t_begin,
-                Index t_end, const OnStep& on_step) {
-  const Index w = block.end - block.begin, n = in.shape.state;
-  const Index b_col = block.group * n;
-  Eigen::Array<S, 1, Eigen::Dynamic> b_row(n), c_row(n);
-  for (Index t = t_begin; t < t_end; ++t) {
-    if (!in.B_invariant) b_row = in.B.row(t).segment(b_col, n).template cast<S>();
-    if (!in.C_invariant) c_row = in.C.row(t).segment(b_col, n).template cast<S>();
-    for (Index i = 0; i < w; ++i) {
-      const Index d = block.begin + i;
-      const Acc delta = in.delta_at(t, d), u = static_cast<Acc>(in.u(t, d));
-      auto xr = x.row(i);
-      const auto a_row = in.A.row(d).template cast<S>().array();
-      if (in.B_invariant)
-        xr = (S(delta) * a_row).exp() * xr + S(delta * u) * in.B.row(d).template cast<S>().array();
-      else
-        xr = (S(delta) * a_row).exp() * xr + S(delta * u) * b_row;
-      S y;
-      if (in.C_invariant)
-        y = (xr * in.C.row(d).template cast<S>().array()).sum();
-      else
-        y = (xr * c_row).sum();
-      on_step(t, i, xr, y);
-    }
-  }
-}
-
-/// Views of a scan's inputs in the types the kernels read.
-template <class T, class P>
-struct ScanInputs {
-  using Acc = AccumulatorT<T>;
-  Eigen::Ref<const RowMatrix<T>> u, delta;
-  Eigen::Ref<const RowMatrix<P>> A, B, C;
-  ScanShape shape;
-  bool B_invariant, C_invariant, softplus;
-  ConstRowView<T> delta_bias;
-
-  /// delta after the bias and the softplus.
-  Acc delta_raw(Index t, Index d) const {
-    return static_cast<Acc>(delta(t, d)) + optional_entry<Acc>(delta_bias, d, Acc(0));
-  }
-  Acc delta_at(Index t, Index d) const {
-    const Acc v = delta_raw(t, d);
-    return softplus ? detail::softplus(v) : v;
-  }
-};
-
-/// The real part the reference keeps: 2 Re(y) for complex states.
-template <class Acc, class S>
-Acc scan_output(const S& y) {
-  if constexpr (std::is_same_v<S, Acc>) {
-    return y;
-  } else {
-    return Acc(2) * y.real();
-  }
-}
-
-}  // namespace detail
 
 namespace detail {
 
@@ -166,26 +99,31 @@ SelectiveScanOutput<typename DU::Scalar, typename DA::Scalar> selective_scan_as(
   const std::vector<detail::ChannelBlock> blocks = shape.blocks();
   parallel_for(std::size_t{0}, blocks.size(), threads, [&](std::size_t task) {
     const detail::ChannelBlock& block = blocks[task];
-    const Index w = block.end - block.begin;
-    Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x(w, n);
+    detail::BlockScan<T, P, S> scan(in, block);
+    const Index w = scan.width();
+    detail::LaneStates<S> x(detail::scan_channel_block, n);
+    detail::Lanes<S> y;
+    detail::Lanes<Acc> skip = detail::Lanes<Acc>::Zero(), gate = detail::Lanes<Acc>::Zero();
+    if (!options.D.empty())
+      for (Index i = 0; i < w; ++i) skip(i) = static_cast<Acc>(options.D[block.begin + i]);
     for (Index s = 0; s < seqs; ++s) {
-      if (options.initial_state.empty())
-        x.setZero();
-      else
-        x = options.initial_state.map().middleRows(s * dm + block.begin, w).template cast<S>();
-      detail::scan_block<Acc, S>(in, block, x, shape.offsets[static_cast<std::size_t>(s)],
-                                 shape.offsets[static_cast<std::size_t>(s) + 1],
-                                 [&](Index t, Index i, const auto&, S y) {
-                                   const Index d = block.begin + i;
-                                   const Acc ud = static_cast<Acc>(in.u(t, d));
-                                   Acc value = detail::scan_output<Acc>(y) +
-                                               detail::optional_entry<Acc>(options.D, d, 0) * ud;
-                                   if (!options.z.empty())
-                                     value *= detail::silu(static_cast<Acc>(options.z(t, d)));
-                                   out.y(t, d) = static_cast<T>(value);
-                                 });
+      x.setZero();
+      if (!options.initial_state.empty())
+        x.topRows(w) =
+            options.initial_state.map().middleRows(s * dm + block.begin, w).template cast<S>();
+      for (Index t = shape.offsets[static_cast<std::size_t>(s)];
+           t < shape.offsets[static_cast<std::size_t>(s) + 1]; ++t) {
+        scan.load(t);
+        scan.step(t, x, y);
+        detail::Lanes<Acc> value = detail::lane_output<Acc>(y) + skip * scan.u();
+        if (!options.z.empty()) {
+          detail::load_lanes(gate, options.z, t, block.begin, w);
+          value *= gate / (Acc(1) + (-gate).exp());  // silu
+        }
+        detail::store_lanes(out.y, t, block.begin, w, value);
+      }
       if (options.return_last_state)
-        out.last_state.middleRows(s * dm + block.begin, w) = x.matrix().template cast<P>();
+        out.last_state.middleRows(s * dm + block.begin, w) = x.topRows(w).template cast<P>();
     }
   });
   return out;

@@ -79,7 +79,6 @@ SelectiveScanGradients<typename DU::Scalar> selective_scan_backward(
                                     options.C_time_invariant,
                                     options.delta_softplus,
                                     options.delta_bias};
-  using State = Eigen::Array<Acc, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const std::vector<detail::ChannelBlock> blocks = shape.blocks();
 
   SelectiveScanGradients<T> g;
@@ -89,109 +88,117 @@ SelectiveScanGradients<typename DU::Scalar> selective_scan_backward(
   RowMatrix<Acc> dB_invariant, dC_invariant;
   if (options.B_time_invariant) dB_invariant.resize(dm, n);
   if (options.C_time_invariant) dC_invariant.resize(dm, n);
-  Vector<Acc> dD = Vector<Acc>::Zero(dm), dbias = Vector<Acc>::Zero(dm);
+  Vector<Acc> dD(dm), dbias(dm);
   if (!options.z.empty()) g.dz.resize(L, dm);
   if (!options.initial_state.empty()) g.dinitial_state.resize(seqs * dm, n);
   // Varying B, C: each block's share, L x N, summed over the group's blocks below.
   std::vector<RowMatrix<Acc>> dB_part(options.B_time_invariant ? 0 : blocks.size()),
       dC_part(options.C_time_invariant ? 0 : blocks.size());
 
-  constexpr Index interval = detail::scan_checkpoint_interval;
+  using States = detail::LaneStates<Acc>;
+  using Lanes = detail::Lanes<Acc>;
+  constexpr Index interval = detail::scan_checkpoint_interval, lanes = detail::scan_channel_block;
   parallel_for(std::size_t{0}, blocks.size(), threads, [&](std::size_t task) {
     const detail::ChannelBlock& block = blocks[task];
-    const Index w = block.end - block.begin, col = block.group * n;
+    detail::BlockScan<T, T, Acc> scan(in, block);
+    const Index w = scan.width();
     RowMatrix<Acc>* dB_rows = dB_part.empty() ? nullptr : &dB_part[task];
     RowMatrix<Acc>* dC_rows = dC_part.empty() ? nullptr : &dC_part[task];
     if (dB_rows) dB_rows->setZero(L, n);
     if (dC_rows) dC_rows->setZero(L, n);
-    State x(w, n), adjoint(w, n), dA_block = State::Zero(w, n), dB_block, dC_block;
-    if (!dB_rows) dB_block.setZero(w, n);
-    if (!dC_rows) dC_block.setZero(w, n);
-    std::vector<State> checkpoints;
-    std::vector<State> states(static_cast<std::size_t>(interval), State(w, n));
-    std::vector<Acc> y_ssm(static_cast<std::size_t>(interval * w));
-    Eigen::Array<Acc, 1, Eigen::Dynamic> b_row(n), c_row(n), a_row(n), da(n);
+    States x(lanes, n), adjoint(lanes, n),
+        dA_l = States::Zero(lanes, n), dB_l = States::Zero(lanes, n), dC_l = States::Zero(lanes, n);
+    std::vector<States> checkpoints, states(static_cast<std::size_t>(interval), States(lanes, n));
+    std::vector<Lanes> y_ssm(static_cast<std::size_t>(interval));
+    Lanes skip = Lanes::Zero(), go = Lanes::Zero(), gate = Lanes::Zero(), dD_l = Lanes::Zero(),
+          dbias_l = Lanes::Zero(), y;
+    if (!options.D.empty())
+      for (Index i = 0; i < w; ++i) skip(i) = static_cast<Acc>(options.D[block.begin + i]);
 
     for (Index s = 0; s < seqs; ++s) {
       const Index t0 = shape.offsets[static_cast<std::size_t>(s)],
                   t1 = shape.offsets[static_cast<std::size_t>(s) + 1];
-      if (options.initial_state.empty())
-        x.setZero();
-      else
-        x = options.initial_state.map().middleRows(s * dm + block.begin, w).template cast<Acc>();
+      x.setZero();
+      if (!options.initial_state.empty())
+        x.topRows(w) =
+            options.initial_state.map().middleRows(s * dm + block.begin, w).template cast<Acc>();
       const Index chunks = (t1 - t0 + interval - 1) / interval;
-      checkpoints.assign(static_cast<std::size_t>(chunks), State());
+      checkpoints.assign(static_cast<std::size_t>(chunks), States());
       for (Index c = 0; c < chunks; ++c) {  // the state before each chunk
         checkpoints[static_cast<std::size_t>(c)] = x;
-        detail::scan_block<Acc, Acc>(in, block, x, t0 + c * interval,
-                                     std::min(t1, t0 + (c + 1) * interval),
-                                     [](Index, Index, const auto&, Acc) {});
+        for (Index t = t0 + c * interval; t < std::min(t1, t0 + (c + 1) * interval); ++t) {
+          scan.load(t);
+          scan.step(t, x, y);
+        }
       }
       adjoint.setZero();
       for (Index c = chunks - 1; c >= 0; --c) {
         const Index c0 = t0 + c * interval, c1 = std::min(t1, c0 + interval);
         x = checkpoints[static_cast<std::size_t>(c)];
-        detail::scan_block<Acc, Acc>(in, block, x, c0, c1,
-                                     [&](Index t, Index i, const auto& xr, Acc y) {
-                                       states[static_cast<std::size_t>(t - c0)].row(i) = xr;
-                                       y_ssm[static_cast<std::size_t>((t - c0) * w + i)] = y;
-                                     });
+        for (Index t = c0; t < c1; ++t) {  // the chunk's states again
+          scan.load(t);
+          scan.step(t, x, y_ssm[static_cast<std::size_t>(t - c0)]);
+          states[static_cast<std::size_t>(t - c0)] = x;
+        }
         for (Index t = c1 - 1; t >= c0; --t) {
-          const State& x_t = states[static_cast<std::size_t>(t - c0)];
-          const State& x_prev = t > c0 ? states[static_cast<std::size_t>(t - c0 - 1)]
-                                       : checkpoints[static_cast<std::size_t>(c)];
-          if (!options.B_time_invariant) b_row = in.B.row(t).segment(col, n).template cast<Acc>();
-          if (!options.C_time_invariant) c_row = in.C.row(t).segment(col, n).template cast<Acc>();
-          for (Index i = 0; i < w; ++i) {
-            const Index d = block.begin + i;
-            const Acc raw = in.delta_raw(t, d), dt = in.delta_at(t, d);
-            const Acc ud = static_cast<Acc>(in.u(t, d)), go = static_cast<Acc>(dy_in(t, d));
-            const Acc skip = detail::optional_entry<Acc>(options.D, d, 0);
-            Acc dy = go;
-            if (!options.z.empty()) {
-              const Acc zz = static_cast<Acc>(options.z(t, d));
-              const Acc pre = y_ssm[static_cast<std::size_t>((t - c0) * w + i)] + skip * ud;
-              g.dz(t, d) = static_cast<T>(go * pre * detail::silu_derivative(zz));
-              dy = go * detail::silu(zz);
-            }
-            dD(d) += dy * ud;
-            Acc du = dy * skip;
-            auto gi = adjoint.row(i);
-            if (options.C_time_invariant) {
-              gi += dy * in.C.row(d).template cast<Acc>().array();
-              dC_block.row(i) += dy * x_t.row(i);
-            } else {
-              gi += dy * c_row;
-              dC_rows->row(t).array() += dy * x_t.row(i);
-            }
-            a_row = (dt * in.A.row(d).template cast<Acc>().array()).exp();
-            da = gi * x_prev.row(i) * a_row;  // d/d(delta A) of this step
-            Acc ddt = (da * in.A.row(d).template cast<Acc>().array()).sum();
-            dA_block.row(i) += dt * da;
-            Acc gb;
-            if (options.B_time_invariant) {
-              gb = (gi * in.B.row(d).template cast<Acc>().array()).sum();
-              dB_block.row(i) += (dt * ud) * gi;
-            } else {
-              gb = (gi * b_row).sum();
-              dB_rows->row(t).array() += (dt * ud) * gi;
-            }
-            ddt += ud * gb;
-            du += dt * gb;
-            gi *= a_row;
-            const Acc draw = options.delta_softplus ? ddt * detail::softplus_derivative(raw) : ddt;
-            g.ddelta(t, d) = static_cast<T>(draw);
-            dbias(d) += draw;
-            g.du(t, d) = static_cast<T>(du);
+          const States& x_t = states[static_cast<std::size_t>(t - c0)];
+          const States& x_prev = t > c0 ? states[static_cast<std::size_t>(t - c0 - 1)]
+                                        : checkpoints[static_cast<std::size_t>(c)];
+          scan.load(t);
+          const Lanes dt = scan.dt(), ud = scan.u();
+          detail::load_lanes(go, dy_in, t, block.begin, w);
+          Lanes dy = go;
+          if (!options.z.empty()) {
+            detail::load_lanes(gate, options.z, t, block.begin, w);
+            const Lanes sig = Acc(1) / (Acc(1) + (-gate).exp());
+            const Lanes pre = y_ssm[static_cast<std::size_t>(t - c0)] + skip * ud;
+            const Lanes dz = go * pre * sig * (Acc(1) + gate * (Acc(1) - sig));
+            detail::store_lanes(g.dz, t, block.begin, w, dz);
+            dy = go * gate * sig;
           }
+          dD_l += dy * ud;
+          Lanes du = dy * skip, ddt = Lanes::Zero();
+          for (Index k = 0; k < n; ++k) {
+            auto gk = adjoint.col(k);
+            scan.with_C(t, k, [&](const auto& ck) { gk += dy * ck; });
+            if (dC_rows)
+              (*dC_rows)(t, k) += (dy * x_t.col(k)).sum();
+            else
+              dC_l.col(k) += dy * x_t.col(k);
+            const Lanes a = (dt * scan.A().col(k)).exp();
+            const Lanes da = gk * x_prev.col(k) * a;  // d/d(delta A) of this step
+            ddt += da * scan.A().col(k);
+            dA_l.col(k) += dt * da;
+            scan.with_B(t, k, [&](const auto& bk) {
+              const Lanes gb = gk * bk;
+              ddt += ud * gb;
+              du += dt * gb;
+            });
+            if (dB_rows)
+              (*dB_rows)(t, k) += (dt * ud * gk).sum();
+            else
+              dB_l.col(k) += dt * ud * gk;
+            gk *= a;
+          }
+          if (options.delta_softplus) {
+            const Lanes raw = scan.raw();
+            const Lanes sigmoid = Acc(1) / (Acc(1) + (-raw).exp());  // vectorised, then selected
+            ddt *= (raw > Acc(20)).select(Lanes::Ones(), sigmoid);
+          }
+          dbias_l += ddt;
+          detail::store_lanes(g.ddelta, t, block.begin, w, ddt);
+          detail::store_lanes(g.du, t, block.begin, w, du);
         }
       }
       if (!options.initial_state.empty())
-        g.dinitial_state.middleRows(s * dm + block.begin, w) = adjoint.matrix().template cast<T>();
+        g.dinitial_state.middleRows(s * dm + block.begin, w) =
+            adjoint.topRows(w).template cast<T>();
     }
-    g.dA.middleRows(block.begin, w) = dA_block.matrix().template cast<T>();
-    if (!dB_rows) dB_invariant.middleRows(block.begin, w) = dB_block.matrix();
-    if (!dC_rows) dC_invariant.middleRows(block.begin, w) = dC_block.matrix();
+    g.dA.middleRows(block.begin, w) = dA_l.topRows(w).template cast<T>();
+    if (!dB_rows) dB_invariant.middleRows(block.begin, w) = dB_l.topRows(w).matrix();
+    if (!dC_rows) dC_invariant.middleRows(block.begin, w) = dC_l.topRows(w).matrix();
+    dD.segment(block.begin, w) = dD_l.head(w).matrix();
+    dbias.segment(block.begin, w) = dbias_l.head(w).matrix();
   });
 
   // Varying B and C: the blocks of each group, in block order.

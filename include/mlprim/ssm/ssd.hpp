@@ -16,6 +16,8 @@
 #ifndef MLPRIM_SSM_SSD_HPP
 #define MLPRIM_SSM_SSD_HPP
 
+#include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "mlprim/core/error.hpp"
@@ -92,8 +94,7 @@ SsdOutput<typename DX::Scalar> ssd_scan(const Eigen::MatrixBase<DX>& X,
   detail::check_optional(fn, "initial_state", options.initial_state, seqs * width, n);
   const int threads = resolve_threads(fn, options.num_threads);
 
-  const RowMatrix<Acc> x = X.template cast<Acc>(), b = B.template cast<Acc>(),
-                       c = C.template cast<Acc>();
+  const auto x = detail::rows_in<Acc>(X), b = detail::rows_in<Acc>(B), c = detail::rows_in<Acc>(C);
   const Eigen::Ref<const RowMatrix<T>> dtv(dt.derived());
   const Vector<Acc> a_head = A.derived().reshaped().template cast<Acc>();
   SsdOutput<T> out{RowMatrix<T>(L, width), RowMatrix<T>()};
@@ -110,7 +111,7 @@ SsdOutput<typename DX::Scalar> ssd_scan(const Eigen::MatrixBase<DX>& X,
     else
       state = options.initial_state.map().middleRows(s * width + h * p, p).template cast<Acc>();
     const Index q_max = std::min(options.chunk, std::max<Index>(t1 - t0, 1));
-    RowMatrix<Acc> m(q_max, q_max), y(q_max, p);
+    RowMatrix<Acc> m(q_max, q_max), seg(q_max, q_max), y(q_max, p);
     Vector<Acc> step(q_max), decay(q_max), cs(q_max), weight(q_max);
     for (Index c0 = t0; c0 < t1; c0 += options.chunk) {
       const Index q = std::min(options.chunk, t1 - c0);
@@ -123,17 +124,19 @@ SsdOutput<typename DX::Scalar> ssd_scan(const Eigen::MatrixBase<DX>& X,
       }
       const auto xc = x.block(c0, h * p, q, p);
       const auto bc = b.block(c0, g * n, q, n), cc = c.block(c0, g * n, q, n);
+      // L o (C B^T) diag(dt): the segment sums a_{j+1} + ... + a_i along each
+      // row (right to left, exact sums, -inf above the diagonal), then one
+      // vectorised exp over the tile.
+      auto segments = seg.topLeftCorner(q, q);
+      for (Index i = 0; i < q; ++i) {
+        segments(i, i) = 0;
+        for (Index j = i - 1; j >= 0; --j) segments(i, j) = segments(i, j + 1) + decay(j + 1);
+        segments.row(i).tail(q - 1 - i).setConstant(-std::numeric_limits<Acc>::infinity());
+      }
       auto mm = m.topLeftCorner(q, q);
       mm.noalias() = cc * bc.transpose();
-      for (Index j = 0; j < q; ++j) {  // L o (C B^T) diag(dt), segment sums from j
-        Acc segment = 0;
-        mm(j, j) *= step(j);
-        for (Index i = j + 1; i < q; ++i) {
-          segment += decay(i);
-          mm(i, j) *= std::exp(segment) * step(j);
-        }
-        for (Index i = 0; i < j; ++i) mm(i, j) = 0;
-      }
+      mm.array() *= segments.array().exp();
+      mm *= step.head(q).asDiagonal();
       auto yc = y.topRows(q);
       yc.noalias() = mm * xc;
       yc.noalias() += (cs.head(q).array().exp().matrix().asDiagonal() * cc) * state.transpose();

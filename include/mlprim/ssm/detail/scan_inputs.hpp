@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "mlprim/core/error.hpp"
@@ -35,6 +36,16 @@ template <class T>
 T silu_derivative(T x) {
   const T s = T(1) / (T(1) + std::exp(-x));
   return s * (T(1) + x * (T(1) - s));
+}
+
+/// m in the accumulation type: a view of it when it already is one (row
+/// major), a converted copy otherwise.
+template <class Acc, class Derived>
+auto rows_in(const Eigen::MatrixBase<Derived>& m) {
+  if constexpr (std::is_same_v<typename Derived::Scalar, Acc>)
+    return Eigen::Ref<const RowMatrix<Acc>>(m.derived());
+  else
+    return RowMatrix<Acc>(m.template cast<Acc>());
 }
 
 /// Channels handled together by one task of the scans: their state (width x
