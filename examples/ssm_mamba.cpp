@@ -52,6 +52,7 @@ int main() {
   RowMatrix<float> hidden(L, params.d_model);
   mlprim::fill_normal(hidden, rng);
 
+  block.forward(hidden.topRows(16));  // warm-up: threads started, pages mapped
   auto start = std::chrono::steady_clock::now();
   const RowMatrix<float> pass = block.forward(hidden);
   const double pass_time = seconds_since(start);

@@ -35,7 +35,7 @@ struct ConvolutionOptions {
 
 /// Kernel length from which ConvolutionMethod::Auto takes the FFT route
 /// (bench/ssm measures the crossover; see bench/README.md).
-constexpr Index fft_min_kernel() { return 128; }
+constexpr Index fft_min_kernel() { return 224; }
 
 namespace detail {
 
