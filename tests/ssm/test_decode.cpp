@@ -43,6 +43,10 @@ TEMPLATE_TEST_CASE("causal_conv1d is the truncated depthwise conv1d, and decodes
     CHECK(step.transpose() == out.row(t));
   }
   CHECK(state == x.bottomRows(width - 1));
+  // The causal-conv1d package's argument order gives the same.
+  CHECK(mlprim::causal_conv1d(x, w, mlprim::ConstRowView<T>(bias), true) == out);
+  RowMatrix<T> state2 = RowMatrix<T>::Zero(width - 1, dm);
+  CHECK(mlprim::causal_conv1d_update<T>(state2, x.row(0), w, bias, true).transpose() == out.row(0));
   RowMatrix<T> wrong = RowMatrix<T>::Zero(width, dm);
   CHECK(mlprim::test::exception_message<std::invalid_argument>([&] {
           mlprim::causal_conv1d_update<T>(wrong, x.row(0), w, o);

@@ -100,6 +100,7 @@ TEST_CASE("the S4D kernel equals the dense kernel of the diagonal system", "[ssm
     const Vector<C> dense = mlprim::ssm_kernel(d.Ad, d.Bd, all_c.transpose(), L);
     CHECK(dense.imag().norm() < 1e-10);
     check_close(RowMatrix<double>(got), RowMatrix<double>(dense.real()), 1e-11);
+    CHECK(mlprim::s4d_kernel<double>(lambda, b, c, 0.05, L, method) == got);
     o.conjugate_pairs = false;
     check_close(RowMatrix<double>(mlprim::s4d_kernel<double>(all_lambda, all_b, all_c, 0.05, L, o)),
                 RowMatrix<double>(dense.real()), 1e-11);

@@ -100,6 +100,31 @@ Vector<T> causal_conv1d_update(Eigen::Ref<RowMatrix<T>> conv_state,
   return out;
 }
 
+/// causal_conv1d in the causal-conv1d package's argument order: bias (Dm,
+/// or empty) and whether to apply SiLU.
+template <class DX, class DW>
+RowMatrix<typename DX::Scalar> causal_conv1d(const Eigen::MatrixBase<DX>& x,
+                                             const Eigen::MatrixBase<DW>& weight,
+                                             const ConstRowView<typename DX::Scalar>& bias,
+                                             bool silu) {
+  CausalConv1dOptions<typename DX::Scalar> options;
+  options.bias = bias;
+  options.silu = silu;
+  return causal_conv1d(x, weight, options);
+}
+
+/// causal_conv1d_update in the causal-conv1d package's argument order.
+template <class T, class DX>
+Vector<T> causal_conv1d_update(Eigen::Ref<RowMatrix<T>> conv_state,
+                               const Eigen::MatrixBase<DX>& x_new,
+                               const Eigen::Ref<const RowMatrix<T>>& weight,
+                               const ConstRowView<T>& bias, bool silu) {
+  CausalConv1dOptions<T> options;
+  options.bias = bias;
+  options.silu = silu;
+  return causal_conv1d_update<T>(conv_state, x_new, weight, options);
+}
+
 }  // namespace mlprim
 
 #endif  // MLPRIM_SSM_CAUSAL_CONV1D_HPP

@@ -88,6 +88,16 @@ Vector<T> s4d_kernel(const Vector<std::complex<T>>& Lambda, const Vector<std::co
   return kernel;
 }
 
+/// s4d_kernel with the discretisation given directly (conjugate pairs,
+/// GBT alpha 1/2): s4d_kernel(Lambda, B, C, dt, L, Method::ZOH).
+template <class T>
+Vector<T> s4d_kernel(const Vector<std::complex<T>>& Lambda, const Vector<std::complex<T>>& B,
+                     const Vector<std::complex<T>>& C, double dt, Index L, Method method) {
+  S4DKernelOptions options;
+  options.method = method;
+  return s4d_kernel<T>(Lambda, B, C, dt, L, options);
+}
+
 }  // namespace mlprim
 
 #endif  // MLPRIM_SSM_KERNEL_HPP

@@ -128,18 +128,14 @@ class MambaBlock {
     const Index di = params_.d_inner();
     const RowMatrix<T> xz = project(hidden, w_.in_proj, w_.in_proj_bias);
     const RowMatrix<T> x = causal_conv1d(xz.leftCols(di), w_.conv_weight, conv_options());
-    const RowMatrix<T> x_dbl = x * w_.x_proj.transpose();
-    const RowMatrix<T> dt = x_dbl.leftCols(params_.rank()) * w_.dt_proj.transpose();
-    const RowMatrix<T> z = xz.rightCols(di);
-    const RowMatrix<T> b = x_dbl.middleCols(params_.rank(), params_.d_state),
-                       c = x_dbl.rightCols(params_.d_state);
+    const ScanInputs in = scan_inputs(x, xz);
     SelectiveScanOptions<T> scan;
     scan.D = w_.D;
-    scan.z = z;
+    scan.z = in.z;
     scan.delta_bias = w_.dt_proj_bias;
     scan.delta_softplus = true;
     scan.num_threads = params_.num_threads;
-    const RowMatrix<T> y = selective_scan(x, dt, A_, b, c, scan).y;
+    const RowMatrix<T> y = selective_scan(x, in.dt, A_, in.B, in.C, scan).y;
     return project(y, w_.out_proj, w_.out_proj_bias);
   }
 
@@ -158,22 +154,29 @@ class MambaBlock {
     const RowMatrix<T> x =
         causal_conv1d_update<T>(state.conv, xz.leftCols(di), w_.conv_weight, conv_options())
             .transpose();
-    const RowMatrix<T> x_dbl = x * w_.x_proj.transpose();
-    const RowMatrix<T> dt = x_dbl.leftCols(params_.rank()) * w_.dt_proj.transpose();
-    const RowMatrix<T> z = xz.rightCols(di);
-    const RowMatrix<T> b = x_dbl.middleCols(params_.rank(), params_.d_state),
-                       c = x_dbl.rightCols(params_.d_state);
+    const ScanInputs in = scan_inputs(x, xz);
     SelectiveStateUpdateOptions<T> update;
     update.D = w_.D;
-    update.z = z;
+    update.z = in.z;
     update.dt_bias = w_.dt_proj_bias;
     update.dt_softplus = true;
     update.num_threads = params_.num_threads;
-    const RowMatrix<T> y = selective_state_update<T>(state.ssm, x, dt, A_, b, c, update);
+    const RowMatrix<T> y = selective_state_update<T>(state.ssm, x, in.dt, A_, in.B, in.C, update);
     return project(y, w_.out_proj, w_.out_proj_bias).transpose();
   }
 
  private:
+  /// The scan's inputs from the convolution's output x and in_proj's xz.
+  struct ScanInputs {
+    RowMatrix<T> dt, B, C, z;
+  };
+  ScanInputs scan_inputs(const RowMatrix<T>& x, const RowMatrix<T>& xz) const {
+    const RowMatrix<T> x_dbl = x * w_.x_proj.transpose();
+    return {x_dbl.leftCols(params_.rank()) * w_.dt_proj.transpose(),
+            x_dbl.middleCols(params_.rank(), params_.d_state), x_dbl.rightCols(params_.d_state),
+            xz.rightCols(params_.d_inner())};
+  }
+
   static MambaParams checked(const MambaParams& p) {
     constexpr const char* fn = "MambaBlock";
     check_positive(fn, "d_model", p.d_model);

@@ -74,26 +74,11 @@ SelectiveScanOutput<typename DU::Scalar, typename DA::Scalar> selective_scan_as(
                 "mlprim::selective_scan: A must hold u's scalar type or its complex");
   static_assert(std::is_same_v<typename DB::Scalar, P> && std::is_same_v<typename DC::Scalar, P>,
                 "mlprim::selective_scan: B and C must have A's scalar type");
-  detail::ScanShape shape =
-      detail::check_scan_inputs(fn, u, delta, A, B, C, options.B_time_invariant,
-                                options.C_time_invariant, options.cu_seqlens);
+  const auto in = detail::checked_scan_inputs<T, P>(fn, u, delta, A, B, C, options);
+  const detail::ScanShape& shape = in.shape;
   const Index L = shape.total, dm = shape.channels, n = shape.state, seqs = shape.sequences();
-  detail::check_optional(fn, "D", options.D, dm, 1);
-  detail::check_optional(fn, "delta_bias", options.delta_bias, dm, 1);
-  detail::check_optional(fn, "z", options.z, L, dm);
-  detail::check_optional(fn, "initial_state", options.initial_state, seqs * dm, n);
   const int threads = resolve_threads(fn, options.num_threads);
 
-  const detail::ScanInputs<T, P> in{u.derived(),
-                                    delta.derived(),
-                                    A.derived(),
-                                    B.derived(),
-                                    C.derived(),
-                                    shape,
-                                    options.B_time_invariant,
-                                    options.C_time_invariant,
-                                    options.delta_softplus,
-                                    options.delta_bias};
   SelectiveScanOutput<T, P> out{RowMatrix<T>(L, dm), RowMatrix<P>()};
   if (options.return_last_state) out.last_state.resize(seqs * dm, n);
   const std::vector<detail::ChannelBlock> blocks = shape.blocks();

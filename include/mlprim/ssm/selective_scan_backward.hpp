@@ -56,29 +56,15 @@ SelectiveScanGradients<typename DU::Scalar> selective_scan_backward(
                     std::is_same_v<typename DC::Scalar, T>,
                 "mlprim::selective_scan_backward: real A, B, C of u's scalar type");
   constexpr const char* fn = "selective_scan_backward";
-  const detail::ScanShape shape =
-      detail::check_scan_inputs(fn, u, delta, A, B, C, options.B_time_invariant,
-                                options.C_time_invariant, options.cu_seqlens);
+  const auto in = detail::checked_scan_inputs<T, T>(fn, u, delta, A, B, C, options);
+  const detail::ScanShape& shape = in.shape;
   const Index L = shape.total, dm = shape.channels, n = shape.state, seqs = shape.sequences();
-  detail::check_optional(fn, "D", options.D, dm, 1);
-  detail::check_optional(fn, "delta_bias", options.delta_bias, dm, 1);
-  detail::check_optional(fn, "z", options.z, L, dm);
-  detail::check_optional(fn, "initial_state", options.initial_state, seqs * dm, n);
   if (dout.rows() != L || dout.cols() != dm)
     throw_invalid_argument(fn, "dout is ", dout.rows(), " x ", dout.cols(), ", u is ", L, " x ",
                            dm);
   const int threads = resolve_threads(fn, options.num_threads);
   const Eigen::Ref<const RowMatrix<T>> dy_in(dout.derived());
-  const detail::ScanInputs<T, T> in{u.derived(),
-                                    delta.derived(),
-                                    A.derived(),
-                                    B.derived(),
-                                    C.derived(),
-                                    shape,
-                                    options.B_time_invariant,
-                                    options.C_time_invariant,
-                                    options.delta_softplus,
-                                    options.delta_bias};
+
   const std::vector<detail::ChannelBlock> blocks = shape.blocks();
 
   SelectiveScanGradients<T> g;

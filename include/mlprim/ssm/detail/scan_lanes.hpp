@@ -8,6 +8,7 @@
 
 #include <complex>
 #include <type_traits>
+#include <utility>
 
 #include "mlprim/core/prefetch.hpp"
 #include "mlprim/core/types.hpp"
@@ -32,6 +33,29 @@ struct ScanInputs {
   bool B_invariant, C_invariant, softplus;
   ConstRowView<T> delta_bias;
 };
+
+/// The checked inputs of a selective scan (forward or backward) under `fn`.
+template <class T, class P, class Options, class DU, class DDelta, class DA, class DB, class DC>
+ScanInputs<T, P> checked_scan_inputs(const char* fn, const DU& u, const DDelta& delta, const DA& A,
+                                     const DB& B, const DC& C, const Options& options) {
+  ScanShape shape = check_scan_inputs(fn, u, delta, A, B, C, options.B_time_invariant,
+                                      options.C_time_invariant, options.cu_seqlens);
+  const Index dm = shape.channels;
+  check_optional(fn, "D", options.D, dm, 1);
+  check_optional(fn, "delta_bias", options.delta_bias, dm, 1);
+  check_optional(fn, "z", options.z, shape.total, dm);
+  check_optional(fn, "initial_state", options.initial_state, shape.sequences() * dm, shape.state);
+  return ScanInputs<T, P>{u.derived(),
+                          delta.derived(),
+                          A.derived(),
+                          B.derived(),
+                          C.derived(),
+                          std::move(shape),
+                          options.B_time_invariant,
+                          options.C_time_invariant,
+                          options.delta_softplus,
+                          options.delta_bias};
+}
 
 /// The real part the reference keeps: 2 Re(y) for complex states.
 template <class Acc, class S>
