@@ -17,6 +17,7 @@
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/parallel.hpp"
 #include "mlprim/core/types.hpp"
+#include "mlprim/ssm/detail/scan_inputs.hpp"
 
 namespace mlprim {
 
@@ -73,7 +74,7 @@ RowMatrix<typename DU::Scalar> causal_convolution(const Eigen::MatrixBase<DU>& u
   const int threads = resolve_threads(fn, options.num_threads);
   RowMatrix<T> y = RowMatrix<T>::Zero(L, channels);
   if (L == 0 || taps == 0 || channels == 0) return y;
-  const RowMatrix<Acc> x = u.template cast<Acc>(), k = K.template cast<Acc>();
+  const auto x = detail::rows_in<Acc>(u), k = detail::rows_in<Acc>(K);  // no copy for float/double
   const bool fft = options.method == ConvolutionMethod::FFT ||
                    (options.method == ConvolutionMethod::Auto && taps > fft_min_kernel());
   if (!fft) {

@@ -94,7 +94,8 @@ SelectiveScanGradients<typename DU::Scalar> selective_scan_backward(
     if (dC_rows) dC_rows->setZero(L, n);
     States x(lanes, n), adjoint(lanes, n),
         dA_l = States::Zero(lanes, n), dB_l = States::Zero(lanes, n), dC_l = States::Zero(lanes, n);
-    std::vector<States> checkpoints, states(static_cast<std::size_t>(interval), States(lanes, n));
+    std::vector<States> checkpoints, states(static_cast<std::size_t>(interval), States(lanes, n)),
+        decays(states);  // exp(dt A) of each step of the chunk, kept from its rebuild
     std::vector<Lanes> y_ssm(static_cast<std::size_t>(interval));
     Lanes skip = Lanes::Zero(), go = Lanes::Zero(), gate = Lanes::Zero(), dD_l = Lanes::Zero(),
           dbias_l = Lanes::Zero(), y;
@@ -123,7 +124,8 @@ SelectiveScanGradients<typename DU::Scalar> selective_scan_backward(
         x = checkpoints[static_cast<std::size_t>(c)];
         for (Index t = c0; t < c1; ++t) {  // the chunk's states again
           scan.load(t);
-          scan.step(t, x, y_ssm[static_cast<std::size_t>(t - c0)]);
+          scan.step(t, x, y_ssm[static_cast<std::size_t>(t - c0)],
+                    &decays[static_cast<std::size_t>(t - c0)]);
           states[static_cast<std::size_t>(t - c0)] = x;
         }
         for (Index t = c1 - 1; t >= c0; --t) {
@@ -136,7 +138,7 @@ SelectiveScanGradients<typename DU::Scalar> selective_scan_backward(
           Lanes dy = go;
           if (!options.z.empty()) {
             detail::load_lanes(gate, options.z, t, block.begin, w);
-            const Lanes sig = Acc(1) / (Acc(1) + (-gate).exp());
+            const Lanes sig = detail::sigmoid_lanes(gate);
             const Lanes pre = y_ssm[static_cast<std::size_t>(t - c0)] + skip * ud;
             const Lanes dz = go * pre * sig * (Acc(1) + gate * (Acc(1) - sig));
             detail::store_lanes(g.dz, t, block.begin, w, dz);
@@ -151,7 +153,7 @@ SelectiveScanGradients<typename DU::Scalar> selective_scan_backward(
               (*dC_rows)(t, k) += (dy * x_t.col(k)).sum();
             else
               dC_l.col(k) += dy * x_t.col(k);
-            const Lanes a = (dt * scan.A().col(k)).exp();
+            const auto a = decays[static_cast<std::size_t>(t - c0)].col(k);  // exp(dt A_k)
             const Lanes da = gk * x_prev.col(k) * a;  // d/d(delta A) of this step
             ddt += da * scan.A().col(k);
             dA_l.col(k) += dt * da;
@@ -168,7 +170,7 @@ SelectiveScanGradients<typename DU::Scalar> selective_scan_backward(
           }
           if (options.delta_softplus) {
             const Lanes raw = scan.raw();
-            const Lanes sigmoid = Acc(1) / (Acc(1) + (-raw).exp());  // vectorised, then selected
+            const Lanes sigmoid = detail::sigmoid_lanes(raw);  // vectorised, then selected
             ddt *= (raw > Acc(20)).select(Lanes::Ones(), sigmoid);
           }
           dbias_l += ddt;

@@ -21,23 +21,11 @@ template <class T>
 T softplus(T x) {
   return x > T(20) ? x : std::log1p(std::exp(x));
 }
-/// d softplus / dx = sigmoid(x), and 1 above the threshold, as autograd gives.
-template <class T>
-T softplus_derivative(T x) {
-  return x > T(20) ? T(1) : T(1) / (T(1) + std::exp(-x));
-}
 /// silu(x) = x sigmoid(x).
 template <class T>
 T silu(T x) {
   return x / (T(1) + std::exp(-x));
 }
-/// d silu / dx = sigmoid(x) (1 + x (1 - sigmoid(x))).
-template <class T>
-T silu_derivative(T x) {
-  const T s = T(1) / (T(1) + std::exp(-x));
-  return s * (T(1) + x * (T(1) - s));
-}
-
 /// m in the accumulation type: a view of it when it already is one (row
 /// major), a converted copy otherwise.
 template <class Acc, class Derived>
@@ -66,8 +54,6 @@ struct ScanShape {
   std::vector<Index> offsets;  ///< sequence s is rows [offsets[s], offsets[s+1])
 
   Index sequences() const { return static_cast<Index>(offsets.size()) - 1; }
-  Index group_of(Index d) const { return d / (channels / groups); }
-
   /// The channel blocks, none crossing a group boundary.
   std::vector<ChannelBlock> blocks() const {
     std::vector<ChannelBlock> out;

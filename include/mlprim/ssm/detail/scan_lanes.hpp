@@ -95,6 +95,12 @@ void store_lanes(RowMatrix<T>& m, Index t, Index begin, Index w, const Lanes<Acc
   for (Index i = 0; i < w; ++i) row[i] = static_cast<T>(values(i));
 }
 
+/// 1 / (1 + e^-x) lane by lane.
+template <class Acc>
+Lanes<Acc> sigmoid_lanes(const Lanes<Acc>& x) {
+  return Acc(1) / (Acc(1) + (-x).exp());
+}
+
 /// log(1 + e^x) lane by lane, and x above PyTorch's threshold 20. log1p is
 /// taken as log(u) y / (u - 1) with y = e^x, u = 1 + y (y where u rounds to
 /// 1), which keeps log1p's accuracy and vectorises.
@@ -167,11 +173,13 @@ class BlockScan {
   }
 
   /// One step at the loaded row t: x <- exp(dt A) x + dt u B_t, y = sum_n C_tn x_n.
-  void step(Index t, LaneStates<S>& x, Lanes<S>& y) const {
+  /// With `decay`, its column n receives exp(dt A_n) (for the backward pass).
+  void step(Index t, LaneStates<S>& x, Lanes<S>& y, LaneStates<S>* decay = nullptr) const {
     const Lanes<S> dt = dt_.template cast<S>(), du = (dt_ * u_).template cast<S>();
     y.setZero();
     for (Index k = 0; k < n_; ++k) {
       const Lanes<S> a = (dt * a_.col(k)).exp();
+      if (decay) decay->col(k) = a;
       with_B(t, k, [&](const auto& b) { x.col(k) = a * x.col(k) + du * b; });
       with_C(t, k, [&](const auto& c) { y += c * x.col(k); });
     }
