@@ -14,9 +14,11 @@ usage() { echo "usage: bash cmake/quickstart.sh examples|test|asan|debug|docs" >
 
 # Everything the presets need: compiler, make, CMake >= 3.25 (workflow
 # presets), Eigen 3.4, Catch2, and for the bench preset Google Benchmark and
-# nanoflann (the k-d tree peer), pkg-config for the package test; asan adds Clang with its OpenMP and
+# nanoflann (the k-d tree peer), nlohmann/json (XGBoost JSON models), pkg-config for the
+# package test; asan adds Clang with its OpenMP and
 # sanitizer/libFuzzer runtimes, docs adds Doxygen.
-packages=(cmake make g++ pkg-config libeigen3-dev catch2 libbenchmark-dev libnanoflann-dev)
+packages=(cmake make g++ pkg-config libeigen3-dev catch2 libbenchmark-dev libnanoflann-dev
+          nlohmann-json3-dev)
 case "$1" in
   examples) preset=examples ;;
   test) preset=release ;;

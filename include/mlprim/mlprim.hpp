@@ -7,5 +7,6 @@
 #include "mlprim/optim.hpp"
 #include "mlprim/attention.hpp"
 #include "mlprim/ssm.hpp"
+#include "mlprim/ensemble.hpp"
 
 #endif  // MLPRIM_MLPRIM_HPP

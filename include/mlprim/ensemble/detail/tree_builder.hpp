@@ -1,0 +1,337 @@
+// Growth of one histogram tree (XGBoost's hist updater): depth-wise or
+// loss-guided expansion, row partitioning, column sampling.
+#ifndef MLPRIM_ENSEMBLE_DETAIL_TREE_BUILDER_HPP
+#define MLPRIM_ENSEMBLE_DETAIL_TREE_BUILDER_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "mlprim/core/parallel.hpp"
+#include "mlprim/core/random.hpp"
+#include "mlprim/ensemble/detail/histogram.hpp"
+#include "mlprim/ensemble/tree.hpp"
+
+namespace mlprim {
+namespace detail {
+
+/// floor(fraction * |set|) (at least 1) features of `set`, drawn without
+/// replacement and kept in ascending order.
+inline std::vector<Index> sample_features(const std::vector<Index>& set, double fraction,
+                                          Rng& rng) {
+  if (fraction >= 1.0 || set.empty()) return set;
+  const auto size = static_cast<Index>(set.size());
+  const Index k = std::max<Index>(1, static_cast<Index>(fraction * static_cast<double>(size)));
+  std::vector<Index> picked = sample_without_replacement(size, k, rng);
+  std::sort(picked.begin(), picked.end());
+  for (auto& i : picked) i = set[static_cast<std::size_t>(i)];
+  return picked;
+}
+
+/// The features a node may split on: the tree's sample, sampled again per
+/// level (colsample_bylevel) and per node (colsample_bynode), each draw from
+/// its own random stream keyed by (tree seed, depth or node id).
+class ColumnSampler {
+ public:
+  ColumnSampler(std::vector<Index> tree_set, double by_level, double by_node, std::uint64_t seed)
+      : tree_set_(std::move(tree_set)), by_level_(by_level), by_node_(by_node), seed_(seed) {}
+
+  /// The features of level `depth` (drawn on first use: call from one thread).
+  const std::vector<Index>& level(int depth) {
+    while (static_cast<int>(levels_.size()) <= depth) {
+      Rng rng = Rng::stream(seed_, (std::uint64_t{1} << 40) + levels_.size());
+      levels_.push_back(sample_features(tree_set_, by_level_, rng));
+    }
+    return levels_[static_cast<std::size_t>(depth)];
+  }
+
+  /// The features of node `nid` at `depth`; level(depth) must have been drawn.
+  std::vector<Index> node(std::int32_t nid, int depth) const {
+    const auto& set = levels_[static_cast<std::size_t>(depth)];
+    if (by_node_ >= 1.0) return set;
+    Rng rng = Rng::stream(seed_, (std::uint64_t{2} << 40) + static_cast<std::uint64_t>(nid));
+    return sample_features(set, by_node_, rng);
+  }
+
+ private:
+  std::vector<Index> tree_set_;
+  double by_level_, by_node_;
+  std::uint64_t seed_;
+  std::vector<std::vector<Index>> levels_;
+};
+
+/// What one tree's growth needs.
+template <class Code>
+struct GrowInputs {
+  const BinnedMatrix<Code>* bins = nullptr;
+  const HistogramCuts* cuts = nullptr;
+  const GradientPair* gpair = nullptr;  ///< n pairs of this tree's output
+  TreeParams params;
+  std::vector<int> monotone;
+  GrowPolicy policy = GrowPolicy::DepthWise;
+  int max_depth = 6;
+  int max_leaves = 0;
+  int threads = 1;
+};
+
+/// A grown tree and where its rows went: node i holds rows[begin[i], end[i]).
+struct GrowResult {
+  RegressionTree tree;
+  std::vector<std::uint32_t> rows;
+  std::vector<std::uint32_t> begin, end;
+};
+
+template <class Code>
+class TreeGrower {
+ public:
+  TreeGrower(const GrowInputs<Code>& in, ColumnSampler& columns)
+      : in_(in), columns_(columns), ev_(in.params, in.monotone, in.bins->cols) {}
+
+  /// Grows a tree on `rows` (ascending row indices).
+  GrowResult grow(std::vector<std::uint32_t> rows) {
+    out_.rows = std::move(rows);
+    scratch_.resize(out_.rows.size());
+    GradStats total;
+    for (std::uint32_t r : out_.rows) total.add({in_.gpair[r].g, in_.gpair[r].h});
+    const float eta = in_.params.learning_rate;
+    const float w = ev_.weight(0, total);
+    out_.tree.add_node(-1, w * eta, w, static_cast<float>(total.h));
+    out_.begin = {0};
+    out_.end = {static_cast<std::uint32_t>(out_.rows.size())};
+    std::vector<Pending> level(1);
+    level[0].nid = 0;
+    level[0].total = total;
+    level[0].hist = new_histogram();
+    build_histograms(*in_.bins, in_.gpair, {job(level[0])}, in_.threads);
+    evaluate(level);
+    if (in_.policy == GrowPolicy::DepthWise)
+      grow_depthwise(std::move(level));
+    else
+      grow_lossguide(std::move(level));
+    return std::move(out_);
+  }
+
+ private:
+  struct Pending {
+    std::int32_t nid = 0;
+    int depth = 0;
+    GradStats total;
+    SplitCandidate split;
+    std::vector<GradStats> hist;
+  };
+
+  std::vector<GradStats> new_histogram() const { return std::vector<GradStats>(in_.bins->slots); }
+
+  HistogramJob job(Pending& p) const {
+    const auto i = static_cast<std::size_t>(p.nid);
+    return {out_.rows.data() + out_.begin[i], std::size_t{out_.end[i] - out_.begin[i]},
+            p.hist.data()};
+  }
+
+  /// XGBoost's ExpandEntry::IsValid: loss_chg > 1e-6, >= gamma, both children
+  /// with hessian, depth and leaf limits not reached.
+  bool valid(const Pending& p, int num_leaves) const {
+    const SplitCandidate& s = p.split;
+    if (!s.found || !(s.loss_chg > 1e-6f)) return false;
+    if (s.left.h == 0 || s.right.h == 0) return false;
+    if (s.loss_chg < in_.params.gamma) return false;
+    if (in_.max_depth > 0 && p.depth == in_.max_depth) return false;
+    if (in_.max_leaves > 0 && num_leaves == in_.max_leaves) return false;
+    return p.depth < kMaxTreeDepth;
+  }
+
+  bool child_valid(int depth, int num_leaves) const {
+    if (in_.max_depth > 0 && depth >= in_.max_depth) return false;
+    if (in_.max_leaves > 0 && num_leaves >= in_.max_leaves) return false;
+    return depth < kMaxTreeDepth;
+  }
+
+  /// Best split of every pending node, nodes in parallel.
+  void evaluate(std::vector<Pending>& nodes) {
+    if (nodes.empty()) return;
+    columns_.level(nodes.front().depth);
+    for (const auto& p : nodes) columns_.level(p.depth);
+    parallel_for(std::size_t{0}, nodes.size(), in_.threads, [&](std::size_t k) {
+      Pending& p = nodes[k];
+      const float root_gain = ev_.node_gain(p.nid, p.total);
+      SplitCandidate best;
+      for (Index f : columns_.node(p.nid, p.depth))
+        scan_feature(ev_, p.nid, f,
+                     p.hist.data() + in_.bins->slot_offset[static_cast<std::size_t>(f)], *in_.cuts,
+                     p.total, root_gain, best);
+      p.split = best;
+    });
+  }
+
+  /// Turns the leaf p.nid into a split with two leaf children.
+  void apply(Pending& p) {
+    RegressionTree& t = out_.tree;
+    const auto u = static_cast<std::size_t>(p.nid);
+    const float eta = in_.params.learning_rate;
+    const SplitCandidate& s = p.split;
+    const float wl = ev_.weight(p.nid, s.left), wr = ev_.weight(p.nid, s.right);
+    const std::int32_t l = t.add_node(p.nid, wl * eta, wl * eta, static_cast<float>(s.left.h));
+    const std::int32_t r = t.add_node(p.nid, wr * eta, wr * eta, static_cast<float>(s.right.h));
+    t.left_children[u] = l;
+    t.right_children[u] = r;
+    t.split_indices[u] = static_cast<std::int32_t>(s.feature);
+    t.split_conditions[u] = s.split_value;
+    t.default_left[u] = s.default_left ? 1 : 0;
+    t.base_weights[u] = ev_.weight(p.nid, p.total);
+    t.loss_changes[u] = s.loss_chg;
+    ev_.add_split(p.nid, l, r, s.feature, wl, wr);
+    out_.begin.resize(out_.tree.left_children.size());
+    out_.end.resize(out_.tree.left_children.size());
+  }
+
+  /// Stable partition of each applied node's rows into its children's,
+  /// in chunks of rows on all threads (counts, offsets, then moves).
+  void partition(const std::vector<Pending*>& applied) {
+    constexpr std::size_t chunk = 16384;
+    struct Chunk {
+      std::size_t node;
+      std::uint32_t lo, hi, left = 0, left_at = 0, right_at = 0;
+    };
+    std::vector<Chunk> chunks;
+    for (std::size_t k = 0; k < applied.size(); ++k) {
+      const auto u = static_cast<std::size_t>(applied[k]->nid);
+      for (std::uint32_t lo = out_.begin[u]; lo < out_.end[u];
+           lo = static_cast<std::uint32_t>(std::min<std::size_t>(out_.end[u], lo + chunk)))
+        chunks.push_back(
+            {k, lo, static_cast<std::uint32_t>(std::min<std::size_t>(out_.end[u], lo + chunk))});
+    }
+    const BinnedMatrix<Code>& bins = *in_.bins;
+    auto goes_left = [&](const SplitCandidate& s, std::uint32_t r) {
+      const Code c = bins(static_cast<Index>(r), s.feature);
+      if (static_cast<int>(c) == in_.cuts->num_bins(s.feature)) return s.default_left;
+      return static_cast<int>(c) <= s.bin;
+    };
+    parallel_for(std::size_t{0}, chunks.size(), in_.threads, [&](std::size_t c) {
+      Chunk& ch = chunks[c];
+      const SplitCandidate& s = applied[ch.node]->split;
+      for (std::uint32_t i = ch.lo; i < ch.hi; ++i) ch.left += goes_left(s, out_.rows[i]) ? 1 : 0;
+    });
+    std::vector<std::uint32_t> left_total(applied.size(), 0);
+    for (const Chunk& ch : chunks) left_total[ch.node] += ch.left;
+    std::vector<std::uint32_t> left_next(applied.size()), right_next(applied.size());
+    for (std::size_t k = 0; k < applied.size(); ++k) {
+      const auto u = static_cast<std::size_t>(applied[k]->nid);
+      left_next[k] = out_.begin[u];
+      right_next[k] = out_.begin[u] + left_total[k];
+      const RegressionTree& t = out_.tree;
+      const auto l = static_cast<std::size_t>(t.left_children[u]);
+      const auto r = static_cast<std::size_t>(t.right_children[u]);
+      out_.begin[l] = out_.begin[u];
+      out_.end[l] = out_.begin[r] = right_next[k];
+      out_.end[r] = out_.end[u];
+    }
+    for (Chunk& ch : chunks) {
+      ch.left_at = left_next[ch.node];
+      ch.right_at = right_next[ch.node];
+      left_next[ch.node] += ch.left;
+      right_next[ch.node] += (ch.hi - ch.lo) - ch.left;
+    }
+    parallel_for(std::size_t{0}, chunks.size(), in_.threads, [&](std::size_t c) {
+      const Chunk& ch = chunks[c];
+      const SplitCandidate& s = applied[ch.node]->split;
+      std::uint32_t li = ch.left_at, ri = ch.right_at;
+      for (std::uint32_t i = ch.lo; i < ch.hi; ++i) {
+        const std::uint32_t r = out_.rows[i];
+        scratch_[goes_left(s, r) ? li++ : ri++] = r;
+      }
+    });
+    parallel_for(std::size_t{0}, chunks.size(), in_.threads, [&](std::size_t c) {
+      const Chunk& ch = chunks[c];
+      std::copy(scratch_.begin() + ch.lo, scratch_.begin() + ch.hi, out_.rows.begin() + ch.lo);
+    });
+  }
+
+  /// The two children of each parent as pending nodes: the child with fewer
+  /// rows histogrammed from its rows, the other by subtraction.
+  std::vector<Pending> children(std::vector<Pending*>& parents) {
+    std::vector<Pending> kids(2 * parents.size());
+    std::vector<HistogramJob> jobs;
+    for (std::size_t k = 0; k < parents.size(); ++k) {
+      const auto u = static_cast<std::size_t>(parents[k]->nid);
+      const RegressionTree& t = out_.tree;
+      for (int side = 0; side < 2; ++side) {
+        Pending& kid = kids[2 * k + static_cast<std::size_t>(side)];
+        kid.nid = side == 0 ? t.left_children[u] : t.right_children[u];
+        kid.depth = parents[k]->depth + 1;
+        kid.total = side == 0 ? parents[k]->split.left : parents[k]->split.right;
+        kid.hist = new_histogram();
+      }
+      const std::size_t small = size_of(kids[2 * k]) <= size_of(kids[2 * k + 1]) ? 0 : 1;
+      jobs.push_back(job(kids[2 * k + small]));
+    }
+    build_histograms(*in_.bins, in_.gpair, jobs, in_.threads);
+    parallel_for(std::size_t{0}, parents.size(), in_.threads, [&](std::size_t k) {
+      const std::size_t small = size_of(kids[2 * k]) <= size_of(kids[2 * k + 1]) ? 0 : 1;
+      subtract_histogram(parents[k]->hist.data(), kids[2 * k + small].hist.data(),
+                         kids[2 * k + 1 - small].hist.data(), in_.bins->slots);
+      std::vector<GradStats>().swap(parents[k]->hist);
+    });
+    return kids;
+  }
+
+  std::uint32_t size_of(const Pending& p) const {
+    const auto u = static_cast<std::size_t>(p.nid);
+    return out_.end[u] - out_.begin[u];
+  }
+
+  void grow_depthwise(std::vector<Pending> level) {
+    int num_leaves = 1;
+    while (!level.empty()) {
+      std::vector<Pending*> applied, expand;
+      for (Pending& p : level) {
+        if (!valid(p, num_leaves)) continue;
+        apply(p);
+        applied.push_back(&p);
+        ++num_leaves;
+        if (child_valid(p.depth + 1, num_leaves)) expand.push_back(&p);
+      }
+      partition(applied);
+      std::vector<Pending> next = children(expand);
+      evaluate(next);
+      level = std::move(next);
+    }
+  }
+
+  void grow_lossguide(std::vector<Pending> start) {
+    // Max-heap on loss_chg, ties to the smaller node id (XGBoost's LossGuide).
+    auto lower = [](const Pending& a, const Pending& b) {
+      if (a.split.loss_chg == b.split.loss_chg) return a.nid > b.nid;
+      return a.split.loss_chg < b.split.loss_chg;
+    };
+    std::vector<Pending> heap = std::move(start);
+    int num_leaves = 1;
+    while (!heap.empty()) {
+      std::pop_heap(heap.begin(), heap.end(), lower);
+      Pending top = std::move(heap.back());
+      heap.pop_back();
+      if (!valid(top, num_leaves)) break;
+      apply(top);
+      ++num_leaves;
+      partition({&top});
+      if (!child_valid(top.depth + 1, num_leaves)) continue;
+      std::vector<Pending*> parent = {&top};
+      std::vector<Pending> kids = children(parent);
+      evaluate(kids);
+      for (Pending& k : kids) {
+        heap.push_back(std::move(k));
+        std::push_heap(heap.begin(), heap.end(), lower);
+      }
+    }
+  }
+
+  const GrowInputs<Code>& in_;
+  ColumnSampler& columns_;
+  SplitEvaluator ev_;
+  GrowResult out_;
+  std::vector<std::uint32_t> scratch_;
+};
+
+}  // namespace detail
+}  // namespace mlprim
+
+#endif  // MLPRIM_ENSEMBLE_DETAIL_TREE_BUILDER_HPP
