@@ -199,7 +199,7 @@ TEST_CASE("GradientBoosting: monotone constraints hold and cut children at the m
 TEST_CASE("histogram subtraction equals the direct histogram", "[ensemble]") {
   using namespace mlprim::detail;
   mlprim::Rng rng(5);
-  const Index n = 2000, p = 5;
+  const Index n = 40000, p = 5;  // more rows than one histogram chunk
   RowMatrix<double> X(n, p);
   mlprim::fill_normal(X, rng);
   for (Index i = 0; i < n; i += 7) X(i, 2) = kNaN;
@@ -212,13 +212,14 @@ TEST_CASE("histogram subtraction equals the direct histogram", "[ensemble]") {
     all.push_back(static_cast<std::uint32_t>(i));
     (X(i, 0) < 0.3 ? left : right).push_back(static_cast<std::uint32_t>(i));
   }
+  HistogramPool pool(bins.slots);
   std::vector<GradStats> parent(bins.slots), small(bins.slots), large(bins.slots),
       direct(bins.slots);
   build_histograms(bins, gpair.data(),
                    {{all.data(), all.size(), parent.data()},
                     {left.data(), left.size(), small.data()},
                     {right.data(), right.size(), direct.data()}},
-                   2);
+                   2, pool);
   subtract_histogram(parent.data(), small.data(), large.data(), bins.slots);
   for (std::size_t s = 0; s < bins.slots; ++s) {
     CHECK(large[s].g == Approx(direct[s].g).margin(1e-9));

@@ -53,6 +53,13 @@ class GradientBoosting {
   /// The parameters.
   const GBParams& params() const { return params_; }
 
+  /// Sets the threads of later fits and predictions (0 = all available).
+  GradientBoosting& set_num_threads(int num_threads) {
+    check_non_negative("GradientBoosting::set_num_threads", "num_threads", num_threads);
+    params_.num_threads = num_threads;
+    return *this;
+  }
+
   /// Fits on X (n x p, one sample per row, NaN = missing; contiguous rows,
   /// a column-major argument is copied) and labels y (n). Replaces any
   /// previous fit. With early stopping the model keeps the rounds up to the
@@ -72,7 +79,7 @@ class GradientBoosting {
     if (!params_.monotone_constraints.empty())
       check_equal(fn, "monotone_constraints.size()",
                   static_cast<Index>(params_.monotone_constraints.size()), p, "X.cols()");
-    check_data(fn, "X", X.data(), n, p, X.outerStride());
+    const std::vector<std::uint8_t> missing = check_data(fn, "X", X.data(), n, p, X.outerStride());
     for (Index i = 0; i < n; ++i) objective_.check_label(fn, i, y[i]);
     const std::vector<double> w = checked_weights(fn, "sample_weight", options.sample_weight, n);
     metrics_ = params_.eval_metric;
@@ -86,7 +93,7 @@ class GradientBoosting {
     num_features_ = p;
     const HistogramCuts cuts =
         make_cuts<Scalar>(X, params_.max_bin, options.sample_weight, threads);
-    if (detail::codes_fit_byte(cuts))
+    if (detail::codes_fit_byte(cuts, missing))
       fit_binned(detail::bin_matrix<std::uint8_t, Scalar>(X, cuts, threads), cuts, X, y, w, options,
                  threads);
     else
@@ -354,14 +361,20 @@ class GradientBoosting {
     check_non_negative(fn, "early_stopping_rounds", q.early_stopping_rounds);
   }
 
-  /// Rejects infinities (NaN is a missing value).
-  static void check_data(std::string_view fn, std::string_view name, const Scalar* data, Index n,
-                         Index p, Index stride) {
+  /// Rejects infinities (NaN is a missing value); returns per feature
+  /// whether it has a missing value.
+  static std::vector<std::uint8_t> check_data(std::string_view fn, std::string_view name,
+                                              const Scalar* data, Index n, Index p, Index stride) {
+    std::vector<std::uint8_t> missing(static_cast<std::size_t>(p), 0);
     for (Index i = 0; i < n; ++i)
-      for (Index f = 0; f < p; ++f)
-        if (std::isinf(data[i * stride + f]))
-          throw_invalid_argument(fn, name, "(", i, ", ", f, ") = ", data[i * stride + f],
+      for (Index f = 0; f < p; ++f) {
+        const Scalar x = data[i * stride + f];
+        if (std::isinf(x))
+          throw_invalid_argument(fn, name, "(", i, ", ", f, ") = ", x,
                                  " is infinite (NaN marks a missing value)");
+        if (std::isnan(x)) missing[static_cast<std::size_t>(f)] = 1;
+      }
+    return missing;
   }
 
   /// Weights as doubles (empty when not given), finite, >= 0, positive sum.
@@ -431,12 +444,7 @@ class GradientBoosting {
       for (Index i = lo; i < hi; ++i)
         for (Index f = 0; f < p; ++f)
           rows[static_cast<std::size_t>((i - lo) * p + f)] = static_cast<float>(X(i, f));
-      for (std::size_t t = 0; t < packed_.num_trees(); ++t) {
-        const auto g = static_cast<Index>(groups_[t]);
-        for (Index i = lo; i < hi; ++i)
-          m[static_cast<std::size_t>(i * k + g)] +=
-              packed_.value(packed_.leaf(t, rows.data() + (i - lo) * p));
-      }
+      packed_.add_margins(rows.data(), hi - lo, p, groups_, k, m.data() + lo * k);
     });
     return m;
   }
@@ -509,6 +517,9 @@ class GradientBoosting {
     std::vector<Index> all_features(static_cast<std::size_t>(num_features_));
     for (Index f = 0; f < num_features_; ++f) all_features[static_cast<std::size_t>(f)] = f;
 
+    detail::TreeGrower<Code> grower(in);
+    std::vector<std::uint32_t> row_buffer;
+    std::vector<std::uint8_t> sampled;
     std::vector<detail::GradientPair> gpair(static_cast<std::size_t>(n * k));
     const bool maximize = detail::metric_maximizes(metrics_.back());
     double best_score = 0;
@@ -525,11 +536,11 @@ class GradientBoosting {
       });
       for (Index g = 0; g < k; ++g) {
         const auto t = static_cast<std::uint64_t>(trees_.size());
-        std::vector<std::uint32_t> rows;
-        std::vector<std::uint8_t> sampled;
+        std::vector<std::uint32_t> rows = std::move(row_buffer);
+        rows.clear();
         if (params_.subsample < 1) {
           Rng rng = Rng::stream(params_.seed, 4 * t);
-          sampled.resize(static_cast<std::size_t>(n), 0);
+          sampled.assign(static_cast<std::size_t>(n), std::uint8_t{0});
           for (Index i = 0; i < n; ++i)
             if (rng.uniform<double>() < params_.subsample) {
               rows.push_back(static_cast<std::uint32_t>(i));
@@ -537,17 +548,14 @@ class GradientBoosting {
             }
         } else {
           rows.resize(static_cast<std::size_t>(n));
-          for (Index i = 0; i < n; ++i)
-            rows[static_cast<std::size_t>(i)] = static_cast<std::uint32_t>(i);
+          for (Index i = 0; i < n; ++i) rows[static_cast<std::size_t>(i)] = static_cast<std::uint32_t>(i);
         }
         Rng tree_rng = Rng::stream(params_.seed, 4 * t + 1);
         detail::ColumnSampler columns(
             detail::sample_features(all_features, params_.colsample_bytree, tree_rng),
             params_.colsample_bylevel, params_.colsample_bynode,
             Rng::stream(params_.seed, 4 * t + 2)());
-        in.gpair = gpair.data() + g * n;
-        detail::TreeGrower<Code> grower(in, columns);
-        detail::GrowResult grown = grower.grow(std::move(rows));
+        detail::GrowResult grown = grower.grow(gpair.data() + g * n, std::move(rows), columns);
         RegressionTree& tree = grown.tree;
         if (objective_.refits_leaves()) refit_leaves(grown, labels, w, margin, g);
         for (Index node = 0; node < tree.num_nodes(); ++node) {
@@ -566,6 +574,7 @@ class GradientBoosting {
           add_tree_to(tree, g, options.eval_sets[s].X, eval_margin[s], threads);
         trees_.push_back(std::move(tree));
         groups_.push_back(static_cast<int>(g));
+        row_buffer = std::move(grown.rows);
       }
       rounds = round + 1;
       RoundEvaluation record;

@@ -12,29 +12,37 @@
 namespace mlprim {
 namespace detail {
 
-/// Bin codes of an n x p matrix, row-major, in `Code` (uint8_t when every
-/// feature's codes fit, else uint16_t). Feature f's codes are its bins
-/// 0 .. num_bins(f) - 1 and num_bins(f) for a missing value, so that
-/// histogram slot slot_offset[f] + code needs no branch (the missing slot is
-/// written but never read: missing stats are the node total minus the bins).
+/// Bin codes of an n x p matrix in `Code` (uint8_t when every feature's
+/// codes fit, else uint16_t), twice: row-major for the histograms (a row's
+/// codes in one cache line) and feature-major for the row partition (a
+/// feature's codes contiguous), as XGBoost keeps a gradient index and a
+/// column matrix. Feature f's codes are its bins 0 .. num_bins(f) - 1 and
+/// num_bins(f) for a missing value, so that histogram slot slot_offset[f] +
+/// code needs no branch (the missing slot is written but never read:
+/// missing stats are the node total minus the bins).
 template <class Code>
 struct BinnedMatrix {
   Index rows = 0, cols = 0;
-  std::vector<Code> codes;                 ///< rows x cols
+  std::vector<Code> codes;                 ///< rows x cols, row-major
+  std::vector<Code> columns;               ///< cols x rows, feature-major
   std::vector<std::uint32_t> slot_offset;  ///< per feature: ptrs[f] + f
   std::uint32_t slots = 0;                 ///< histogram length
 
   Code operator()(Index i, Index f) const { return codes[static_cast<std::size_t>(i * cols + f)]; }
+  /// Feature f's codes of all rows.
+  const Code* column(Index f) const { return columns.data() + static_cast<std::size_t>(f * rows); }
 };
 
-/// Whether every code of `cuts` (bins, plus the missing code) fits uint8_t.
-inline bool codes_fit_byte(const HistogramCuts& cuts) {
+/// Whether every code fits uint8_t: at most 256 bins, 255 where the feature
+/// has missing values (`missing[f]`; their code is num_bins(f)).
+inline bool codes_fit_byte(const HistogramCuts& cuts, const std::vector<std::uint8_t>& missing) {
   for (Index f = 0; f < cuts.num_features(); ++f)
-    if (cuts.num_bins(f) > 255) return false;
+    if (cuts.num_bins(f) + (missing[static_cast<std::size_t>(f)] ? 1 : 0) > 256) return false;
   return true;
 }
 
-/// Codes of X under `cuts`, rows in parallel on up to num_threads threads.
+/// Codes of X under `cuts`, rows (then features) in parallel on up to
+/// num_threads threads.
 template <class Code, class Scalar>
 BinnedMatrix<Code> bin_matrix(const Eigen::Ref<const RowMatrix<Scalar>>& X,
                               const HistogramCuts& cuts, int num_threads) {
@@ -42,6 +50,7 @@ BinnedMatrix<Code> bin_matrix(const Eigen::Ref<const RowMatrix<Scalar>>& X,
   m.rows = X.rows();
   m.cols = X.cols();
   m.codes.resize(static_cast<std::size_t>(m.rows * m.cols));
+  m.columns.resize(m.codes.size());
   m.slot_offset.resize(static_cast<std::size_t>(m.cols));
   for (Index f = 0; f < m.cols; ++f)
     m.slot_offset[static_cast<std::size_t>(f)] =
@@ -55,6 +64,10 @@ BinnedMatrix<Code> bin_matrix(const Eigen::Ref<const RowMatrix<Scalar>>& X,
         row[f] = static_cast<Code>(std::isnan(x) ? cuts.num_bins(f) : cuts.bin_of(f, x));
       }
     }
+  });
+  parallel_for(Index{0}, m.cols, num_threads, [&](Index f) {
+    Code* column = m.columns.data() + f * m.rows;
+    for (Index i = 0; i < m.rows; ++i) column[i] = m.codes[static_cast<std::size_t>(i * m.cols + f)];
   });
   return m;
 }

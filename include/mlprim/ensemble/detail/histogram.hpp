@@ -7,7 +7,12 @@
 #include <cstdint>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "mlprim/core/parallel.hpp"
+#include "mlprim/core/prefetch.hpp"
 #include "mlprim/ensemble/detail/binned_matrix.hpp"
 #include "mlprim/ensemble/detail/objective.hpp"
 #include "mlprim/ensemble/detail/split_evaluator.hpp"
@@ -15,86 +20,131 @@
 namespace mlprim {
 namespace detail {
 
-/// One histogram to build: the rows rows[begin, end) of a node into `hist`
-/// (BinnedMatrix::slots entries, zeroed by the builder).
+/// One histogram to build: the `count` rows at `rows` into `hist`
+/// (BinnedMatrix::slots entries).
 struct HistogramJob {
   const std::uint32_t* rows = nullptr;
   std::size_t count = 0;
   GradStats* hist = nullptr;
 };
 
-/// Adds the gradients of `rows` into `hist` for features [f_lo, f_hi), rows
-/// in their given order: each slot sums its rows in row order, whoever runs it.
+/// hist = the gradient sums of `rows` per slot, rows in their given order.
+/// The codes and gradients of the row kPrefetch ahead are requested early
+/// (a node's rows are scattered once the tree is a few levels deep).
 template <class Code>
 void accumulate_histogram(const BinnedMatrix<Code>& bins, const GradientPair* gpair,
-                          const std::uint32_t* rows, std::size_t count, Index f_lo, Index f_hi,
-                          GradStats* hist) {
-  const Index p = bins.cols;
+                          const std::uint32_t* rows, std::size_t count, GradStats* hist) {
+  constexpr std::size_t kPrefetch = 16;
+  std::fill(hist, hist + bins.slots, GradStats{});
+  const auto p = static_cast<std::size_t>(bins.cols);
   const std::uint32_t* slot = bins.slot_offset.data();
   const Code* codes = bins.codes.data();
+  const bool contiguous = count > 0 && rows[count - 1] - rows[0] == count - 1;
   for (std::size_t k = 0; k < count; ++k) {
     const std::uint32_t r = rows[k];
-    const GradientPair gp = gpair[r];
-    const Code* row = codes + static_cast<std::size_t>(r) * static_cast<std::size_t>(p);
-    for (Index f = f_lo; f < f_hi; ++f) {
-      GradStats& s = hist[slot[f] + row[f]];
-      s.g += gp.g;
-      s.h += gp.h;
+    if (!contiguous && k + kPrefetch < count) {
+      const std::uint32_t ahead = rows[k + kPrefetch];
+      prefetch_line(codes + static_cast<std::size_t>(ahead) * p);
+      prefetch_line(codes + static_cast<std::size_t>(ahead) * p + p - 1);
+      prefetch_line(gpair + ahead);
     }
+    const Code* row = codes + static_cast<std::size_t>(r) * p;
+#if defined(__SSE2__)
+    // (g, h) as one 128-bit pair: one load, add and store per slot.
+    const __m128d gh = _mm_cvtps_pd(
+        _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(gpair + r))));
+    double* base = &hist[0].g;
+    for (std::size_t f = 0; f < p; ++f) {
+      double* s = base + 2 * static_cast<std::size_t>(slot[f] + row[f]);
+      _mm_storeu_pd(s, _mm_add_pd(_mm_loadu_pd(s), gh));
+    }
+#else
+    const double g = gpair[r].g, h = gpair[r].h;
+    for (std::size_t f = 0; f < p; ++f) {
+      GradStats& s = hist[slot[f] + row[f]];
+      s.g += g;
+      s.h += h;
+    }
+#endif
   }
 }
 
-/// Builds every job's histogram on up to `threads` threads. Work is cut into
-/// (job, feature block) tasks and the tasks into contiguous runs of about
-/// equal rows x features per thread; a slot is summed by one task in row
-/// order, so the histograms are bit-identical for any thread count.
+/// Reusable histogram buffers (BinnedMatrix::slots entries each), so that
+/// growing tree after tree allocates nothing.
+class HistogramPool {
+ public:
+  explicit HistogramPool(std::size_t slots) : slots_(slots) {}
+  std::vector<GradStats> acquire() {
+    if (free_.empty()) return std::vector<GradStats>(slots_);
+    std::vector<GradStats> h = std::move(free_.back());
+    free_.pop_back();
+    return h;
+  }
+  void release(std::vector<GradStats>& h) {
+    if (!h.empty()) free_.push_back(std::move(h));
+    h = {};
+  }
+
+ private:
+  std::size_t slots_;
+  std::vector<std::vector<GradStats>> free_;
+};
+
+/// Rows per histogram task. A node with more rows is cut into chunks of this
+/// many, each summed alone and the partial sums added in chunk order: the
+/// summation order depends on the data only, so the histograms are
+/// bit-identical for any thread count.
+inline constexpr std::size_t kHistogramChunk = 16384;
+
+/// Builds every job's histogram, (job, chunk) tasks on up to `threads` threads.
 template <class Code>
 void build_histograms(const BinnedMatrix<Code>& bins, const GradientPair* gpair,
-                      const std::vector<HistogramJob>& jobs, int threads) {
-  const Index p = bins.cols;
-  for (const auto& job : jobs) std::fill(job.hist, job.hist + bins.slots, GradStats{});
-  if (jobs.empty() || p == 0) return;
-  const Index block = std::max<Index>(1, std::min<Index>(p, 8));
+                      const std::vector<HistogramJob>& jobs, int threads, HistogramPool& pool) {
   struct Task {
-    std::size_t job;
-    Index f_lo, f_hi;
-    double cost;
+    std::size_t job, begin, end;
+    GradStats* out;
   };
   std::vector<Task> tasks;
-  double total = 0;
+  std::vector<std::vector<GradStats>> partials;
+  std::vector<std::pair<std::size_t, std::size_t>> partial_range(jobs.size(), {0, 0});
   for (std::size_t j = 0; j < jobs.size(); ++j) {
-    const bool split = threads > 1 && jobs[j].count >= 4096;
-    const Index step = split ? block : p;
-    for (Index f = 0; f < p; f += step) {
-      const Index hi = std::min(p, f + step);
-      const double cost = static_cast<double>(jobs[j].count) * static_cast<double>(hi - f) + 64.0;
-      tasks.push_back({j, f, hi, cost});
-      total += cost;
+    const std::size_t chunks = std::max<std::size_t>(1, (jobs[j].count + kHistogramChunk - 1) / kHistogramChunk);
+    if (chunks == 1) {
+      tasks.push_back({j, 0, jobs[j].count, jobs[j].hist});
+      continue;
+    }
+    partial_range[j] = {partials.size(), partials.size() + chunks};
+    for (std::size_t c = 0; c < chunks; ++c) {
+      partials.push_back(pool.acquire());
+      tasks.push_back({j, c * kHistogramChunk, std::min(jobs[j].count, (c + 1) * kHistogramChunk),
+                       partials.back().data()});
     }
   }
-  const int workers = static_cast<int>(
-      std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), tasks.size()));
-  std::vector<std::size_t> first(static_cast<std::size_t>(workers) + 1, tasks.size());
-  first[0] = 0;
-  double acc = 0;
-  int w = 1;
-  for (std::size_t t = 0; t < tasks.size() && w < workers; ++t) {
-    acc += tasks[t].cost;
-    while (w < workers && acc >= total * w / workers) first[static_cast<std::size_t>(w++)] = t + 1;
-  }
-  parallel_for(0, workers, workers, [&](int worker) {
-    for (std::size_t t = first[static_cast<std::size_t>(worker)];
-         t < first[static_cast<std::size_t>(worker) + 1]; ++t) {
-      const Task& task = tasks[t];
-      const HistogramJob& job = jobs[task.job];
-      accumulate_histogram(bins, gpair, job.rows, job.count, task.f_lo, task.f_hi, job.hist);
-    }
+  // Each task writes only its own buffer: any assignment to threads gives the same sums.
+  parallel_for(std::size_t{0}, tasks.size(), threads, [&](std::size_t t) {
+    const Task& task = tasks[t];
+    accumulate_histogram(bins, gpair, jobs[task.job].rows + task.begin, task.end - task.begin,
+                         task.out);
   });
+  // Partials added in chunk order, slot ranges in parallel.
+  const std::size_t slots = bins.slots;
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const auto [first, last] = partial_range[j];
+    if (first == last) continue;
+    parallel_for_chunks(std::size_t{0}, slots, threads, [&](std::size_t lo, std::size_t hi, int) {
+      GradStats* out = jobs[j].hist;
+      std::copy(partials[first].begin() + static_cast<std::ptrdiff_t>(lo),
+                partials[first].begin() + static_cast<std::ptrdiff_t>(hi), out + lo);
+      for (std::size_t c = first + 1; c < last; ++c)
+        for (std::size_t s = lo; s < hi; ++s) out[s].add(partials[c][s]);
+    });
+  }
+  for (auto& p : partials) pool.release(p);
 }
 
 /// larger = parent - smaller, slot by slot (the subtraction trick).
-inline void subtract_histogram(const GradStats* parent, const GradStats* smaller, GradStats* larger,
-                               std::size_t slots) {
+inline void subtract_histogram(const GradStats* parent, const GradStats* smaller,
+                               GradStats* larger, std::size_t slots) {
   for (std::size_t i = 0; i < slots; ++i) larger[i] = parent[i].minus(smaller[i]);
 }
 

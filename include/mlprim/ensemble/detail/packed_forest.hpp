@@ -2,6 +2,7 @@
 #ifndef MLPRIM_ENSEMBLE_DETAIL_PACKED_FOREST_HPP
 #define MLPRIM_ENSEMBLE_DETAIL_PACKED_FOREST_HPP
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -12,10 +13,11 @@ namespace mlprim {
 namespace detail {
 
 /// 16 bytes per node, children as indices into the one array: four nodes
-/// per cache line, no pointers to chase.
+/// per cache line, no pointers to chase. A leaf is its own two children, so
+/// that a walk of a fixed number of steps (the tree's depth) ends on it.
 struct PackedNode {
-  std::int32_t left;      ///< global index of the left child, -1 at a leaf
-  std::int32_t right;     ///< global index of the right child
+  std::int32_t left;      ///< global index of the left child (a leaf: itself)
+  std::int32_t right;     ///< global index of the right child (a leaf: itself)
   std::uint32_t feature;  ///< split feature, top bit set = missing goes left
   float value;            ///< threshold, or the leaf's value
 };
@@ -28,33 +30,53 @@ class PackedForest {
   void pack(const std::vector<RegressionTree>& trees) {
     nodes_.clear();
     roots_.clear();
+    depths_.clear();
     for (const RegressionTree& t : trees) {
       const auto base = static_cast<std::int32_t>(nodes_.size());
       roots_.push_back(base);
+      std::vector<int> depth(static_cast<std::size_t>(t.num_nodes()), 0);
+      int deepest = 0;
       for (Index i = 0; i < t.num_nodes(); ++i) {
         const auto u = static_cast<std::size_t>(i);
+        const auto self = base + static_cast<std::int32_t>(i);
         const bool leaf = t.is_leaf(i);
-        nodes_.push_back({leaf ? -1 : base + t.left_children[u],
-                          leaf ? -1 : base + t.right_children[u],
-                          static_cast<std::uint32_t>(t.split_indices[u]) |
-                              (t.default_left[u] ? kDefaultLeft : 0u),
+        nodes_.push_back({leaf ? self : base + t.left_children[u],
+                          leaf ? self : base + t.right_children[u],
+                          leaf ? 0u
+                               : static_cast<std::uint32_t>(t.split_indices[u]) |
+                                     (t.default_left[u] ? kDefaultLeft : 0u),
                           t.split_conditions[u]});
       }
+      // Depth by walking from the root (validated trees are acyclic).
+      std::vector<std::int32_t> stack = {0};
+      while (!stack.empty()) {
+        const auto u = static_cast<std::size_t>(stack.back());
+        stack.pop_back();
+        deepest = std::max(deepest, depth[u]);
+        if (t.left_children[u] < 0) continue;
+        for (std::int32_t c : {t.left_children[u], t.right_children[u]}) {
+          depth[static_cast<std::size_t>(c)] = depth[u] + 1;
+          stack.push_back(c);
+        }
+      }
+      depths_.push_back(deepest);
     }
   }
 
   std::size_t num_trees() const { return roots_.size(); }
 
-  /// Global index of the leaf of tree t that the row (floats, NaN = missing) reaches.
+  /// One step from node i for a row (floats, NaN = missing).
+  std::int32_t step(std::int32_t i, const float* row) const {
+    const PackedNode& n = nodes_[static_cast<std::size_t>(i)];
+    const float x = row[n.feature & ~kDefaultLeft];
+    const bool left = std::isnan(x) ? (n.feature & kDefaultLeft) != 0 : x < n.value;
+    return left ? n.left : n.right;
+  }
+
+  /// Global index of the leaf of tree t that the row reaches.
   std::int32_t leaf(std::size_t t, const float* row) const {
     std::int32_t i = roots_[t];
-    const PackedNode* nodes = nodes_.data();
-    while (nodes[i].left >= 0) {
-      const PackedNode& n = nodes[i];
-      const float x = row[n.feature & ~kDefaultLeft];
-      const bool left = std::isnan(x) ? (n.feature & kDefaultLeft) != 0 : x < n.value;
-      i = left ? n.left : n.right;
-    }
+    for (int d = 0; d < depths_[t]; ++d) i = step(i, row);
     return i;
   }
 
@@ -63,9 +85,33 @@ class PackedForest {
 
   float value(std::int32_t global) const { return nodes_[static_cast<std::size_t>(global)].value; }
 
+  /// out[i * k + groups[t]] += leaf value of tree t, for the `count` rows
+  /// of `rows` (count x p floats) and every tree. Eight rows walk a tree
+  /// together, step by step, so that their loads overlap.
+  void add_margins(const float* rows, Index count, Index p, const std::vector<int>& groups,
+                   Index k, double* out) const {
+    constexpr Index lanes = 8;
+    for (std::size_t t = 0; t < roots_.size(); ++t) {
+      const auto g = static_cast<Index>(groups[t]);
+      for (Index r0 = 0; r0 < count; r0 += lanes) {
+        const float* row[lanes];
+        std::int32_t at[lanes];
+        for (Index l = 0; l < lanes; ++l) {
+          row[l] = rows + std::min(r0 + l, count - 1) * p;
+          at[l] = roots_[t];
+        }
+        for (int d = 0; d < depths_[t]; ++d)
+          for (Index l = 0; l < lanes; ++l) at[l] = step(at[l], row[l]);
+        for (Index l = 0; l < lanes && r0 + l < count; ++l)
+          out[(r0 + l) * k + g] += nodes_[static_cast<std::size_t>(at[l])].value;
+      }
+    }
+  }
+
  private:
   std::vector<PackedNode> nodes_;
   std::vector<std::int32_t> roots_;
+  std::vector<int> depths_;
 };
 
 }  // namespace detail

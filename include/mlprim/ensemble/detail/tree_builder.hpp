@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "mlprim/core/parallel.hpp"
@@ -60,12 +61,11 @@ class ColumnSampler {
   std::vector<std::vector<Index>> levels_;
 };
 
-/// What one tree's growth needs.
+/// What growing trees on one binned matrix needs.
 template <class Code>
 struct GrowInputs {
   const BinnedMatrix<Code>* bins = nullptr;
   const HistogramCuts* cuts = nullptr;
-  const GradientPair* gpair = nullptr;  ///< n pairs of this tree's output
   TreeParams params;
   std::vector<int> monotone;
   GrowPolicy policy = GrowPolicy::DepthWise;
@@ -81,28 +81,35 @@ struct GrowResult {
   std::vector<std::uint32_t> begin, end;
 };
 
+/// Grows tree after tree (XGBoost's hist updater), keeping its buffers.
 template <class Code>
 class TreeGrower {
  public:
-  TreeGrower(const GrowInputs<Code>& in, ColumnSampler& columns)
-      : in_(in), columns_(columns), ev_(in.params, in.monotone, in.bins->cols) {}
+  explicit TreeGrower(const GrowInputs<Code>& in) : in_(in), pool_(in.bins->slots) {}
 
-  /// Grows a tree on `rows` (ascending row indices).
-  GrowResult grow(std::vector<std::uint32_t> rows) {
+  /// Grows a tree on the gradients `gpair` (one per row) of `rows`
+  /// (ascending row indices), splitting on the features `columns` allows.
+  /// The result's row buffer may be handed back through recycle().
+  GrowResult grow(const GradientPair* gpair, std::vector<std::uint32_t> rows,
+                  ColumnSampler& columns) {
+    gpair_ = gpair;
+    columns_ = &columns;
+    ev_.emplace(in_.params, in_.monotone, in_.bins->cols);
+    out_ = GrowResult{};
     out_.rows = std::move(rows);
     scratch_.resize(out_.rows.size());
     GradStats total;
-    for (std::uint32_t r : out_.rows) total.add({in_.gpair[r].g, in_.gpair[r].h});
+    for (std::uint32_t r : out_.rows) total.add({gpair_[r].g, gpair_[r].h});
     const float eta = in_.params.learning_rate;
-    const float w = ev_.weight(0, total);
+    const float w = ev_->weight(0, total);
     out_.tree.add_node(-1, w * eta, w, static_cast<float>(total.h));
     out_.begin = {0};
     out_.end = {static_cast<std::uint32_t>(out_.rows.size())};
     std::vector<Pending> level(1);
     level[0].nid = 0;
     level[0].total = total;
-    level[0].hist = new_histogram();
-    build_histograms(*in_.bins, in_.gpair, {job(level[0])}, in_.threads);
+    level[0].hist = pool_.acquire();
+    build_histograms(*in_.bins, gpair_, {job(level[0])}, in_.threads, pool_);
     evaluate(level);
     if (in_.policy == GrowPolicy::DepthWise)
       grow_depthwise(std::move(level));
@@ -119,8 +126,6 @@ class TreeGrower {
     SplitCandidate split;
     std::vector<GradStats> hist;
   };
-
-  std::vector<GradStats> new_histogram() const { return std::vector<GradStats>(in_.bins->slots); }
 
   HistogramJob job(Pending& p) const {
     const auto i = static_cast<std::size_t>(p.nid);
@@ -148,17 +153,15 @@ class TreeGrower {
 
   /// Best split of every pending node, nodes in parallel.
   void evaluate(std::vector<Pending>& nodes) {
-    if (nodes.empty()) return;
-    columns_.level(nodes.front().depth);
-    for (const auto& p : nodes) columns_.level(p.depth);
+    for (const auto& p : nodes) columns_->level(p.depth);
     parallel_for(std::size_t{0}, nodes.size(), in_.threads, [&](std::size_t k) {
       Pending& p = nodes[k];
-      const float root_gain = ev_.node_gain(p.nid, p.total);
+      const float root_gain = ev_->node_gain(p.nid, p.total);
       SplitCandidate best;
-      for (Index f : columns_.node(p.nid, p.depth))
-        scan_feature(ev_, p.nid, f,
-                     p.hist.data() + in_.bins->slot_offset[static_cast<std::size_t>(f)], *in_.cuts,
-                     p.total, root_gain, best);
+      for (Index f : columns_->node(p.nid, p.depth))
+        scan_feature(*ev_, p.nid, f,
+                     p.hist.data() + in_.bins->slot_offset[static_cast<std::size_t>(f)],
+                     *in_.cuts, p.total, root_gain, best);
       p.split = best;
     });
   }
@@ -169,7 +172,7 @@ class TreeGrower {
     const auto u = static_cast<std::size_t>(p.nid);
     const float eta = in_.params.learning_rate;
     const SplitCandidate& s = p.split;
-    const float wl = ev_.weight(p.nid, s.left), wr = ev_.weight(p.nid, s.right);
+    const float wl = ev_->weight(p.nid, s.left), wr = ev_->weight(p.nid, s.right);
     const std::int32_t l = t.add_node(p.nid, wl * eta, wl * eta, static_cast<float>(s.left.h));
     const std::int32_t r = t.add_node(p.nid, wr * eta, wr * eta, static_cast<float>(s.right.h));
     t.left_children[u] = l;
@@ -177,17 +180,19 @@ class TreeGrower {
     t.split_indices[u] = static_cast<std::int32_t>(s.feature);
     t.split_conditions[u] = s.split_value;
     t.default_left[u] = s.default_left ? 1 : 0;
-    t.base_weights[u] = ev_.weight(p.nid, p.total);
+    t.base_weights[u] = ev_->weight(p.nid, p.total);
     t.loss_changes[u] = s.loss_chg;
-    ev_.add_split(p.nid, l, r, s.feature, wl, wr);
+    ev_->add_split(p.nid, l, r, s.feature, wl, wr);
     out_.begin.resize(out_.tree.left_children.size());
     out_.end.resize(out_.tree.left_children.size());
   }
 
-  /// Stable partition of each applied node's rows into its children's,
-  /// in chunks of rows on all threads (counts, offsets, then moves).
+  /// Stable partition of each applied node's rows into its children's. One
+  /// pass over chunks of rows on all threads reads the split feature's
+  /// column and writes each chunk's left rows forwards and right rows
+  /// backwards into the scratch buffer; a second copies them into place.
   void partition(const std::vector<Pending*>& applied) {
-    constexpr std::size_t chunk = 16384;
+    constexpr std::uint32_t chunk = 16384;
     struct Chunk {
       std::size_t node;
       std::uint32_t lo, hi, left = 0, left_at = 0, right_at = 0;
@@ -195,29 +200,41 @@ class TreeGrower {
     std::vector<Chunk> chunks;
     for (std::size_t k = 0; k < applied.size(); ++k) {
       const auto u = static_cast<std::size_t>(applied[k]->nid);
-      for (std::uint32_t lo = out_.begin[u]; lo < out_.end[u];
-           lo = static_cast<std::uint32_t>(std::min<std::size_t>(out_.end[u], lo + chunk)))
-        chunks.push_back(
-            {k, lo, static_cast<std::uint32_t>(std::min<std::size_t>(out_.end[u], lo + chunk))});
+      for (std::uint32_t lo = out_.begin[u]; lo < out_.end[u];) {
+        const std::uint32_t hi = out_.end[u] - lo > chunk ? lo + chunk : out_.end[u];
+        chunks.push_back({k, lo, hi});
+        lo = hi;
+      }
     }
     const BinnedMatrix<Code>& bins = *in_.bins;
-    auto goes_left = [&](const SplitCandidate& s, std::uint32_t r) {
-      const Code c = bins(static_cast<Index>(r), s.feature);
-      if (static_cast<int>(c) == in_.cuts->num_bins(s.feature)) return s.default_left;
-      return static_cast<int>(c) <= s.bin;
-    };
     parallel_for(std::size_t{0}, chunks.size(), in_.threads, [&](std::size_t c) {
       Chunk& ch = chunks[c];
       const SplitCandidate& s = applied[ch.node]->split;
-      for (std::uint32_t i = ch.lo; i < ch.hi; ++i) ch.left += goes_left(s, out_.rows[i]) ? 1 : 0;
+      const Code* column = bins.column(s.feature);
+      const int missing = in_.cuts->num_bins(s.feature);
+      const int bin = s.bin;
+      const bool default_left = s.default_left;
+      std::uint32_t li = ch.lo, ri = ch.hi;
+      for (std::uint32_t i = ch.lo; i < ch.hi; ++i) {
+        const std::uint32_t r = out_.rows[i];
+        const int code = column[r];
+        const bool left = code == missing ? default_left : code <= bin;
+        if (left)
+          scratch_[li++] = r;
+        else
+          scratch_[--ri] = r;
+      }
+      ch.left = li - ch.lo;
     });
-    std::vector<std::uint32_t> left_total(applied.size(), 0);
-    for (const Chunk& ch : chunks) left_total[ch.node] += ch.left;
     std::vector<std::uint32_t> left_next(applied.size()), right_next(applied.size());
     for (std::size_t k = 0; k < applied.size(); ++k) {
       const auto u = static_cast<std::size_t>(applied[k]->nid);
       left_next[k] = out_.begin[u];
-      right_next[k] = out_.begin[u] + left_total[k];
+    }
+    for (const Chunk& ch : chunks) right_next[ch.node] += ch.left;
+    for (std::size_t k = 0; k < applied.size(); ++k) {
+      const auto u = static_cast<std::size_t>(applied[k]->nid);
+      right_next[k] += out_.begin[u];
       const RegressionTree& t = out_.tree;
       const auto l = static_cast<std::size_t>(t.left_children[u]);
       const auto r = static_cast<std::size_t>(t.right_children[u]);
@@ -233,16 +250,11 @@ class TreeGrower {
     }
     parallel_for(std::size_t{0}, chunks.size(), in_.threads, [&](std::size_t c) {
       const Chunk& ch = chunks[c];
-      const SplitCandidate& s = applied[ch.node]->split;
-      std::uint32_t li = ch.left_at, ri = ch.right_at;
-      for (std::uint32_t i = ch.lo; i < ch.hi; ++i) {
-        const std::uint32_t r = out_.rows[i];
-        scratch_[goes_left(s, r) ? li++ : ri++] = r;
-      }
-    });
-    parallel_for(std::size_t{0}, chunks.size(), in_.threads, [&](std::size_t c) {
-      const Chunk& ch = chunks[c];
-      std::copy(scratch_.begin() + ch.lo, scratch_.begin() + ch.hi, out_.rows.begin() + ch.lo);
+      std::uint32_t* rows = out_.rows.data();
+      std::copy(scratch_.begin() + ch.lo, scratch_.begin() + ch.lo + ch.left, rows + ch.left_at);
+      // The right rows were written backwards: reverse them back to row order.
+      std::reverse_copy(scratch_.begin() + ch.lo + ch.left, scratch_.begin() + ch.hi,
+                        rows + ch.right_at);
     });
   }
 
@@ -251,6 +263,7 @@ class TreeGrower {
   std::vector<Pending> children(std::vector<Pending*>& parents) {
     std::vector<Pending> kids(2 * parents.size());
     std::vector<HistogramJob> jobs;
+    std::vector<std::size_t> small(parents.size());
     for (std::size_t k = 0; k < parents.size(); ++k) {
       const auto u = static_cast<std::size_t>(parents[k]->nid);
       const RegressionTree& t = out_.tree;
@@ -259,18 +272,17 @@ class TreeGrower {
         kid.nid = side == 0 ? t.left_children[u] : t.right_children[u];
         kid.depth = parents[k]->depth + 1;
         kid.total = side == 0 ? parents[k]->split.left : parents[k]->split.right;
-        kid.hist = new_histogram();
+        kid.hist = pool_.acquire();
       }
-      const std::size_t small = size_of(kids[2 * k]) <= size_of(kids[2 * k + 1]) ? 0 : 1;
-      jobs.push_back(job(kids[2 * k + small]));
+      small[k] = size_of(kids[2 * k]) <= size_of(kids[2 * k + 1]) ? 0 : 1;
+      jobs.push_back(job(kids[2 * k + small[k]]));
     }
-    build_histograms(*in_.bins, in_.gpair, jobs, in_.threads);
+    build_histograms(*in_.bins, gpair_, jobs, in_.threads, pool_);
     parallel_for(std::size_t{0}, parents.size(), in_.threads, [&](std::size_t k) {
-      const std::size_t small = size_of(kids[2 * k]) <= size_of(kids[2 * k + 1]) ? 0 : 1;
-      subtract_histogram(parents[k]->hist.data(), kids[2 * k + small].hist.data(),
-                         kids[2 * k + 1 - small].hist.data(), in_.bins->slots);
-      std::vector<GradStats>().swap(parents[k]->hist);
+      subtract_histogram(parents[k]->hist.data(), kids[2 * k + small[k]].hist.data(),
+                         kids[2 * k + 1 - small[k]].hist.data(), in_.bins->slots);
     });
+    for (Pending* parent : parents) pool_.release(parent->hist);
     return kids;
   }
 
@@ -292,6 +304,7 @@ class TreeGrower {
       }
       partition(applied);
       std::vector<Pending> next = children(expand);
+      for (Pending& p : level) pool_.release(p.hist);
       evaluate(next);
       level = std::move(next);
     }
@@ -309,11 +322,17 @@ class TreeGrower {
       std::pop_heap(heap.begin(), heap.end(), lower);
       Pending top = std::move(heap.back());
       heap.pop_back();
-      if (!valid(top, num_leaves)) break;
+      if (!valid(top, num_leaves)) {
+        pool_.release(top.hist);
+        break;
+      }
       apply(top);
       ++num_leaves;
       partition({&top});
-      if (!child_valid(top.depth + 1, num_leaves)) continue;
+      if (!child_valid(top.depth + 1, num_leaves)) {
+        pool_.release(top.hist);
+        continue;
+      }
       std::vector<Pending*> parent = {&top};
       std::vector<Pending> kids = children(parent);
       evaluate(kids);
@@ -322,11 +341,14 @@ class TreeGrower {
         std::push_heap(heap.begin(), heap.end(), lower);
       }
     }
+    for (Pending& p : heap) pool_.release(p.hist);
   }
 
   const GrowInputs<Code>& in_;
-  ColumnSampler& columns_;
-  SplitEvaluator ev_;
+  HistogramPool pool_;
+  const GradientPair* gpair_ = nullptr;
+  ColumnSampler* columns_ = nullptr;
+  std::optional<SplitEvaluator> ev_;
   GrowResult out_;
   std::vector<std::uint32_t> scratch_;
 };
