@@ -4,41 +4,15 @@
 // training loss per epoch and the accuracy on a held-out fifth of the data.
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <mlprim/optim.hpp>
 
+#include "breast_cancer_data.hpp"
+
 using Matrix = mlprim::RowMatrix<double>;
 using Vector = Eigen::VectorXd;
-
-struct Dataset {
-  Matrix X;  // one sample per row
-  Vector y;  // 1 = benign, 0 = malignant
-};
-
-/// Reads scikit-learn's breast_cancer.csv: a header "n,d,names..." then rows.
-Dataset load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  std::string line;
-  std::getline(in, line);
-  int n = 0, d = 0;
-  char comma;
-  std::istringstream(line) >> n >> comma >> d;
-  Dataset data{Matrix(n, d), Vector(n)};
-  for (int i = 0; i < n && std::getline(in, line); ++i) {
-    std::istringstream row(line);
-    for (int j = 0; j <= d; ++j) {
-      double value;
-      row >> value >> comma;
-      (j < d ? data.X(i, j) : data.y(i)) = value;
-    }
-  }
-  return data;
-}
 
 /// Mean logistic loss of sigmoid(X w + b); with grads, also its gradient.
 double loss(const Matrix& X, const Vector& y, const Vector& w, double b, Vector* dw = nullptr,

@@ -106,14 +106,18 @@ BoosterHandle xgb_train(bool binary, int threads) {
   DMatrixHandle d;
   check(XGDMatrixCreateFromMat(pb.X_train.data(), static_cast<bst_ulong>(pb.X_train.rows()),
                                static_cast<bst_ulong>(features), std::nanf(""), &d));
-  check(XGDMatrixSetFloatInfo(d, "label", pb.y_train.data(), static_cast<bst_ulong>(pb.y_train.size())));
+  check(XGDMatrixSetFloatInfo(d, "label", pb.y_train.data(),
+                              static_cast<bst_ulong>(pb.y_train.size())));
   BoosterHandle b;
   check(XGBoosterCreate(&d, 1, &b));
   const std::string nthread = std::to_string(threads);
   for (auto [k, v] : {std::pair<const char*, const char*>{"tree_method", "hist"},
                       {"objective", binary ? "binary:logistic" : "reg:squarederror"},
-                      {"max_depth", "6"}, {"eta", "0.1"}, {"max_bin", "256"},
-                      {"nthread", nthread.c_str()}, {"verbosity", "0"}})
+                      {"max_depth", "6"},
+                      {"eta", "0.1"},
+                      {"max_bin", "256"},
+                      {"nthread", nthread.c_str()},
+                      {"verbosity", "0"}})
     check(XGBoosterSetParam(b, k, v));
   for (int r = 0; r < rounds; ++r) check(XGBoosterUpdateOneIter(b, r, d));
   check(XGDMatrixFree(d));
@@ -123,10 +127,11 @@ BoosterHandle xgb_train(bool binary, int threads) {
 std::vector<float> xgb_predict(BoosterHandle b, const RowMatrix<float>& X, int threads) {
   char array[256], config[256];
   (void)threads;
-  std::snprintf(array, sizeof array,
-                "{\"data\": [%llu, true], \"shape\": [%lld, %lld], \"typestr\": \"<f4\", \"version\": 3}",
-                static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(X.data())),
-                static_cast<long long>(X.rows()), static_cast<long long>(X.cols()));
+  std::snprintf(
+      array, sizeof array,
+      "{\"data\": [%llu, true], \"shape\": [%lld, %lld], \"typestr\": \"<f4\", \"version\": 3}",
+      static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(X.data())),
+      static_cast<long long>(X.rows()), static_cast<long long>(X.cols()));
   std::snprintf(config, sizeof config,
                 "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": 0, "
                 "\"strict_shape\": false, \"cache_id\": 0, \"missing\": NaN}");
@@ -173,8 +178,10 @@ void xgboost_train(benchmark::State& state, bool binary) {
 /// A model of each library trained once per problem on all threads.
 const mlprim::GradientBoosting<float>& mlprim_model(bool binary) {
   static const mlprim::GradientBoosting<float> m[2] = {
-      mlprim::GradientBoosting<float>(params(false, 0)).fit(problem(false).X_train, problem(false).y_train),
-      mlprim::GradientBoosting<float>(params(true, 0)).fit(problem(true).X_train, problem(true).y_train)};
+      mlprim::GradientBoosting<float>(params(false, 0))
+          .fit(problem(false).X_train, problem(false).y_train),
+      mlprim::GradientBoosting<float>(params(true, 0))
+          .fit(problem(true).X_train, problem(true).y_train)};
   return m[binary ? 1 : 0];
 }
 
@@ -208,20 +215,20 @@ void xgboost_predict(benchmark::State& state, bool binary) {
 }  // namespace
 
 // Training is seconds per fit: one iteration, three repetitions (medians).
-#define MLPRIM_GB_TRAIN(impl, name, binary)                                              \
-  BENCHMARK_CAPTURE(impl##_train, name, binary)                                          \
-      ->Name(#impl ":train_" #name)                                                      \
-      ->Apply(mlprim::bench::thread_counts)                                              \
-      ->Iterations(1)                                                                    \
-      ->Repetitions(3)                                                                   \
-      ->Unit(benchmark::kSecond)                                                         \
+#define MLPRIM_GB_TRAIN(impl, name, binary)     \
+  BENCHMARK_CAPTURE(impl##_train, name, binary) \
+      ->Name(#impl ":train_" #name)             \
+      ->Apply(mlprim::bench::thread_counts)     \
+      ->Iterations(1)                           \
+      ->Repetitions(3)                          \
+      ->Unit(benchmark::kSecond)                \
       ->UseRealTime()
-#define MLPRIM_GB_PREDICT(impl, name, binary)                                            \
-  BENCHMARK_CAPTURE(impl##_predict, name, binary)                                        \
-      ->Name(#impl ":predict_" #name)                                                    \
-      ->Apply(mlprim::bench::thread_counts)                                              \
-      ->Repetitions(5)                                                                   \
-      ->Unit(benchmark::kMillisecond)                                                    \
+#define MLPRIM_GB_PREDICT(impl, name, binary)     \
+  BENCHMARK_CAPTURE(impl##_predict, name, binary) \
+      ->Name(#impl ":predict_" #name)             \
+      ->Apply(mlprim::bench::thread_counts)       \
+      ->Repetitions(5)                            \
+      ->Unit(benchmark::kMillisecond)             \
       ->UseRealTime()
 
 MLPRIM_GB_TRAIN(mlprim, binary, true);

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <mlprim/ensemble/xgboost_json.hpp>
+
 #include "fuzz_targets.hpp"
 
 namespace {
@@ -135,6 +137,36 @@ void reader_seeds(const fs::path& root) {
   }
 }
 
+/// Small boosted models (a few shallow trees, under the 8 KiB input limit),
+/// saved in mlprim's format and as XGBoost JSON.
+void boosting_seeds(const fs::path& root) {
+  mlprim::Rng rng(40);
+  mlprim::RowMatrix<double> X(60, 3);
+  mlprim::fill_normal(X, rng);
+  for (mlprim::Index i = 0; i < 60; i += 5) X(i, 1) = std::nan("");
+  mlprim::Vector<double> y(60);
+  for (mlprim::Index i = 0; i < 60; ++i) y[i] = X(i, 0) > 0 ? (X(i, 2) > 0 ? 2 : 1) : 0;
+  int index = 0;
+  for (const char* objective : {"reg:squarederror", "binary:logistic", "multi:softprob"}) {
+    mlprim::GBParams p;
+    p.objective = objective;
+    p.num_class = 3;
+    p.n_estimators = 2;
+    p.max_depth = 2;
+    mlprim::Vector<double> labels = y;
+    if (p.objective == "binary:logistic") labels = (y.array() > 0).cast<double>();
+    mlprim::GradientBoosting<double> m(p);
+    m.fit(X, labels);
+    std::ostringstream binary, json;
+    m.save(binary);
+    mlprim::save_json(m, json);
+    write(root / "gradient_boosting_load", index,
+          with_variant(static_cast<std::uint8_t>(index), binary.str()));
+    write(root / "xgboost_json", index, json.str());
+    ++index;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -147,6 +179,7 @@ int main(int argc, char** argv) {
   kdtree_seeds(root);
   geometric_seeds(root);
   optimizer_seeds(root);
+  boosting_seeds(root);
   std::printf("seed corpus written to %s\n", argv[1]);
   return 0;
 }

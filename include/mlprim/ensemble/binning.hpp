@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -55,70 +56,112 @@ struct HistogramCuts {
 
 namespace detail {
 
-/// Sorts (value, weight) pairs by value: an LSD radix sort on the float's
-/// bits mapped to an order-preserving uint32 (three 11-bit passes), stable,
-/// O(n). NaN must have been removed.
-inline void sort_by_value(std::vector<std::pair<float, float>>& v) {
+/// The value of a sample in the cuts' sort: a float, or a (value, weight) pair.
+inline float sample_value(float v) { return v; }
+inline float sample_value(const std::pair<float, float>& v) { return v.first; }
+inline double sample_weight(float) { return 1.0; }
+inline double sample_weight(const std::pair<float, float>& v) { return v.second; }
+
+/// Sorts samples by value: an LSD radix sort on the float's bits mapped to
+/// an order-preserving uint32 (three 11-bit passes), stable, O(n). NaN must
+/// have been removed.
+template <class Sample>
+void sort_by_value(std::vector<Sample>& v, std::vector<Sample>& scratch) {
   const std::size_t n = v.size();
   if (n < 2048) {
-    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(v.begin(), v.end(), [](const Sample& a, const Sample& b) {
+      return sample_value(a) < sample_value(b);
+    });
     return;
   }
-  auto key = [](float x) {
+  auto digit = [](const Sample& e, int shift) {
+    const float x = sample_value(e);
     std::uint32_t u;
     std::memcpy(&u, &x, sizeof u);
-    return u ^ ((u >> 31) != 0 ? 0xFFFFFFFFu : 0x80000000u);
+    u ^= (u >> 31) != 0 ? 0xFFFFFFFFu : 0x80000000u;
+    return (u >> shift) & 2047u;
   };
-  std::vector<std::pair<float, float>> tmp(n);
-  std::vector<std::pair<float, float>>* from = &v;
-  std::vector<std::pair<float, float>>* to = &tmp;
+  scratch.resize(n);
+  std::vector<Sample>* from = &v;
+  std::vector<Sample>* to = &scratch;
+  std::vector<std::size_t> count(2049);
   for (int shift = 0; shift < 32; shift += 11) {
-    std::vector<std::size_t> count(2049, 0);
-    for (const auto& e : *from) ++count[((key(e.first) >> shift) & 2047u) + 1];
+    std::fill(count.begin(), count.end(), std::size_t{0});
+    for (const Sample& e : *from) ++count[digit(e, shift) + 1];
     for (std::size_t b = 1; b < count.size(); ++b) count[b] += count[b - 1];
-    for (const auto& e : *from) (*to)[count[(key(e.first) >> shift) & 2047u]++] = e;
+    for (const Sample& e : *from) (*to)[count[digit(e, shift)]++] = e;
     std::swap(from, to);
   }
   if (from != &v) v.swap(*from);
 }
 
-/// The cuts of one feature from its (value, weight) pairs, non-missing,
-/// sorted by value. With m distinct values and m <= max_bin the bounds are
+/// The cuts of one feature from its samples (non-missing, sorted by value;
+/// floats weigh 1). With m distinct values and m <= max_bin the bounds are
 /// the distinct values 2..m (each value its own bin, as XGBoost); otherwise
 /// bound k (k = 1 .. max_bin - 1) is the first distinct value whose
 /// preceding weight reaches k W / max_bin, duplicates dropped. The last bound
 /// is max + |max| + 1e-5 and the minimum min - |min| - 1e-5, as XGBoost.
-inline void feature_cuts(const std::vector<std::pair<float, float>>& sorted, int max_bin,
-                         std::vector<float>& bounds, float& min_value) {
+template <class Sample>
+void feature_cuts(const std::vector<Sample>& sorted, int max_bin, std::vector<float>& bounds,
+                  float& min_value) {
   bounds.clear();
   if (sorted.empty()) {
     min_value = 0;
     return;
   }
-  std::vector<float> distinct;
-  std::vector<double> before;  // weight of all values below distinct[j]
-  double total = 0;
-  for (std::size_t i = 0; i < sorted.size(); ++i) {
-    if (i == 0 || sorted[i].first != sorted[i - 1].first) {
-      distinct.push_back(sorted[i].first);
-      before.push_back(total);
-    }
-    total += sorted[i].second;
+  const std::size_t n = sorted.size();
+  std::size_t distinct = 1;
+  double total = sample_weight(sorted[0]);
+  for (std::size_t i = 1; i < n; ++i) {
+    distinct += sample_value(sorted[i]) != sample_value(sorted[i - 1]) ? 1 : 0;
+    total += sample_weight(sorted[i]);
   }
-  const float lo = distinct.front(), hi = distinct.back();
+  const float lo = sample_value(sorted.front()), hi = sample_value(sorted.back());
   min_value = lo - (std::abs(lo) + 1e-5f);
-  if (distinct.size() <= static_cast<std::size_t>(max_bin)) {
-    bounds.assign(distinct.begin() + 1, distinct.end());
-  } else {
-    std::size_t j = 1;
-    for (int k = 1; k < max_bin; ++k) {
-      const double rank = total * k / max_bin;
-      while (j < distinct.size() && before[j] < rank) ++j;
-      if (j >= distinct.size()) break;
-      if (bounds.empty() || distinct[j] > bounds.back()) bounds.push_back(distinct[j]);
+  // One pass over the distinct values after the first, with the weight
+  // below each: every rank k W / max_bin it reaches takes that value.
+  int k = 1;
+  double before = sample_weight(sorted[0]);
+  for (std::size_t i = 1; i < n; ++i) {
+    const float v = sample_value(sorted[i]);
+    if (v != sample_value(sorted[i - 1])) {
+      if (distinct <= static_cast<std::size_t>(max_bin)) {
+        bounds.push_back(v);
+      } else {
+        for (; k < max_bin && before >= total * k / max_bin; ++k)
+          if (bounds.empty() || v > bounds.back()) bounds.push_back(v);
+      }
     }
+    before += sample_weight(sorted[i]);
   }
   bounds.push_back(hi + (std::abs(hi) + 1e-5f));
+}
+
+/// Gathers the non-missing samples of features [f0, f0 + count) of X (rows
+/// of positive weight) into `column`, then sorts each and cuts it.
+template <class Sample, class Scalar>
+void cut_features(const Eigen::Ref<const RowMatrix<Scalar>>& X, const ConstRowView<Scalar>& weight,
+                  Index f0, Index count, int max_bin, std::vector<Sample>* column,
+                  std::vector<Sample>& scratch, std::vector<std::vector<float>>& bounds,
+                  std::vector<float>& min_values) {
+  for (Index j = 0; j < count; ++j) column[j].clear();
+  for (Index i = 0; i < X.rows(); ++i) {
+    const float w = weight.empty() ? 1.0f : static_cast<float>(weight[i]);
+    if (!(w > 0)) continue;
+    for (Index j = 0; j < count; ++j) {
+      const auto x = static_cast<float>(X(i, f0 + j));
+      if (std::isnan(x)) continue;
+      if constexpr (std::is_same_v<Sample, float>)
+        column[j].push_back(x);
+      else
+        column[j].emplace_back(x, w);
+    }
+  }
+  for (Index j = 0; j < count; ++j) {
+    sort_by_value(column[j], scratch);
+    feature_cuts(column[j], max_bin, bounds[static_cast<std::size_t>(f0 + j)],
+                 min_values[static_cast<std::size_t>(f0 + j)]);
+  }
 }
 
 }  // namespace detail
@@ -136,32 +179,26 @@ HistogramCuts make_cuts(const Eigen::Ref<const RowMatrix<Scalar>>& X, int max_bi
   if (!weight.empty() && weight.rows() * weight.cols() != X.rows())
     throw_invalid_argument(fn, "weight has ", weight.rows() * weight.cols(), " entries for ",
                            X.rows(), " rows");
-  const Index n = X.rows(), p = X.cols();
+  const Index p = X.cols();
   std::vector<std::vector<float>> bounds(static_cast<std::size_t>(p));
   HistogramCuts cuts;
   cuts.min_values.assign(static_cast<std::size_t>(p), 0.0f);
-  // Features in groups of 4 read together (one pass over the rows per
-  // group); each thread reuses its buffers from group to group.
-  constexpr Index group = 4;
+  // Features in groups of 8 gathered together (one pass over the rows per
+  // group); each thread reuses its buffers from group to group. Without
+  // weights a sample is its float value alone.
+  constexpr Index group = 8;
   const Index groups = (p + group - 1) / group;
   parallel_for_chunks(Index{0}, groups, num_threads, [&](Index g_lo, Index g_hi, int) {
-    std::vector<std::pair<float, float>> column[group];
+    std::vector<float> values[group], value_scratch;
+    std::vector<std::pair<float, float>> pairs[group], pair_scratch;
     for (Index g = g_lo; g < g_hi; ++g) {
-      const Index f0 = g * group, f1 = std::min(p, f0 + group);
-      for (Index f = f0; f < f1; ++f) column[f - f0].clear();
-      for (Index i = 0; i < n; ++i) {
-        const float w = weight.empty() ? 1.0f : static_cast<float>(weight[i]);
-        if (!(w > 0)) continue;
-        for (Index f = f0; f < f1; ++f) {
-          const auto x = static_cast<float>(X(i, f));
-          if (!std::isnan(x)) column[f - f0].emplace_back(x, w);
-        }
-      }
-      for (Index f = f0; f < f1; ++f) {
-        detail::sort_by_value(column[f - f0]);
-        detail::feature_cuts(column[f - f0], max_bin, bounds[static_cast<std::size_t>(f)],
-                             cuts.min_values[static_cast<std::size_t>(f)]);
-      }
+      const Index f0 = g * group, count = std::min(group, p - f0);
+      if (weight.empty())
+        detail::cut_features(X, weight, f0, count, max_bin, values, value_scratch, bounds,
+                             cuts.min_values);
+      else
+        detail::cut_features(X, weight, f0, count, max_bin, pairs, pair_scratch, bounds,
+                             cuts.min_values);
     }
   });
   for (const auto& b : bounds) {

@@ -526,6 +526,11 @@ class GradientBoosting {
     int best_round = -1, rounds = 0;
     for (int round = 0; round < params_.n_estimators; ++round) {
       parallel_for_chunks(Index{0}, n, threads, [&](Index lo, Index hi, int) {
+        if (k == 1) {
+          objective_.gradient_rows(margin.data() + lo, labels.data() + lo,
+                                   w.empty() ? nullptr : w.data() + lo, hi - lo, gpair.data() + lo);
+          return;
+        }
         std::vector<detail::GradientPair> row(static_cast<std::size_t>(k));
         for (Index i = lo; i < hi; ++i) {
           objective_.gradient(margin.data() + i * k, static_cast<double>(labels[i]),
@@ -548,7 +553,8 @@ class GradientBoosting {
             }
         } else {
           rows.resize(static_cast<std::size_t>(n));
-          for (Index i = 0; i < n; ++i) rows[static_cast<std::size_t>(i)] = static_cast<std::uint32_t>(i);
+          for (Index i = 0; i < n; ++i)
+            rows[static_cast<std::size_t>(i)] = static_cast<std::uint32_t>(i);
         }
         Rng tree_rng = Rng::stream(params_.seed, 4 * t + 1);
         detail::ColumnSampler columns(

@@ -68,8 +68,8 @@ struct RegressionTree {
   /// Throws std::runtime_error naming `fn` unless the arrays describe one
   /// tree over `num_features` features: equal lengths, children in range and
   /// each node reached exactly once from the root (no cycle, nothing
-  /// unreachable), parents consistent, features in range, no NaN condition,
-  /// depth at most kMaxTreeDepth.
+  /// unreachable), parents consistent, features in range, finite values and
+  /// non-negative covers, depth at most kMaxTreeDepth.
   void validate(std::string_view fn, Index num_features) const {
     const std::size_t n = left_children.size();
     if (n == 0) throw_runtime_error(fn, "a tree has no nodes");
@@ -97,8 +97,8 @@ struct RegressionTree {
       if (split_indices[i] < 0 || split_indices[i] >= num_features)
         throw_runtime_error(fn, "node ", i, " splits on feature ", split_indices[i], " of ",
                             num_features);
-      if (std::isnan(split_conditions[i]))
-        throw_runtime_error(fn, "node ", i, " has a NaN split condition");
+      if (!std::isfinite(split_conditions[i]))
+        throw_runtime_error(fn, "node ", i, " has split condition ", split_conditions[i]);
       if (depth[i] + 1 > kMaxTreeDepth)
         throw_runtime_error(fn, "a tree is deeper than ", kMaxTreeDepth);
       for (std::int32_t c : {l, r}) {
@@ -113,6 +113,13 @@ struct RegressionTree {
       }
     }
     if (seen != n) throw_runtime_error(fn, "a tree has ", n - seen, " unreachable nodes");
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!std::isfinite(split_conditions[i]) || !std::isfinite(base_weights[i]) ||
+          !std::isfinite(loss_changes[i]))
+        throw_runtime_error(fn, "node ", i, " has a non-finite value");
+      if (!(sum_hessian[i] >= 0 && std::isfinite(sum_hessian[i])))
+        throw_runtime_error(fn, "node ", i, " has hessian cover ", sum_hessian[i]);
+    }
   }
 };
 

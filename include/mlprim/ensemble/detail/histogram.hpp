@@ -108,7 +108,8 @@ void build_histograms(const BinnedMatrix<Code>& bins, const GradientPair* gpair,
   std::vector<std::vector<GradStats>> partials;
   std::vector<std::pair<std::size_t, std::size_t>> partial_range(jobs.size(), {0, 0});
   for (std::size_t j = 0; j < jobs.size(); ++j) {
-    const std::size_t chunks = std::max<std::size_t>(1, (jobs[j].count + kHistogramChunk - 1) / kHistogramChunk);
+    const std::size_t chunks =
+        std::max<std::size_t>(1, (jobs[j].count + kHistogramChunk - 1) / kHistogramChunk);
     if (chunks == 1) {
       tasks.push_back({j, 0, jobs[j].count, jobs[j].hist});
       continue;
@@ -143,8 +144,8 @@ void build_histograms(const BinnedMatrix<Code>& bins, const GradientPair* gpair,
 }
 
 /// larger = parent - smaller, slot by slot (the subtraction trick).
-inline void subtract_histogram(const GradStats* parent, const GradStats* smaller,
-                               GradStats* larger, std::size_t slots) {
+inline void subtract_histogram(const GradStats* parent, const GradStats* smaller, GradStats* larger,
+                               std::size_t slots) {
   for (std::size_t i = 0; i < slots; ++i) larger[i] = parent[i].minus(smaller[i]);
 }
 

@@ -284,6 +284,43 @@ struct Objective {
     }
   }
 
+  /// gradient() for `count` rows of a single-output objective: margins m,
+  /// labels y, weights w (null = 1) into out. The logistic and Poisson
+  /// exponentials run as one vectorised Eigen array expression.
+  template <class Scalar>
+  void gradient_rows(const double* m, const Scalar* y, const double* w, Index count,
+                     GradientPair* out) const {
+    if (kind != ObjectiveKind::Logistic && kind != ObjectiveKind::Poisson) {
+      for (Index i = 0; i < count; ++i)
+        gradient(m + i, static_cast<double>(y[i]), w ? w[i] : 1.0, out + i);
+      return;
+    }
+    // Blocks of 256 rows: the exponentials in a fixed buffer, vectorised.
+    constexpr Index block = 256;
+    Eigen::Array<double, block, 1> e;
+    for (Index b0 = 0; b0 < count; b0 += block) {
+      const Index len = std::min(block, count - b0);
+      const Eigen::Map<const Eigen::ArrayXd> margin(m + b0, len);
+      if (kind == ObjectiveKind::Logistic)
+        e.head(len) = 1 / (1 + (-margin).exp());
+      else
+        e.head(len) = margin.exp();
+      for (Index j = 0; j < len; ++j) {
+        const Index i = b0 + j;
+        const double t = static_cast<double>(y[i]);
+        const double wi = w ? w[i] : 1.0;
+        if (kind == ObjectiveKind::Logistic) {
+          const double p = e[j], wp = wi * (t == 1 ? scale_pos_weight : 1.0);
+          out[i].g = static_cast<float>((p - t) * wp);
+          out[i].h = static_cast<float>(std::max(p * (1 - p), 1e-16) * wp);
+        } else {
+          out[i].g = static_cast<float>((e[j] - t) * wi);
+          out[i].h = static_cast<float>(e[j] * std::exp(poisson_delta) * wi);
+        }
+      }
+    }
+  }
+
   /// XGBoost 2's intercept: the weighted median / alpha-quantile of y for
   /// the absolute / quantile errors, 0 for softprob (base_score 0.5 there, as
   /// XGBoost keeps it), otherwise one unregularised Newton step from margin 0,

@@ -88,8 +88,8 @@ class PackedForest {
   /// out[i * k + groups[t]] += leaf value of tree t, for the `count` rows
   /// of `rows` (count x p floats) and every tree. Eight rows walk a tree
   /// together, step by step, so that their loads overlap.
-  void add_margins(const float* rows, Index count, Index p, const std::vector<int>& groups,
-                   Index k, double* out) const {
+  void add_margins(const float* rows, Index count, Index p, const std::vector<int>& groups, Index k,
+                   double* out) const {
     constexpr Index lanes = 8;
     for (std::size_t t = 0; t < roots_.size(); ++t) {
       const auto g = static_cast<Index>(groups[t]);

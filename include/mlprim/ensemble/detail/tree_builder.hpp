@@ -160,8 +160,8 @@ class TreeGrower {
       SplitCandidate best;
       for (Index f : columns_->node(p.nid, p.depth))
         scan_feature(*ev_, p.nid, f,
-                     p.hist.data() + in_.bins->slot_offset[static_cast<std::size_t>(f)],
-                     *in_.cuts, p.total, root_gain, best);
+                     p.hist.data() + in_.bins->slot_offset[static_cast<std::size_t>(f)], *in_.cuts,
+                     p.total, root_gain, best);
       p.split = best;
     });
   }
