@@ -399,6 +399,9 @@ TEST_CASE("GradientBoosting: save and load round-trip, corrupt streams are rejec
   orphan.base_weights.push_back(0);
   orphan.loss_changes.push_back(0);
   orphan.sum_hessian.push_back(0);
+  orphan.split_type.push_back(0);
+  orphan.category_segments.push_back(0);
+  orphan.category_sizes.push_back(0);
   rejects(orphan, "unreachable");
   CHECK_THROWS_AS(GradientBoosting<double>::from_trees("test", params, 4, 0.0, {t}, {3}),
                   std::runtime_error);
@@ -466,6 +469,18 @@ TEST_CASE("GradientBoosting: bad input is rejected with the argument named", "[e
   CHECK_THAT(mlprim::test::exception_message<std::invalid_argument>(
                  [&] { GradientBoosting<double>(logistic).fit(d.X, d.y, o); }),
              Catch::Contains("sample_weight[4] = -1"));
+  GBParams cat = logistic;
+  cat.categorical_features = {0};
+  X = d.X.cwiseAbs().array().floor().matrix();  // categories 0, 1, 2, ...
+  X(5, 0) = 1.5;
+  CHECK_THAT(fit_message(cat, X, d.y), Catch::Contains("X(5, 0) = 1.5 in categorical feature 0"));
+  X(5, 0) = -1;
+  CHECK_THAT(fit_message(cat, X, d.y), Catch::Contains("is not an integer in [0, 2^24)"));
+  cat.categorical_features = {0, 0};
+  X(5, 0) = 1;
+  CHECK_THAT(fit_message(cat, X, d.y), Catch::Contains("twice"));
+  cat.categorical_features = {3};
+  CHECK_THAT(fit_message(cat, d.X, d.y), Catch::Contains("not a column of X"));
   GradientBoosting<double> fitted(logistic);
   CHECK_THROWS_AS(fitted.predict(d.X), std::invalid_argument);  // not fitted
   fitted.fit(d.X, d.y);

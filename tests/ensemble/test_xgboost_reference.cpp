@@ -299,3 +299,53 @@ TEST_CASE("save_json writes XGBoost's layout, which load_xgboost_json reads back
     CHECK(back.predict_leaf(X) == m.predict_leaf(X));
   }
 }
+
+TEST_CASE("categorical splits: XGBoost's models import, and training grows its trees",
+          "[ensemble][xgboost]") {
+  const RowMatrix<double>& X = reference_block("categorical_X");
+  const GradientBoosting<double> theirs = load_json("xgb_categorical.json");
+  RowMatrix<double> expected = reference_block("categorical_margin");
+  check_near(theirs.predict_margin(X), expected, 1e-6);
+  CHECK(RowMatrix<double>(theirs.predict_leaf(X).cast<double>()) ==
+        reference_block("categorical_leaf"));
+  check_near(theirs.predict_contributions(X), reference_block("categorical_contrib"), 1e-6);
+  // One-hot (3 categories) and partition (8 and 12) splits were both made.
+  bool one_hot = false, partition = false;
+  for (const auto& t : theirs.trees())
+    for (Index i = 0; i < t.num_nodes(); ++i)
+      if (t.split_type[static_cast<std::size_t>(i)] == 1) {
+        (t.split_indices[static_cast<std::size_t>(i)] == 1 ? one_hot : partition) = true;
+      }
+  CHECK(one_hot);
+  CHECK(partition);
+
+  GBParams p;
+  p.base_score = 0.5;
+  p.num_threads = 1;
+  p.max_depth = 4;
+  p.learning_rate = 0.3;
+  p.n_estimators = 5;
+  p.categorical_features = {0, 1, 2};
+  GradientBoosting<double> ours(p);
+  ours.fit(X.topRows(kTrainRows), reference_block("categorical_y").col(0).head(kTrainRows));
+  REQUIRE(ours.num_trees() == theirs.num_trees());
+  for (std::size_t t = 0; t < ours.trees().size(); ++t) {
+    INFO("tree " << t);
+    const auto& a = ours.trees()[t];
+    const auto& b = theirs.trees()[t];
+    REQUIRE(a.left_children == b.left_children);
+    CHECK(a.split_indices == b.split_indices);
+    CHECK(a.split_type == b.split_type);
+    CHECK(a.default_left == b.default_left);
+    CHECK(a.categories == b.categories);
+    CHECK(a.category_sizes == b.category_sizes);
+  }
+  check_near(ours.predict_margin(X), expected, 1e-5);
+  // Saved in both formats, the categorical model predicts the same.
+  std::stringstream binary, json;
+  ours.save(binary);
+  mlprim::save_json(ours, json);
+  CHECK(GradientBoosting<double>::load(binary).predict_margin(X) == ours.predict_margin(X));
+  check_near(mlprim::load_xgboost_json<double>(json).predict_margin(X), ours.predict_margin(X),
+             1e-12);
+}

@@ -147,9 +147,15 @@ void boosting_seeds(const fs::path& root) {
   mlprim::Vector<double> y(60);
   for (mlprim::Index i = 0; i < 60; ++i) y[i] = X(i, 0) > 0 ? (X(i, 2) > 0 ? 2 : 1) : 0;
   int index = 0;
-  for (const char* objective : {"reg:squarederror", "binary:logistic", "multi:softprob"}) {
+  for (const char* objective :
+       {"reg:squarederror", "binary:logistic", "multi:softprob", "categorical"}) {
     mlprim::GBParams p;
     p.objective = objective;
+    if (p.objective == "categorical") {  // column 2 as categories 0..4
+      p.objective = "reg:squarederror";
+      p.categorical_features = {2};
+      for (mlprim::Index i = 0; i < 60; ++i) X(i, 2) = static_cast<double>(i % 5);
+    }
     p.num_class = 3;
     p.n_estimators = 2;
     p.max_depth = 2;

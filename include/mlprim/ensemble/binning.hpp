@@ -27,6 +27,14 @@ struct HistogramCuts {
   std::vector<std::uint32_t> ptrs = {0};  ///< p + 1 offsets into values
   std::vector<float> values;              ///< upper bounds, feature after feature
   std::vector<float> min_values;          ///< per feature, below its smallest value
+  /// Per feature, 1 if categorical (empty: none): its bounds are then its
+  /// categories, one bin each.
+  std::vector<std::uint8_t> categorical;
+
+  /// Whether feature f is categorical.
+  bool is_categorical(Index f) const {
+    return !categorical.empty() && categorical[static_cast<std::size_t>(f)] != 0;
+  }
 
   /// Number of features.
   Index num_features() const { return static_cast<Index>(min_values.size()); }
@@ -36,8 +44,14 @@ struct HistogramCuts {
                             ptrs[static_cast<std::size_t>(f)]);
   }
   /// Bin of value x (not NaN) of feature f: the first b with x < bound b,
-  /// clamped to the last bin.
+  /// clamped to the last bin; for a categorical feature, the bin of category x.
   int bin_of(Index f, float x) const {
+    if (is_categorical(f)) {
+      const float* first = values.data() + ptrs[static_cast<std::size_t>(f)];
+      const float* last = values.data() + ptrs[static_cast<std::size_t>(f) + 1];
+      const auto b = static_cast<int>(std::lower_bound(first, last, x) - first);
+      return std::min(b, static_cast<int>(last - first) - 1);
+    }
     const float* begin = values.data() + ptrs[static_cast<std::size_t>(f)];
     std::size_t n = ptrs[static_cast<std::size_t>(f) + 1] - ptrs[static_cast<std::size_t>(f)];
     if (n == 0) return 0;
@@ -141,9 +155,9 @@ void feature_cuts(const std::vector<Sample>& sorted, int max_bin, std::vector<fl
 /// of positive weight) into `column`, then sorts each and cuts it.
 template <class Sample, class Scalar>
 void cut_features(const Eigen::Ref<const RowMatrix<Scalar>>& X, const ConstRowView<Scalar>& weight,
-                  Index f0, Index count, int max_bin, std::vector<Sample>* column,
-                  std::vector<Sample>& scratch, std::vector<std::vector<float>>& bounds,
-                  std::vector<float>& min_values) {
+                  Index f0, Index count, int max_bin, const std::vector<std::uint8_t>& categorical,
+                  std::vector<Sample>* column, std::vector<Sample>& scratch,
+                  std::vector<std::vector<float>>& bounds, std::vector<float>& min_values) {
   for (Index j = 0; j < count; ++j) column[j].clear();
   for (Index i = 0; i < X.rows(); ++i) {
     const float w = weight.empty() ? 1.0f : static_cast<float>(weight[i]);
@@ -159,8 +173,17 @@ void cut_features(const Eigen::Ref<const RowMatrix<Scalar>>& X, const ConstRowVi
   }
   for (Index j = 0; j < count; ++j) {
     sort_by_value(column[j], scratch);
-    feature_cuts(column[j], max_bin, bounds[static_cast<std::size_t>(f0 + j)],
-                 min_values[static_cast<std::size_t>(f0 + j)]);
+    const auto f = static_cast<std::size_t>(f0 + j);
+    if (!categorical.empty() && categorical[f]) {
+      // Every category its own bin: the bounds are the sorted categories.
+      bounds[f].clear();
+      for (std::size_t i = 0; i < column[j].size(); ++i)
+        if (i == 0 || sample_value(column[j][i]) != sample_value(column[j][i - 1]))
+          bounds[f].push_back(sample_value(column[j][i]));
+      min_values[f] = 0;
+    } else {
+      feature_cuts(column[j], max_bin, bounds[f], min_values[f]);
+    }
   }
 }
 
@@ -170,9 +193,11 @@ void cut_features(const Eigen::Ref<const RowMatrix<Scalar>>& X, const ConstRowVi
 /// into at most max_bin bins each, weighting rows by `weight` (empty = 1):
 /// detail::feature_cuts on the exact sorted values (a radix sort), one
 /// feature per task on up to num_threads threads (0 = all). O(n p).
+/// Columns listed in `categorical_features` get one bin per category seen.
 template <class Scalar>
 HistogramCuts make_cuts(const Eigen::Ref<const RowMatrix<Scalar>>& X, int max_bin,
-                        ConstRowView<Scalar> weight = {}, int num_threads = 0) {
+                        ConstRowView<Scalar> weight = {}, int num_threads = 0,
+                        const std::vector<int>& categorical_features = {}) {
   constexpr const char* fn = "make_cuts";
   if (max_bin < 2 || max_bin > 65535)
     throw_invalid_argument(fn, "max_bin = ", max_bin, " must be in [2, 65535]");
@@ -183,6 +208,12 @@ HistogramCuts make_cuts(const Eigen::Ref<const RowMatrix<Scalar>>& X, int max_bi
   std::vector<std::vector<float>> bounds(static_cast<std::size_t>(p));
   HistogramCuts cuts;
   cuts.min_values.assign(static_cast<std::size_t>(p), 0.0f);
+  for (int f : categorical_features) {
+    if (f < 0 || f >= p)
+      throw_invalid_argument(fn, "categorical feature ", f, " is not a column of X (", p, ")");
+    cuts.categorical.resize(static_cast<std::size_t>(p), 0);
+    cuts.categorical[static_cast<std::size_t>(f)] = 1;
+  }
   // Features in groups of 8 gathered together (one pass over the rows per
   // group); each thread reuses its buffers from group to group. Without
   // weights a sample is its float value alone.
@@ -194,11 +225,11 @@ HistogramCuts make_cuts(const Eigen::Ref<const RowMatrix<Scalar>>& X, int max_bi
     for (Index g = g_lo; g < g_hi; ++g) {
       const Index f0 = g * group, count = std::min(group, p - f0);
       if (weight.empty())
-        detail::cut_features(X, weight, f0, count, max_bin, values, value_scratch, bounds,
-                             cuts.min_values);
+        detail::cut_features(X, weight, f0, count, max_bin, cuts.categorical, values, value_scratch,
+                             bounds, cuts.min_values);
       else
-        detail::cut_features(X, weight, f0, count, max_bin, pairs, pair_scratch, bounds,
-                             cuts.min_values);
+        detail::cut_features(X, weight, f0, count, max_bin, cuts.categorical, pairs, pair_scratch,
+                             bounds, cuts.min_values);
     }
   });
   for (const auto& b : bounds) {

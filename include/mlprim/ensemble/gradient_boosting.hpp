@@ -89,10 +89,15 @@ class GradientBoosting {
     if (params_.early_stopping_rounds > 0 && options.eval_sets.empty())
       throw_invalid_argument(fn, "early_stopping_rounds = ", params_.early_stopping_rounds,
                              " needs at least one evaluation set");
+    check_categories(fn, X);
     const int threads = resolve_threads(fn, params_.num_threads);
     num_features_ = p;
-    const HistogramCuts cuts =
-        make_cuts<Scalar>(X, params_.max_bin, options.sample_weight, threads);
+    const HistogramCuts cuts = make_cuts<Scalar>(X, params_.max_bin, options.sample_weight, threads,
+                                                 params_.categorical_features);
+    for (int f : params_.categorical_features)
+      if (cuts.num_bins(f) > 65535)
+        throw_invalid_argument(fn, "categorical feature ", f, " has ", cuts.num_bins(f),
+                               " categories; at most 65535 are supported");
     if (detail::codes_fit_byte(cuts, missing))
       fit_binned(detail::bin_matrix<std::uint8_t, Scalar>(X, cuts, threads), cuts, X, y, w, options,
                  threads);
@@ -281,6 +286,10 @@ class GradientBoosting {
       w.vector(tr.base_weights);
       w.vector(tr.loss_changes);
       w.vector(tr.sum_hessian);
+      w.vector(tr.split_type);
+      w.vector(tr.category_segments);
+      w.vector(tr.category_sizes);
+      w.vector(tr.categories);
     }
   }
 
@@ -317,6 +326,10 @@ class GradientBoosting {
       tr.base_weights = r.vector<float>("base_weights", max_nodes);
       tr.loss_changes = r.vector<float>("loss_changes", max_nodes);
       tr.sum_hessian = r.vector<float>("sum_hessian", max_nodes);
+      tr.split_type = r.vector<std::uint8_t>("split_type", max_nodes);
+      tr.category_segments = r.vector<std::uint32_t>("category_segments", max_nodes);
+      tr.category_sizes = r.vector<std::uint32_t>("category_sizes", max_nodes);
+      tr.categories = r.vector<std::int32_t>("categories", max_nodes);
       tr.validate(fn, static_cast<Index>(p));
       trees.push_back(std::move(tr));
     }
@@ -359,6 +372,29 @@ class GradientBoosting {
         throw_invalid_argument(fn, "monotone_constraints[", f, "] = ", q.monotone_constraints[f],
                                " must be -1, 0 or 1");
     check_non_negative(fn, "early_stopping_rounds", q.early_stopping_rounds);
+    check_positive(fn, "max_cat_to_onehot", q.max_cat_to_onehot);
+  }
+
+  /// Categorical columns: listed once, without a monotone constraint, and
+  /// holding NaN or integers in [0, 2^24).
+  void check_categories(std::string_view fn, const Eigen::Ref<const RowMatrix<Scalar>>& X) const {
+    std::vector<std::uint8_t> seen(static_cast<std::size_t>(X.cols()), 0);
+    for (int f : params_.categorical_features) {
+      if (f < 0 || f >= X.cols())
+        throw_invalid_argument(fn, "categorical_features holds ", f, ", not a column of X (",
+                               X.cols(), ")");
+      if (seen[static_cast<std::size_t>(f)]++)
+        throw_invalid_argument(fn, "categorical_features lists column ", f, " twice");
+      if (!params_.monotone_constraints.empty() &&
+          params_.monotone_constraints[static_cast<std::size_t>(f)] != 0)
+        throw_invalid_argument(fn, "categorical feature ", f, " cannot have a monotone constraint");
+      for (Index i = 0; i < X.rows(); ++i) {
+        const double x = static_cast<double>(X(i, f));
+        if (!std::isnan(x) && !(x >= 0 && x < kMaxCategory && std::floor(x) == x))
+          throw_invalid_argument(fn, "X(", i, ", ", f, ") = ", x, " in categorical feature ", f,
+                                 " is not an integer in [0, 2^24)");
+      }
+    }
   }
 
   /// Rejects infinities (NaN is a missing value); returns per feature
@@ -508,7 +544,8 @@ class GradientBoosting {
                  static_cast<float>(params_.reg_alpha),
                  static_cast<float>(objective_.tree_delta),
                  static_cast<float>(params_.gamma),
-                 static_cast<float>(params_.learning_rate)};
+                 static_cast<float>(params_.learning_rate),
+                 params_.max_cat_to_onehot};
     in.monotone = params_.monotone_constraints;
     in.policy = params_.grow_policy;
     in.max_depth = params_.max_depth;

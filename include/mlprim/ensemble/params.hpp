@@ -55,6 +55,14 @@ struct GBParams {
   double colsample_bynode = 1;   ///< see colsample_bytree
   /// Most bins per feature, in [2, 65535].
   int max_bin = 256;
+  /// Columns holding categories (integers in [0, 2^24), NaN = missing),
+  /// split natively as XGBoost with enable_categorical: a set of categories
+  /// goes right, the rest left. Every category seen in training is its own bin.
+  std::vector<int> categorical_features;
+  /// A categorical feature with fewer categories than this splits one
+  /// category against the others (one-hot); a larger one by the best prefix
+  /// of its categories sorted by -G / (H + lambda), as XGBoost.
+  int max_cat_to_onehot = 4;
   /// Global bias in the objective's output space (a probability for
   /// binary:logistic). Unset: estimated from the data as XGBoost 2 does (one
   /// Newton step from margin 0; the weighted median / quantile of y for the

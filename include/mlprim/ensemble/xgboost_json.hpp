@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <istream>
+#include <iterator>
 #include <limits>
 #include <ostream>
 #include <string>
@@ -86,11 +87,6 @@ inline RegressionTree tree_from_json(std::string_view fn, const Json& j) {
   if (json_integer(fn, json_field(fn, param, "size_leaf_vector"), "size_leaf_vector", 0,
                    std::numeric_limits<std::int32_t>::max()) > 1)
     throw_runtime_error(fn, "vector-leaf (multi-target) trees are not supported");
-  if (j.contains("split_type")) {
-    for (const Json& v : json_field(fn, j, "split_type"))
-      if (json_integer(fn, v, "split_type", 0, 1) != 0)
-        throw_runtime_error(fn, "categorical splits are not supported yet");
-  }
   constexpr std::int64_t imax = std::numeric_limits<std::int32_t>::max();
   auto index = [&](const char* what) {
     return [&fn, what](const Json& v) {
@@ -98,7 +94,11 @@ inline RegressionTree tree_from_json(std::string_view fn, const Json& j) {
     };
   };
   auto real = [&](const char* what) {
-    return [&fn, what](const Json& v) { return static_cast<float>(json_number(fn, v, what)); };
+    return [&fn, what](const Json& v) {
+      // XGBoost writes NaN (read as null) for the conditions of categorical splits.
+      return v.is_null() ? std::numeric_limits<float>::quiet_NaN()
+                         : static_cast<float>(json_number(fn, v, what));
+    };
   };
   RegressionTree t;
   t.left_children = json_array<std::int32_t>(fn, j, "left_children", n, index("left child"));
@@ -116,16 +116,75 @@ inline RegressionTree tree_from_json(std::string_view fn, const Json& j) {
   t.base_weights = json_array<float>(fn, j, "base_weights", n, real("base weight"));
   t.loss_changes = json_array<float>(fn, j, "loss_changes", n, real("loss change"));
   t.sum_hessian = json_array<float>(fn, j, "sum_hessian", n, real("sum_hessian"));
-  for (std::size_t i = 0; i < n; ++i)
+  t.split_type = json_array<std::uint8_t>(fn, j, "split_type", n, [&](const Json& v) {
+    return static_cast<std::uint8_t>(json_integer(fn, v, "split_type", 0, 1));
+  });
+  t.category_segments.assign(n, 0);
+  t.category_sizes.assign(n, 0);
+  const Json& nodes = json_field(fn, j, "categories_nodes");
+  const Json& segments = json_field(fn, j, "categories_segments");
+  const Json& sizes = json_field(fn, j, "categories_sizes");
+  const Json& cats = json_field(fn, j, "categories");
+  if (!nodes.is_array() || !segments.is_array() || !sizes.is_array() || !cats.is_array() ||
+      segments.size() != nodes.size() || sizes.size() != nodes.size())
+    throw_runtime_error(fn, "the categories_* arrays of a tree do not match");
+  for (const Json& c : cats)
+    t.categories.push_back(static_cast<std::int32_t>(
+        json_integer(fn, c, "category", 0, static_cast<std::int64_t>(kMaxCategory) - 1)));
+  for (std::size_t k = 0; k < nodes.size(); ++k) {
+    const auto node = static_cast<std::size_t>(
+        json_integer(fn, nodes[k], "categories node", 0, static_cast<std::int64_t>(n) - 1));
+    if (t.split_type[node] != 1)
+      throw_runtime_error(fn, "node ", node, " has categories but a numeric split");
+    t.category_segments[node] = static_cast<std::uint32_t>(json_integer(
+        fn, segments[k], "categories segment", 0, std::numeric_limits<std::uint32_t>::max()));
+    t.category_sizes[node] = static_cast<std::uint32_t>(json_integer(
+        fn, sizes[k], "categories size", 0, std::numeric_limits<std::uint32_t>::max()));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
     if (t.left_children[i] < 0) t.split_indices[i] = 0;
+    if (t.split_type[i] == 1) t.split_conditions[i] = 0;  // unused: the set decides
+  }
   return t;
+}
+
+/// The JSON text of `in` with XGBoost's non-standard NaN / Infinity tokens
+/// (outside strings) turned into null, so that a strict parser reads it.
+inline std::string standard_json(std::istream& in) {
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < text.size())
+        out.push_back(text[++i]);
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (text.compare(i, 3, "NaN") == 0) {
+      out += "null";
+      i += 2;
+    } else if (text.compare(i, 9, "-Infinity") == 0 || text.compare(i, 8, "Infinity") == 0) {
+      out += "null";
+      i += text[i] == '-' ? 8 : 7;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
 }
 
 }  // namespace detail
 
 /// Reads a model written by XGBoost's `save_model("m.json")` (1.7 layout;
 /// 2.x's bracketed base_score and boolean default_left accepted) for the
-/// objectives GradientBoosting knows, gbtree booster, numeric splits. The
+/// objectives GradientBoosting knows, gbtree booster, numeric and
+/// categorical splits (XGBoost's NaN tokens accepted). The
 /// base_score is mapped to a margin as XGBoost does (logit for
 /// binary:logistic, log for count:poisson). Predictions equal XGBoost's (it
 /// sums leaves in float, we in double). Throws std::runtime_error on
@@ -136,7 +195,7 @@ GradientBoosting<Scalar> load_xgboost_json(std::istream& in) {
   constexpr const char* fn = "load_xgboost_json";
   using detail::json_field;
   try {
-    const detail::Json root = detail::Json::parse(in);
+    const detail::Json root = detail::Json::parse(detail::standard_json(in));
     const detail::Json& learner = json_field(fn, root, "learner");
     const detail::Json& booster = json_field(fn, learner, "gradient_booster");
     const detail::Json& name = json_field(fn, booster, "name");
@@ -216,6 +275,13 @@ void save_json(const GradientBoosting<Scalar>& model, std::ostream& out) {
   Json trees = Json::array();
   for (std::size_t t = 0; t < model.trees().size(); ++t) {
     const RegressionTree& tr = model.trees()[t];
+    std::vector<std::int64_t> cat_nodes, cat_segments, cat_sizes;
+    for (std::size_t i = 0; i < tr.split_type.size(); ++i)
+      if (tr.split_type[i] == 1) {
+        cat_nodes.push_back(static_cast<std::int64_t>(i));
+        cat_segments.push_back(tr.category_segments[i]);
+        cat_sizes.push_back(tr.category_sizes[i]);
+      }
     Json parents = Json::array();
     for (std::int32_t v : tr.parents)
       parents.push_back(v < 0 ? std::numeric_limits<std::int32_t>::max() : v);
@@ -234,11 +300,11 @@ void save_json(const GradientBoosting<Scalar>& model, std::ostream& out) {
                      {"base_weights", tr.base_weights},
                      {"loss_changes", tr.loss_changes},
                      {"sum_hessian", tr.sum_hessian},
-                     {"split_type", std::vector<int>(tr.left_children.size(), 0)},
-                     {"categories", Json::array()},
-                     {"categories_nodes", Json::array()},
-                     {"categories_segments", Json::array()},
-                     {"categories_sizes", Json::array()}});
+                     {"split_type", tr.split_type},
+                     {"categories", tr.categories},
+                     {"categories_nodes", cat_nodes},
+                     {"categories_segments", cat_segments},
+                     {"categories_sizes", cat_sizes}});
   }
   Json objective = {{"name", obj.name()}};
   if (obj.kind == detail::ObjectiveKind::Softprob)

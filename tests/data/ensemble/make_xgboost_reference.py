@@ -84,6 +84,31 @@ for name, y, params, rounds, w in cases:
     block(name + "_contrib", booster.predict(test, pred_contribs=True))
 
 
+# Categorical features (XGBoost's enable_categorical): column 0 with 8
+# categories and missing values (partition splits), column 1 with 3 (one-hot
+# splits, fewer than max_cat_to_onehot = 4), column 2 with 12, and two numeric.
+Xc = np.stack([rng.integers(0, 8, n), rng.integers(0, 3, n), rng.integers(0, 12, n),
+               rng.normal(size=n).round(1), rng.normal(size=n).round(1)], 1).astype(float)
+Xc[rng.random(n) < 0.1, 0] = np.nan
+effect0 = np.array([0, 2, -1, 3, 0.5, -2, 1, 0])
+effect2 = rng.normal(size=12)
+yc = (np.nan_to_num(effect0[np.nan_to_num(Xc[:, 0]).astype(int)] * ~np.isnan(Xc[:, 0]))
+      + 1.5 * (Xc[:, 1] == 1) + effect2[Xc[:, 2].astype(int)] + Xc[:, 3]
+      + 0.3 * rng.normal(size=n))
+dc = xgb.DMatrix(Xc[:n_train], label=yc[:n_train], feature_types=["c", "c", "c", "q", "q"],
+                 enable_categorical=True)
+booster = xgb.train({**base, "objective": "reg:squarederror", "max_depth": 4, "eta": 0.3,
+                     "max_cat_to_onehot": 4}, dc, 5)
+booster.save_model("xgb_categorical.json")
+test = xgb.DMatrix(Xc, feature_types=["c", "c", "c", "q", "q"], enable_categorical=True)
+block("categorical_X", Xc)
+block("categorical_y", yc)
+block("categorical_margin", booster.predict(test, output_margin=True))
+block("categorical_predict", booster.predict(test))
+block("categorical_leaf", booster.predict(test, pred_leaf=True))
+block("categorical_contrib", booster.predict(test, pred_contribs=True))
+
+
 # scikit-learn's data sets: a fixed 75/25 split; XGBoost's test metric with
 # the parameters the test trains with too.
 def split(n_rows, seed):

@@ -68,6 +68,7 @@ BinnedMatrix<Code> bin_matrix(const Eigen::Ref<const RowMatrix<Scalar>>& X,
           for (Index f = 0; f < m.cols; ++f) {
             const float* bounds = cuts.values.data() + cuts.ptrs[static_cast<std::size_t>(f)];
             const std::size_t bins = static_cast<std::size_t>(cuts.num_bins(f));
+            const std::size_t shift = cuts.is_categorical(f) ? 1 : 0;  // categories: exact match
             float x[lanes];
             std::uint32_t at[lanes];
             for (Index l = 0; l < lanes; ++l) {
@@ -85,7 +86,7 @@ BinnedMatrix<Code> bin_matrix(const Eigen::Ref<const RowMatrix<Scalar>>& X,
                 code = static_cast<Code>(bins);
               } else {
                 const std::size_t bin = at[l] + (bounds[at[l]] <= x[l] ? 1u : 0u);
-                code = static_cast<Code>(std::min(bin, bins - 1));
+                code = static_cast<Code>(std::min(bin - std::min(bin, shift), bins - 1));
               }
               m.codes[static_cast<std::size_t>((r0 + l) * m.cols + f)] = code;
             }

@@ -130,7 +130,7 @@ void build_histograms(const BinnedMatrix<Code>& bins, const GradientPair* gpair,
   // Partials added in chunk order, slot ranges in parallel.
   const std::size_t slots = bins.slots;
   for (std::size_t j = 0; j < jobs.size(); ++j) {
-    const auto [first, last] = partial_range[j];
+    const std::size_t first = partial_range[j].first, last = partial_range[j].second;
     if (first == last) continue;
     parallel_for_chunks(std::size_t{0}, slots, threads, [&](std::size_t lo, std::size_t hi, int) {
       GradStats* out = jobs[j].hist;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <utility>
 #include <vector>
 
 #include "mlprim/ensemble/tree.hpp"
@@ -18,19 +20,23 @@ namespace detail {
 struct PackedNode {
   std::int32_t left;      ///< global index of the left child (a leaf: itself)
   std::int32_t right;     ///< global index of the right child (a leaf: itself)
-  std::uint32_t feature;  ///< split feature, top bit set = missing goes left
-  float value;            ///< threshold, or the leaf's value
+  std::uint32_t feature;  ///< split feature | kDefaultLeft | kCategorical
+  float value;            ///< threshold, the leaf's value, or (categorical) a set index
 };
 
 class PackedForest {
  public:
   static constexpr std::uint32_t kDefaultLeft = 0x80000000u;
+  static constexpr std::uint32_t kCategorical = 0x40000000u;
+  static constexpr std::uint32_t kFeature = 0x3FFFFFFFu;
 
   /// Packs validated trees (each root at its offset).
   void pack(const std::vector<RegressionTree>& trees) {
     nodes_.clear();
     roots_.clear();
     depths_.clear();
+    sets_.clear();
+    set_values_.clear();
     for (const RegressionTree& t : trees) {
       const auto base = static_cast<std::int32_t>(nodes_.size());
       roots_.push_back(base);
@@ -40,12 +46,20 @@ class PackedForest {
         const auto u = static_cast<std::size_t>(i);
         const auto self = base + static_cast<std::int32_t>(i);
         const bool leaf = t.is_leaf(i);
+        float value = t.split_conditions[u];
+        std::uint32_t feature = leaf ? 0u
+                                     : static_cast<std::uint32_t>(t.split_indices[u]) |
+                                           (t.default_left[u] ? kDefaultLeft : 0u);
+        if (!leaf && t.split_type[u] != 0) {
+          const auto set = static_cast<std::uint32_t>(sets_.size());
+          sets_.push_back({static_cast<std::uint32_t>(set_values_.size()), t.category_sizes[u]});
+          const auto* first = t.categories.data() + t.category_segments[u];
+          set_values_.insert(set_values_.end(), first, first + t.category_sizes[u]);
+          std::memcpy(&value, &set, sizeof value);
+          feature |= kCategorical;
+        }
         nodes_.push_back({leaf ? self : base + t.left_children[u],
-                          leaf ? self : base + t.right_children[u],
-                          leaf ? 0u
-                               : static_cast<std::uint32_t>(t.split_indices[u]) |
-                                     (t.default_left[u] ? kDefaultLeft : 0u),
-                          t.split_conditions[u]});
+                          leaf ? self : base + t.right_children[u], feature, value});
       }
       // Depth by walking from the root (validated trees are acyclic).
       std::vector<std::int32_t> stack = {0};
@@ -68,8 +82,16 @@ class PackedForest {
   /// One step from node i for a row (floats, NaN = missing).
   std::int32_t step(std::int32_t i, const float* row) const {
     const PackedNode& n = nodes_[static_cast<std::size_t>(i)];
-    const float x = row[n.feature & ~kDefaultLeft];
-    const bool left = std::isnan(x) ? (n.feature & kDefaultLeft) != 0 : x < n.value;
+    const float x = row[n.feature & kFeature];
+    const bool default_left = (n.feature & kDefaultLeft) != 0;
+    if ((n.feature & kCategorical) != 0) {
+      std::uint32_t set;
+      std::memcpy(&set, &n.value, sizeof set);
+      const auto [begin, size] = sets_[set];
+      return category_goes_left(set_values_.data() + begin, size, x, default_left) ? n.left
+                                                                                   : n.right;
+    }
+    const bool left = std::isnan(x) ? default_left : x < n.value;
     return left ? n.left : n.right;
   }
 
@@ -112,6 +134,8 @@ class PackedForest {
   std::vector<PackedNode> nodes_;
   std::vector<std::int32_t> roots_;
   std::vector<int> depths_;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> sets_;  ///< (first, size) in set_values_
+  std::vector<std::int32_t> set_values_;
 };
 
 }  // namespace detail

@@ -4,6 +4,7 @@
 #define MLPRIM_ENSEMBLE_DETAIL_SPLIT_EVALUATOR_HPP
 
 #include <cmath>
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -29,6 +30,7 @@ struct GradStats {
 struct TreeParams {
   float min_child_weight = 1, reg_lambda = 1, reg_alpha = 0, max_delta_step = 0, gamma = 0;
   float learning_rate = 0.3f;
+  int max_cat_to_onehot = 4;
 };
 
 /// T(G) = sign(G) max(|G| - alpha, 0), the L1 soft threshold.
@@ -141,6 +143,9 @@ struct SplitCandidate {
   bool default_left = false;
   GradStats left, right;
   bool found = false;
+  /// A categorical split: right_bins[b] = 1 for the bins (categories) going right.
+  bool categorical = false;
+  std::vector<std::uint8_t> right_bins;
 
   bool need_replace(float new_loss, Index f) const {
     if (std::isinf(new_loss) || std::isnan(new_loss)) return false;
@@ -152,6 +157,65 @@ struct SplitCandidate {
   }
 };
 
+/// Scans categorical feature f's histogram (one bin per category) of node
+/// `nid` for its best split into `best`, as XGBoost: with fewer than
+/// max_cat_to_onehot categories, each category alone against the rest, the
+/// missing rows on either side; otherwise the categories sorted by their
+/// unregularised-by-constraints weight -T(G)/(H + lambda) and every prefix
+/// of that order against the rest, accumulated from both ends (missing rows
+/// left when the prefix goes right, right when the suffix goes left).
+inline void scan_categorical(const SplitEvaluator& ev, std::int32_t nid, Index f,
+                             const GradStats* hist, const HistogramCuts& cuts,
+                             const GradStats& total, float root_gain, SplitCandidate& best) {
+  const int bins = cuts.num_bins(f);
+  if (bins == 0) return;
+  const float mcw = ev.params().min_child_weight;
+  GradStats present;
+  for (int b = 0; b < bins; ++b) present.add(hist[b]);
+  const GradStats missing = total.minus(present);
+  // Candidates offered in XGBoost's order; the last one taken is remembered
+  // and its category set built at the end.
+  int taken = -1;  // one-hot: the bin; partition: the prefix length
+  bool taken_prefix = false;
+  auto offer = [&](const GradStats& left, const GradStats& right, bool default_left) {
+    if (!(left.h >= mcw && right.h >= mcw)) return false;
+    const auto loss = static_cast<float>(ev.split_gain(nid, f, left, right) - root_gain);
+    if (!best.need_replace(loss, f)) return false;
+    best = {loss, f, 0, 0.0f, default_left, left, right, true, true, {}};
+    return true;
+  };
+  std::vector<int> order(static_cast<std::size_t>(bins));
+  if (bins < ev.params().max_cat_to_onehot) {
+    for (int b = 0; b < bins; ++b) {
+      GradStats right = hist[b];
+      if (offer(total.minus(right), right, true)) taken = b, taken_prefix = false;
+      right.add(missing);
+      if (offer(total.minus(right), right, false)) taken = b, taken_prefix = false;
+    }
+  } else {
+    for (int b = 0; b < bins; ++b) order[static_cast<std::size_t>(b)] = b;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return ev.raw_weight(hist[a]) < ev.raw_weight(hist[b]); });
+    GradStats right;
+    for (int j = 0; j + 1 < bins; ++j) {  // prefix [0, j] right, missing left
+      right.add(hist[order[static_cast<std::size_t>(j)]]);
+      if (offer(total.minus(right), right, true)) taken = j + 1, taken_prefix = true;
+    }
+    GradStats left;
+    for (int j = bins - 1; j >= 1; --j) {  // suffix [j, bins) left, missing right
+      left.add(hist[order[static_cast<std::size_t>(j)]]);
+      if (offer(left, total.minus(left), false)) taken = j, taken_prefix = true;
+    }
+  }
+  if (taken < 0 || best.feature != f || !best.categorical) return;
+  best.right_bins.assign(static_cast<std::size_t>(bins), 0);
+  if (taken_prefix)
+    for (int j = 0; j < taken; ++j)
+      best.right_bins[static_cast<std::size_t>(order[static_cast<std::size_t>(j)])] = 1;
+  else
+    best.right_bins[static_cast<std::size_t>(taken)] = 1;
+}
+
 /// Scans feature f's histogram (slots hist[0 .. bins), in bin order) of node
 /// `nid` with stats `total` and leaf gain `root_gain` for its best split into
 /// `best`: bins accumulated upwards with the missing rows going right, and,
@@ -161,6 +225,8 @@ struct SplitCandidate {
 inline void scan_feature(const SplitEvaluator& ev, std::int32_t nid, Index f, const GradStats* hist,
                          const HistogramCuts& cuts, const GradStats& total, float root_gain,
                          SplitCandidate& best) {
+  if (cuts.is_categorical(f))
+    return scan_categorical(ev, nid, f, hist, cuts, total, root_gain, best);
   const int bins = cuts.num_bins(f);
   if (bins == 0) return;
   const float* bound = cuts.values.data() + cuts.ptrs[static_cast<std::size_t>(f)];
@@ -171,7 +237,8 @@ inline void scan_feature(const SplitEvaluator& ev, std::int32_t nid, Index f, co
     const GradStats right = total.minus(left);
     if (left.h >= mcw && right.h >= mcw) {
       const auto loss = static_cast<float>(ev.split_gain(nid, f, left, right) - root_gain);
-      if (best.need_replace(loss, f)) best = {loss, f, b, bound[b], false, left, right, true};
+      if (best.need_replace(loss, f))
+        best = {loss, f, b, bound[b], false, left, right, true, false, {}};
     }
   }
   const GradStats present = left;
@@ -184,7 +251,7 @@ inline void scan_feature(const SplitEvaluator& ev, std::int32_t nid, Index f, co
       const auto loss = static_cast<float>(ev.split_gain(nid, f, lhs, right) - root_gain);
       if (best.need_replace(loss, f)) {
         const float value = b == 0 ? cuts.min_values[static_cast<std::size_t>(f)] : bound[b - 1];
-        best = {loss, f, b - 1, value, true, lhs, right, true};
+        best = {loss, f, b - 1, value, true, lhs, right, true, false, {}};
       }
     }
   }

@@ -179,6 +179,18 @@ class TreeGrower {
     t.right_children[u] = r;
     t.split_indices[u] = static_cast<std::int32_t>(s.feature);
     t.split_conditions[u] = s.split_value;
+    if (s.categorical) {
+      // The categories of the bins going right, ascending with the bins.
+      const float* category =
+          in_.cuts->values.data() + in_.cuts->ptrs[static_cast<std::size_t>(s.feature)];
+      t.split_type[u] = 1;
+      t.split_conditions[u] = 0;
+      t.category_segments[u] = static_cast<std::uint32_t>(t.categories.size());
+      for (std::size_t b = 0; b < s.right_bins.size(); ++b)
+        if (s.right_bins[b]) t.categories.push_back(static_cast<std::int32_t>(category[b]));
+      t.category_sizes[u] =
+          static_cast<std::uint32_t>(t.categories.size() - t.category_segments[u]);
+    }
     t.default_left[u] = s.default_left ? 1 : 0;
     t.base_weights[u] = ev_->weight(p.nid, p.total);
     t.loss_changes[u] = s.loss_chg;
@@ -218,7 +230,9 @@ class TreeGrower {
       for (std::uint32_t i = ch.lo; i < ch.hi; ++i) {
         const std::uint32_t r = out_.rows[i];
         const int code = column[r];
-        const bool left = code == missing ? default_left : code <= bin;
+        const bool left = code == missing ? default_left
+                          : s.categorical ? s.right_bins[static_cast<std::size_t>(code)] == 0
+                                          : code <= bin;
         if (left)
           scratch_[li++] = r;
         else

@@ -99,8 +99,7 @@ inline void shap_recurse(const RegressionTree& t, const float* row, double* phi,
     return;
   }
   const std::int32_t split = t.split_indices[u];
-  const float x = row[split];
-  const bool left = std::isnan(x) ? t.default_left[u] != 0 : x < t.split_conditions[u];
+  const bool left = t.goes_left(u, row[split]);
   const std::int32_t hot = left ? t.left_children[u] : t.right_children[u];
   const std::int32_t cold = left ? t.right_children[u] : t.left_children[u];
   double in_zero = 1, in_one = 1;
