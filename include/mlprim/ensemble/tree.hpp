@@ -120,7 +120,8 @@ struct RegressionTree {
       throw_runtime_error(fn, "a tree has ", n, " nodes");
     for (std::size_t len :
          {right_children.size(), parents.size(), split_indices.size(), split_conditions.size(),
-          default_left.size(), base_weights.size(), loss_changes.size(), sum_hessian.size()})
+          default_left.size(), base_weights.size(), loss_changes.size(), sum_hessian.size(),
+          split_type.size(), category_segments.size(), category_sizes.size()})
       if (len != n)
         throw_runtime_error(fn, "a tree's arrays differ in length (", len, " and ", n, ")");
     std::vector<int> depth(n, -1);
