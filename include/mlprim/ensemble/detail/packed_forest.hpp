@@ -79,12 +79,15 @@ class PackedForest {
 
   std::size_t num_trees() const { return roots_.size(); }
 
-  /// One step from node i for a row (floats, NaN = missing).
+  /// One step from node i for a row (floats, NaN = missing). Without
+  /// `Categorical` the node must be numeric: the step is then a few
+  /// conditional moves that eight interleaved walks overlap.
+  template <bool Categorical = true>
   std::int32_t step(std::int32_t i, const float* row) const {
     const PackedNode& n = nodes_[static_cast<std::size_t>(i)];
     const float x = row[n.feature & kFeature];
     const bool default_left = (n.feature & kDefaultLeft) != 0;
-    if ((n.feature & kCategorical) != 0) {
+    if (Categorical && (n.feature & kCategorical) != 0) {
       std::uint32_t set;
       std::memcpy(&set, &n.value, sizeof set);
       const auto [begin, size] = sets_[set];
@@ -112,6 +115,16 @@ class PackedForest {
   /// together, step by step, so that their loads overlap.
   void add_margins(const float* rows, Index count, Index p, const std::vector<int>& groups, Index k,
                    double* out) const {
+    if (sets_.empty())
+      add_margins_of<false>(rows, count, p, groups, k, out);
+    else
+      add_margins_of<true>(rows, count, p, groups, k, out);
+  }
+
+ private:
+  template <bool Categorical>
+  void add_margins_of(const float* rows, Index count, Index p, const std::vector<int>& groups,
+                      Index k, double* out) const {
     constexpr Index lanes = 8;
     for (std::size_t t = 0; t < roots_.size(); ++t) {
       const auto g = static_cast<Index>(groups[t]);
@@ -123,14 +136,13 @@ class PackedForest {
           at[l] = roots_[t];
         }
         for (int d = 0; d < depths_[t]; ++d)
-          for (Index l = 0; l < lanes; ++l) at[l] = step(at[l], row[l]);
+          for (Index l = 0; l < lanes; ++l) at[l] = step<Categorical>(at[l], row[l]);
         for (Index l = 0; l < lanes && r0 + l < count; ++l)
           out[(r0 + l) * k + g] += nodes_[static_cast<std::size_t>(at[l])].value;
       }
     }
   }
 
- private:
   std::vector<PackedNode> nodes_;
   std::vector<std::int32_t> roots_;
   std::vector<int> depths_;
