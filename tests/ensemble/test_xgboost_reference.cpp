@@ -11,6 +11,7 @@
 #include <mlprim/ensemble/xgboost_json.hpp>
 
 #include "catch.hpp"
+#include "matrix_checks.hpp"
 #include "reference_data.hpp"
 
 namespace {
@@ -36,17 +37,6 @@ GradientBoosting<double> load_json(const std::string& file) {
   std::ifstream in(std::string(MLPRIM_TEST_DATA_DIR) + "/ensemble/" + file);
   REQUIRE(in);
   return mlprim::load_xgboost_json<double>(in);
-}
-
-/// |a - b| <= tol * max(1, |b|) everywhere (XGBoost sums leaves in float).
-void check_near(const RowMatrix<double>& a, const RowMatrix<double>& b, double tol) {
-  REQUIRE(a.rows() == b.rows());
-  REQUIRE(a.cols() == b.cols());
-  for (Index i = 0; i < a.rows(); ++i)
-    for (Index j = 0; j < a.cols(); ++j) {
-      INFO("entry (" << i << ", " << j << ")");
-      CHECK(std::abs(a(i, j) - b(i, j)) <= tol * std::max(1.0, std::abs(b(i, j))));
-    }
 }
 
 /// The parameters make_xgboost_reference.py trained case `name` with.
@@ -120,15 +110,15 @@ TEST_CASE("load_xgboost_json predicts XGBoost's margins, leaves and contribution
     const RowMatrix<double> margin = m.predict_margin(X);
     RowMatrix<double> expected = reference_block(name + "_margin");
     expected.resize(margin.rows(), margin.cols());
-    check_near(margin, expected, 1e-6);
+    mlprim::test::check_close(margin, expected, 1e-6);
     // predict: XGBoost's transformed output (class probabilities for softprob).
     RowMatrix<double> out =
         m.num_outputs() > 1 ? m.predict_proba(X) : RowMatrix<double>(m.predict(X));
     RowMatrix<double> expected_out = reference_block(name + "_predict");
     expected_out.resize(out.rows(), out.cols());
-    check_near(out, expected_out, 1e-6);
+    mlprim::test::check_close(out, expected_out, 1e-6);
     CHECK(RowMatrix<double>(m.predict_leaf(X).cast<double>()) == reference_block(name + "_leaf"));
-    check_near(m.predict_contributions(X), reference_block(name + "_contrib"), 1e-6);
+    mlprim::test::check_close(m.predict_contributions(X), reference_block(name + "_contrib"), 1e-6);
   }
 }
 
@@ -177,7 +167,7 @@ TEST_CASE("GradientBoosting grows XGBoost's trees from the same data and paramet
     if (!adaptive) {
       RowMatrix<double> expected = reference_block(name + "_margin");
       expected.resize(X.rows(), ours.num_outputs());
-      check_near(ours.predict_margin(X), expected, 1e-5);
+      mlprim::test::check_close(ours.predict_margin(X), expected, 1e-5);
     }
   }
 }
@@ -281,7 +271,7 @@ TEST_CASE("GradientBoosting reaches XGBoost's test metric on scikit-learn's data
       CHECK(ours == Approx(xgb).epsilon(1e-5));
       const Split s = load_split(data + name + ".csv", name);
       RowMatrix<double> expected = reference_block(name + "_xgb_predict");
-      check_near(m.predict_proba(s.X_test), expected, 1e-5);
+      mlprim::test::check_close(m.predict_proba(s.X_test), expected, 1e-5);
     }
   }
 }
@@ -295,7 +285,7 @@ TEST_CASE("save_json writes XGBoost's layout, which load_xgboost_json reads back
     std::stringstream json;
     mlprim::save_json(m, json);
     const GradientBoosting<double> back = mlprim::load_xgboost_json<double>(json);
-    check_near(back.predict_margin(X), m.predict_margin(X), 1e-12);
+    mlprim::test::check_close(back.predict_margin(X), m.predict_margin(X), 1e-12);
     CHECK(back.predict_leaf(X) == m.predict_leaf(X));
   }
 }
@@ -305,10 +295,11 @@ TEST_CASE("categorical splits: XGBoost's models import, and training grows its t
   const RowMatrix<double>& X = reference_block("categorical_X");
   const GradientBoosting<double> theirs = load_json("xgb_categorical.json");
   RowMatrix<double> expected = reference_block("categorical_margin");
-  check_near(theirs.predict_margin(X), expected, 1e-6);
+  mlprim::test::check_close(theirs.predict_margin(X), expected, 1e-6);
   CHECK(RowMatrix<double>(theirs.predict_leaf(X).cast<double>()) ==
         reference_block("categorical_leaf"));
-  check_near(theirs.predict_contributions(X), reference_block("categorical_contrib"), 1e-6);
+  mlprim::test::check_close(theirs.predict_contributions(X), reference_block("categorical_contrib"),
+                            1e-6);
   // One-hot (3 categories) and partition (8 and 12) splits were both made.
   bool one_hot = false, partition = false;
   for (const auto& t : theirs.trees())
@@ -340,12 +331,12 @@ TEST_CASE("categorical splits: XGBoost's models import, and training grows its t
     CHECK(a.categories == b.categories);
     CHECK(a.category_sizes == b.category_sizes);
   }
-  check_near(ours.predict_margin(X), expected, 1e-5);
+  mlprim::test::check_close(ours.predict_margin(X), expected, 1e-5);
   // Saved in both formats, the categorical model predicts the same.
   std::stringstream binary, json;
   ours.save(binary);
   mlprim::save_json(ours, json);
   CHECK(GradientBoosting<double>::load(binary).predict_margin(X) == ours.predict_margin(X));
-  check_near(mlprim::load_xgboost_json<double>(json).predict_margin(X), ours.predict_margin(X),
-             1e-12);
+  mlprim::test::check_close(mlprim::load_xgboost_json<double>(json).predict_margin(X),
+                            ours.predict_margin(X), 1e-12);
 }
