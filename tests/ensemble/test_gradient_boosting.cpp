@@ -376,7 +376,7 @@ TEST_CASE("GradientBoosting: save and load round-trip, corrupt streams are rejec
   auto rejects = [&](mlprim::RegressionTree bad, const std::string& what) {
     std::vector<mlprim::RegressionTree> trees = {std::move(bad)};
     const std::string message = mlprim::test::exception_message<std::runtime_error>(
-        [&] { GradientBoosting<double>::from_trees("test", params, 4, 0.0, trees, {0}); });
+        [&] { GradientBoosting<double>::from_trees("test", GBParams{}, 4, 0.0, trees, {0}); });
     CHECK_THAT(message, Catch::Contains(what));
   };
   REQUIRE(t.num_nodes() >= 3);
@@ -403,8 +403,13 @@ TEST_CASE("GradientBoosting: save and load round-trip, corrupt streams are rejec
   orphan.category_segments.push_back(0);
   orphan.category_sizes.push_back(0);
   rejects(orphan, "unreachable");
-  CHECK_THROWS_AS(GradientBoosting<double>::from_trees("test", params, 4, 0.0, {t}, {3}),
-                  std::runtime_error);
+  // Three classes need whole rounds of three trees.
+  CHECK_THAT(mlprim::test::exception_message<std::runtime_error>(
+                 [&] { GradientBoosting<double>::from_trees("test", params, 4, 0.0, {t}, {0}); }),
+             Catch::Contains("whole rounds of 3"));
+  CHECK_THROWS_AS(
+      GradientBoosting<double>::from_trees("test", params, 4, 0.0, {t, t, t}, {0, 1, 3}),
+      std::runtime_error);
 }
 
 TEST_CASE("GradientBoosting: bad input is rejected with the argument named", "[ensemble]") {

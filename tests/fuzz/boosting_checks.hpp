@@ -11,7 +11,7 @@
 
 #include <mlprim/ensemble.hpp>
 
-#include "fuzz_targets.hpp"
+#include "fuzz_require.hpp"
 #include "test_util.hpp"
 
 namespace mlprim::fuzz {

@@ -5,12 +5,16 @@
 #ifndef MLPRIM_TESTS_FUZZ_FUZZ_TARGETS_HPP
 #define MLPRIM_TESTS_FUZZ_FUZZ_TARGETS_HPP
 
-#include <mlprim/mlprim.hpp>
+#include <mlprim/core.hpp>
+#include <mlprim/neighbors.hpp>
+#include <mlprim/optim.hpp>
 
 #include <cstdint>
 #include <cstdlib>
 #include <cstdio>
 #include <string>
+
+#include "fuzz_require.hpp"
 
 namespace mlprim::fuzz {
 
@@ -18,13 +22,6 @@ template <class T>
 struct Tag {
   using type = T;
 };
-
-/// Stops the run as a finding: a property of a loaded object that must hold.
-inline void require(bool condition, const char* what) {
-  if (condition) return;
-  std::fprintf(stderr, "mlprim fuzz: property violated: %s\n", what);
-  std::abort();
-}
 
 /// A static tree type and its dynamic counterpart.
 template <class Scalar, int Dim, class Metric>

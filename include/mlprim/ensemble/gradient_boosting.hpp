@@ -245,6 +245,12 @@ class GradientBoosting {
     if (!std::isfinite(base_margin)) throw_runtime_error(fn, "base margin ", base_margin);
     if (groups.size() != trees.size())
       throw_runtime_error(fn, groups.size(), " tree groups for ", trees.size(), " trees");
+    // K outputs come as rounds of K trees: a model claiming more classes than
+    // it has trees (beyond binary) is corrupt, and would make every K-wide
+    // output allocate without bound.
+    const auto k = static_cast<std::size_t>(m.objective_.groups);
+    if (k > 1 && (trees.size() % k != 0 || k > std::max<std::size_t>(2, trees.size())))
+      throw_runtime_error(fn, trees.size(), " trees do not make whole rounds of ", k, " classes");
     for (std::size_t t = 0; t < trees.size(); ++t) {
       trees[t].validate(fn, num_features);
       if (groups[t] < 0 || groups[t] >= m.objective_.groups)
