@@ -164,9 +164,11 @@ class GradientBoosting {
     constexpr const char* fn = "GradientBoosting::predict_leaf";
     check_predict_input(fn, X);
     IndexMatrix out(X.rows(), num_trees());
-    for_row_blocks(fn, X, [&](Index i, const float* row) {
-      for (std::size_t t = 0; t < packed_.num_trees(); ++t)
-        out(i, static_cast<Index>(t)) = packed_.local(t, packed_.leaf(t, row));
+    const Index p = X.cols();
+    for_row_blocks(X, [&](Index lo, Index hi, const float* rows) {
+      for (Index i = lo; i < hi; ++i)
+        for (std::size_t t = 0; t < packed_.num_trees(); ++t)
+          out(i, static_cast<Index>(t)) = packed_.local(t, packed_.leaf(t, rows + (i - lo) * p));
     });
     return out;
   }
@@ -182,10 +184,12 @@ class GradientBoosting {
     const Index p = num_features_, k = num_outputs(), width = p + 1;
     RowMatrix<double> phi = RowMatrix<double>::Zero(X.rows(), k * width);
     for (Index g = 0; g < k; ++g) phi.col(g * width + p).setConstant(base_margin_);
-    for_row_blocks(fn, X, [&](Index i, const float* row) {
-      detail::TreeShapWorkspace ws;
-      for (std::size_t t = 0; t < trees_.size(); ++t)
-        detail::tree_shap(trees_[t], row, phi.row(i).data() + groups_[t] * width, p, ws);
+    for_row_blocks(X, [&](Index lo, Index hi, const float* rows) {
+      detail::TreeShapWorkspace ws;  // one path buffer per block of rows
+      for (Index i = lo; i < hi; ++i)
+        for (std::size_t t = 0; t < trees_.size(); ++t)
+          detail::tree_shap(trees_[t], rows + (i - lo) * p, phi.row(i).data() + groups_[t] * width,
+                            p, ws);
     });
     return phi.template cast<Scalar>();
   }
@@ -358,20 +362,19 @@ class GradientBoosting {
     check_equal(fn, "X.cols()", X.cols(), num_features_, "the model's number of features");
   }
 
-  /// Calls visit(i, row) for every row of X as floats, in blocks of rows on
-  /// up to num_threads threads.
+  /// Calls visit(lo, hi, rows) for blocks of kRowBlock rows of X, rows[lo,
+  /// hi) as floats ((hi - lo) x p), on up to num_threads threads.
   template <class Visit>
-  void for_row_blocks(std::string_view, const Eigen::Ref<const RowMatrix<Scalar>>& X,
-                      Visit&& visit) const {
+  void for_row_blocks(const Eigen::Ref<const RowMatrix<Scalar>>& X, Visit&& visit) const {
     const Index n = X.rows(), p = X.cols();
     const Index blocks = (n + kRowBlock - 1) / kRowBlock;
     parallel_for(Index{0}, blocks, params_.num_threads, [&](Index b) {
-      std::vector<float> row(static_cast<std::size_t>(p));
-      for (Index i = b * kRowBlock; i < std::min(n, (b + 1) * kRowBlock); ++i) {
+      const Index lo = b * kRowBlock, hi = std::min(n, lo + kRowBlock);
+      std::vector<float> rows(static_cast<std::size_t>((hi - lo) * p));
+      for (Index i = lo; i < hi; ++i)
         for (Index f = 0; f < p; ++f)
-          row[static_cast<std::size_t>(f)] = static_cast<float>(X(i, f));
-        visit(i, row.data());
-      }
+          rows[static_cast<std::size_t>((i - lo) * p + f)] = static_cast<float>(X(i, f));
+      visit(lo, hi, rows.data());
     });
   }
 
@@ -381,14 +384,8 @@ class GradientBoosting {
     check_predict_input(fn, X);
     const Index n = X.rows(), p = X.cols(), k = num_outputs();
     std::vector<double> m(static_cast<std::size_t>(n * k), base_margin_);
-    const Index blocks = (n + kRowBlock - 1) / kRowBlock;
-    parallel_for(Index{0}, blocks, params_.num_threads, [&](Index b) {
-      const Index lo = b * kRowBlock, hi = std::min(n, lo + kRowBlock);
-      std::vector<float> rows(static_cast<std::size_t>((hi - lo) * p));
-      for (Index i = lo; i < hi; ++i)
-        for (Index f = 0; f < p; ++f)
-          rows[static_cast<std::size_t>((i - lo) * p + f)] = static_cast<float>(X(i, f));
-      packed_.add_margins(rows.data(), hi - lo, p, groups_, k, m.data() + lo * k);
+    for_row_blocks(X, [&](Index lo, Index hi, const float* rows) {
+      packed_.add_margins(rows, hi - lo, p, groups_, k, m.data() + lo * k);
     });
     return m;
   }
