@@ -295,28 +295,32 @@ struct Objective {
         gradient(m + i, static_cast<double>(y[i]), w ? w[i] : 1.0, out + i);
       return;
     }
-    // Blocks of 256 rows: the exponentials in a fixed buffer, vectorised.
+    // Blocks of 256 rows as Eigen array expressions (vectorised), then
+    // interleaved into the float pairs.
     constexpr Index block = 256;
-    Eigen::Array<double, block, 1> e;
+    using Block = Eigen::Array<double, Eigen::Dynamic, 1, 0, block, 1>;
+    Block g, h, t, wt;
     for (Index b0 = 0; b0 < count; b0 += block) {
       const Index len = std::min(block, count - b0);
       const Eigen::Map<const Eigen::ArrayXd> margin(m + b0, len);
-      if (kind == ObjectiveKind::Logistic)
-        e.head(len) = 1 / (1 + (-margin).exp());
+      t = Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>(y + b0, len)
+              .template cast<double>();
+      if (w)
+        wt = Eigen::Map<const Eigen::ArrayXd>(w + b0, len);
       else
-        e.head(len) = margin.exp();
+        wt.setOnes(len);
+      if (kind == ObjectiveKind::Logistic) {
+        wt *= (t == 1).select(scale_pos_weight, Block::Ones(len));
+        h = 1 / (1 + (-margin).exp());  // p
+        g = (h - t) * wt;
+        h = (h * (1 - h)).max(1e-16) * wt;
+      } else {
+        g = (margin.exp() - t) * wt;
+        h = (margin + poisson_delta).exp() * wt;
+      }
       for (Index j = 0; j < len; ++j) {
-        const Index i = b0 + j;
-        const double t = static_cast<double>(y[i]);
-        const double wi = w ? w[i] : 1.0;
-        if (kind == ObjectiveKind::Logistic) {
-          const double p = e[j], wp = wi * (t == 1 ? scale_pos_weight : 1.0);
-          out[i].g = static_cast<float>((p - t) * wp);
-          out[i].h = static_cast<float>(std::max(p * (1 - p), 1e-16) * wp);
-        } else {
-          out[i].g = static_cast<float>((e[j] - t) * wi);
-          out[i].h = static_cast<float>(e[j] * std::exp(poisson_delta) * wi);
-        }
+        out[b0 + j].g = static_cast<float>(g[j]);
+        out[b0 + j].h = static_cast<float>(h[j]);
       }
     }
   }

@@ -226,18 +226,27 @@ class TreeGrower {
       const int missing = in_.cuts->num_bins(s.feature);
       const int bin = s.bin;
       const bool default_left = s.default_left;
+      // Branch-free: each row is written to both ends and only one end
+      // advances (the side is a coin flip the predictor cannot learn).
+      std::uint32_t* out = scratch_.data();
+      const std::uint32_t* rows = out_.rows.data();
       std::uint32_t li = ch.lo, ri = ch.hi;
-      for (std::uint32_t i = ch.lo; i < ch.hi; ++i) {
-        const std::uint32_t r = out_.rows[i];
-        const int code = column[r];
-        const bool left = code == missing ? default_left
-                          : s.categorical ? s.right_bins[static_cast<std::size_t>(code)] == 0
-                                          : code <= bin;
-        if (left)
-          scratch_[li++] = r;
-        else
-          scratch_[--ri] = r;
-      }
+      auto run = [&](auto goes_left) {
+        for (std::uint32_t i = ch.lo; i < ch.hi; ++i) {
+          const std::uint32_t r = rows[i];
+          const bool left = goes_left(static_cast<int>(column[r]));
+          out[li] = r;
+          out[ri - 1] = r;
+          li += left;
+          ri -= !left;
+        }
+      };
+      if (s.categorical)
+        run([&](int code) {
+          return code == missing ? default_left : s.right_bins[static_cast<std::size_t>(code)] == 0;
+        });
+      else
+        run([&](int code) { return (code <= bin) | ((code == missing) & default_left); });
       ch.left = li - ch.lo;
     });
     std::vector<std::uint32_t> left_next(applied.size()), right_next(applied.size());
