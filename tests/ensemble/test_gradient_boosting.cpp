@@ -426,6 +426,8 @@ TEST_CASE("GradientBoosting: bad input is rejected with the argument named", "[e
   Vector<double> y = d.y;
   y[3] = 2;
   CHECK_THAT(fit_message(q, d.X, y), Catch::Contains("y[3] = 2"));
+  y[3] = 0.5;  // the issue's contract: hard labels only
+  CHECK_THAT(fit_message(q, d.X, y), Catch::Contains("y[3] = 0.5 must be 0 or 1"));
   y[3] = kNaN;
   CHECK_THAT(fit_message(GBParams{}, d.X, y), Catch::Contains("not finite"));
   RowMatrix<double> X = d.X;

@@ -175,8 +175,8 @@ struct Objective {
   void check_label(std::string_view fn, Index i, Scalar y) const {
     if (!std::isfinite(static_cast<double>(y)))
       throw_invalid_argument(fn, "y[", i, "] = ", y, " is not finite");
-    if (kind == ObjectiveKind::Logistic && !(y >= 0 && y <= 1))
-      throw_invalid_argument(fn, "y[", i, "] = ", y, " must be in [0, 1] for binary:logistic");
+    if (kind == ObjectiveKind::Logistic && !(y == 0 || y == 1))
+      throw_invalid_argument(fn, "y[", i, "] = ", y, " must be 0 or 1 for binary:logistic");
     if (kind == ObjectiveKind::Softprob &&
         !(y >= 0 && static_cast<double>(y) < groups &&
           std::floor(static_cast<double>(y)) == static_cast<double>(y)))
