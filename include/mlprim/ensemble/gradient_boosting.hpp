@@ -273,6 +273,9 @@ class GradientBoosting {
     return m;
   }
 
+  /// The magic of the saved format.
+  static constexpr std::string_view magic() { return kMagic; }
+
   /// Writes the model in mlprim's versioned binary format.
   void save(std::ostream& out) const {
     constexpr const char* fn = "GradientBoosting::save";
