@@ -64,7 +64,8 @@ RowVector<double> weighted_means(const Eigen::Ref<const RowMatrix<Scalar>>& X,
 /// scikit-learn's LogisticRegression (lbfgs, multi_class "auto"). Solved by
 /// Newton's method with backtracking line search on the exact Hessian
 /// (LDLT), to a gradient below tol; features are centred internally for
-/// conditioning. O(iter (n d^2 K^2 + d^3 K^3)) for d = p + 1.
+/// conditioning, and the K intercepts of the multinomial model (defined up
+/// to a common shift) sum to zero, as scikit-learn's. O(iter (n d^2 K^2 + d^3 K^3)) for d = p + 1.
 template <class Scalar>
 class LogisticRegression {
  public:
@@ -163,7 +164,11 @@ class LogisticRegression {
       H.diagonal().array() += 1e-12 * (1.0 + H.diagonal().cwiseAbs().maxCoeff());
       const Vector<double> g = Eigen::Map<const Vector<double>>(grad.data(), grad.size());
       const Vector<double> step = -H.ldlt().solve(g);
-      const Matrix<double> dir = Eigen::Map<const Matrix<double>>(step.data(), d, outs);
+      Matrix<double> dir = Eigen::Map<const Matrix<double>>(step.data(), d, outs);
+      // Softmax ignores a common shift of the intercepts: keep their sum at
+      // zero (scikit-learn's solution from a zero start), whatever rounding
+      // puts into the flat direction.
+      if (outs > 1) dir.row(p).array() -= dir.row(p).mean();
       double t = 1.0, f_new = objective(theta + dir);
       const double slope = g.dot(step);
       while (f_new > f + 1e-4 * t * slope && t > 1e-10) {
