@@ -90,40 +90,104 @@ Base fit_learner(const Base& prototype, std::uint64_t seed, const std::optional<
   return est;
 }
 
-/// Writes AdaBoost's parameters.
-inline void write_adaboost_params(io::BinaryWriter& w, const AdaBoostParams& q) {
-  w.value(static_cast<std::int32_t>(q.n_estimators));
-  w.value(q.learning_rate);
-  w.value(q.resample);
-  w.value(static_cast<std::uint8_t>(q.loss));
-  w.value(q.seed);
-}
+/// What the two AdaBoosts share: the learners, their weights and errors,
+/// and the saved format (parameters, classes, weights, then each learner
+/// in its own format).
+template <class Scalar, class Base, bool kClassifier>
+class AdaBoost {
+ public:
+  /// The parameters.
+  const AdaBoostParams& params() const { return params_; }
+  /// The learners kept.
+  const std::vector<Base>& estimators() const { return estimators_; }
+  /// Their weights alpha_m (scikit-learn's estimator_weights_).
+  const std::vector<double>& estimator_weights() const { return alpha_; }
+  /// Their weighted training errors or losses (scikit-learn's estimator_errors_).
+  const std::vector<double>& estimator_errors() const { return error_; }
+  /// Features seen by fit.
+  Index num_features() const { return num_features_; }
+  /// Whether fit has run.
+  bool fitted() const { return num_features_ > 0; }
+  /// Sets the seed of later fits.
+  void set_seed(std::uint64_t seed) { params_.seed = seed; }
 
-/// Reads what write_adaboost_params wrote.
-inline AdaBoostParams read_adaboost_params(io::BinaryReader& r, std::string_view fn) {
-  AdaBoostParams q;
-  q.n_estimators = r.value<std::int32_t>("n_estimators");
-  q.learning_rate = r.value<double>("learning_rate");
-  q.resample = r.value<bool>("resample");
-  const auto loss = r.value<std::uint8_t>("loss");
-  if (loss > static_cast<int>(AdaBoostLoss::Exponential))
-    throw_runtime_error(fn, "unknown loss ", int{loss});
-  q.loss = static_cast<AdaBoostLoss>(loss);
-  q.seed = r.value<std::uint64_t>("seed");
-  return q;
-}
+ protected:
+  AdaBoost(AdaBoostParams params, Base prototype)
+      : params_(std::move(params)), prototype_(std::move(prototype)) {}
 
-/// Reads the learner weights and errors of a saved AdaBoost model.
-inline void read_learner_weights(io::BinaryReader& r, std::string_view fn, std::size_t count,
-                                 std::vector<double>& alpha, std::vector<double>& error) {
-  alpha = r.vector<double>("estimator weights", count);
-  error = r.vector<double>("estimator errors", count);
-  if (alpha.size() != count || error.size() != count)
-    throw_runtime_error(fn, "the learner weights do not match the ", count, " learners");
-  for (std::size_t m = 0; m < count; ++m)
-    if (!std::isfinite(alpha[m]) || !(alpha[m] >= 0) || !std::isfinite(error[m]))
-      throw_runtime_error(fn, "learner ", m, " has weight ", alpha[m]);
-}
+  void start(Index num_features) {
+    num_features_ = num_features;
+    estimators_.clear();
+    alpha_.clear();
+    error_.clear();
+  }
+
+  void keep(Base est, double alpha, double error) {
+    estimators_.push_back(std::move(est));
+    alpha_.push_back(alpha);
+    error_.push_back(error);
+  }
+
+  void save_boost(std::ostream& out, std::string_view fn, std::string_view magic) const {
+    if (!fitted()) throw_invalid_argument(fn, "the model is not fitted");
+    io::BinaryWriter w(out, fn);
+    w.header(magic, 1);
+    w.value(static_cast<std::int32_t>(params_.n_estimators));
+    w.value(params_.learning_rate);
+    w.value(params_.resample);
+    w.value(static_cast<std::uint8_t>(params_.loss));
+    w.value(params_.seed);
+    w.size(num_features_);
+    w.vector(classes_);
+    w.vector(alpha_);
+    w.vector(error_);
+    for (const Base& e : estimators_) e.save(out);
+  }
+
+  void load_boost(std::istream& in, std::string_view fn, std::string_view magic) {
+    constexpr std::uint64_t kMax = std::numeric_limits<std::int32_t>::max();
+    io::BinaryReader r(in, fn);
+    r.header(magic, 1);
+    params_.n_estimators = r.value<std::int32_t>("n_estimators");
+    params_.learning_rate = r.value<double>("learning_rate");
+    params_.resample = r.value<bool>("resample");
+    const auto loss = r.value<std::uint8_t>("loss");
+    if (loss > static_cast<int>(AdaBoostLoss::Exponential))
+      throw_runtime_error(fn, "unknown loss ", int{loss});
+    params_.loss = static_cast<AdaBoostLoss>(loss);
+    params_.seed = r.value<std::uint64_t>("seed");
+    num_features_ = static_cast<Index>(r.size("num_features", kMax));
+    classes_ = r.vector<double>("classes", kMax);
+    if (kClassifier) check_loaded_classes(fn, classes_);
+    if (!kClassifier && !classes_.empty()) throw_runtime_error(fn, "a regressor with classes");
+    alpha_ = r.vector<double>("estimator weights", kMax);
+    error_ = r.vector<double>("estimator errors", kMax);
+    if (alpha_.empty() || num_features_ == 0 || error_.size() != alpha_.size())
+      throw_runtime_error(fn, "an empty model, or weights and errors that differ in length");
+    for (std::size_t m = 0; m < alpha_.size(); ++m)
+      if (!std::isfinite(alpha_[m]) || !(alpha_[m] >= 0) || !std::isfinite(error_[m]))
+        throw_runtime_error(fn, "learner ", m, " has weight ", alpha_[m]);
+    estimators_.clear();
+    for (std::size_t e = 0; e < alpha_.size(); ++e) {
+      estimators_.push_back(Base::load(in));
+      if (estimators_.back().num_features() != num_features_)
+        throw_runtime_error(fn, "learner ", e, " has ", estimators_.back().num_features(),
+                            " features, the model ", num_features_);
+      if constexpr (kClassifier) {
+        const Vector<Scalar> c = estimators_.back().classes();
+        for (Index j = 0; j < c.size(); ++j)
+          if (!std::binary_search(classes_.begin(), classes_.end(), static_cast<double>(c[j])))
+            throw_runtime_error(fn, "learner ", e, " predicts a class the model lacks");
+      }
+    }
+  }
+
+  AdaBoostParams params_;
+  Base prototype_;
+  std::vector<Base> estimators_;
+  std::vector<double> alpha_, error_, classes_;
+  Index num_features_ = 0;
+};
 
 }  // namespace detail
 
@@ -139,7 +203,9 @@ inline void read_learner_weights(io::BinaryReader& r, std::string_view fn, std::
 /// predict_proba softmax(score / (K - 1)). Base defaults to a stump
 /// (DecisionTreeClassifier, max_depth 1).
 template <class Scalar, class Base = DecisionTreeClassifier<Scalar>>
-class AdaBoostClassifier {
+class AdaBoostClassifier : public detail::AdaBoost<Scalar, Base, true> {
+  using Core = detail::AdaBoost<Scalar, Base, true>;
+
  public:
   /// The default learner: a depth-1 tree.
   static Base default_learner() {
@@ -152,12 +218,9 @@ class AdaBoostClassifier {
     }
   }
 
-  AdaBoostClassifier() : prototype_(default_learner()) {}
+  AdaBoostClassifier() : Core(AdaBoostParams{}, default_learner()) {}
   explicit AdaBoostClassifier(AdaBoostParams params, Base prototype = default_learner())
-      : params_(std::move(params)), prototype_(std::move(prototype)) {}
-
-  /// The parameters.
-  const AdaBoostParams& params() const { return params_; }
+      : Core(std::move(params), std::move(prototype)) {}
 
   /// Boosts on X (n x p), integer labels y and optional sample weights.
   /// Throws std::invalid_argument for bad input or a first learner no
@@ -180,11 +243,8 @@ class AdaBoostClassifier {
     }
     const double total = std::accumulate(w.begin(), w.end(), 0.0);
     for (double& v : w) v /= total;
-    classes_ = labels.classes;
-    num_features_ = X.cols();
-    estimators_.clear();
-    alpha_.clear();
-    error_.clear();
+    this->classes_ = labels.classes;
+    this->start(X.cols());
     Rng rng(params_.seed);
     for (int m = 0; m < params_.n_estimators; ++m) {
       const std::vector<double> fit_w = params_.resample ? detail::weighted_resample(w, rng) : w;
@@ -200,9 +260,7 @@ class AdaBoostClassifier {
       }
       err /= wsum;
       if (err <= 0) {
-        estimators_.push_back(std::move(est));
-        alpha_.push_back(1.0);
-        error_.push_back(0.0);
+        this->keep(std::move(est), 1.0, 0.0);
         break;
       }
       if (err >= 1.0 - 1.0 / k) {
@@ -212,9 +270,7 @@ class AdaBoostClassifier {
         break;
       }
       const double alpha = params_.learning_rate * (std::log((1 - err) / err) + std::log(k - 1));
-      estimators_.push_back(std::move(est));
-      alpha_.push_back(alpha);
-      error_.push_back(err);
+      this->keep(std::move(est), alpha, err);
       if (m + 1 == params_.n_estimators) break;
       double sum = 0;
       for (std::size_t i = 0; i < w.size(); ++i) {
@@ -271,24 +327,12 @@ class AdaBoostClassifier {
     return out;
   }
 
-  /// The learners kept.
-  const std::vector<Base>& estimators() const { return estimators_; }
-  /// Their weights alpha_m (scikit-learn's estimator_weights_).
-  const std::vector<double>& estimator_weights() const { return alpha_; }
-  /// Their weighted training errors (scikit-learn's estimator_errors_).
-  const std::vector<double>& estimator_errors() const { return error_; }
   /// The class labels, ascending.
   Vector<Scalar> classes() const {
     return Eigen::Map<const Vector<double>>(classes_.data(), num_classes()).template cast<Scalar>();
   }
   /// Number of classes.
   Index num_classes() const { return static_cast<Index>(classes_.size()); }
-  /// Features seen by fit.
-  Index num_features() const { return num_features_; }
-  /// Whether fit has run.
-  bool fitted() const { return num_features_ > 0; }
-  /// Sets the seed of later fits.
-  void set_seed(std::uint64_t seed) { params_.seed = seed; }
 
   /// The magic of the saved format.
   /// ("mlprimAC" over trees, "mlprimAc" over any other base).
@@ -296,42 +340,11 @@ class AdaBoostClassifier {
     return std::is_same_v<Base, DecisionTreeClassifier<Scalar>> ? "mlprimAC" : "mlprimAc";
   }
   /// Writes the model (learners in their own format).
-  void save(std::ostream& out) const {
-    constexpr const char* fn = "AdaBoostClassifier::save";
-    if (!fitted()) throw_invalid_argument(fn, "the model is not fitted");
-    io::BinaryWriter w(out, fn);
-    w.header(magic(), 1);
-    detail::write_adaboost_params(w, params_);
-    w.size(num_features_);
-    w.vector(classes_);
-    w.size(estimators_.size());
-    w.vector(alpha_);
-    w.vector(error_);
-    for (const Base& e : estimators_) e.save(out);
-  }
+  void save(std::ostream& out) const { this->save_boost(out, "AdaBoostClassifier::save", magic()); }
   /// Reads a model written by save (std::runtime_error on corrupt input).
   static AdaBoostClassifier load(std::istream& in) {
-    constexpr const char* fn = "AdaBoostClassifier::load";
-    io::BinaryReader r(in, fn);
-    r.header(magic(), 1);
-    AdaBoostClassifier m(detail::read_adaboost_params(r, fn));
-    m.num_features_ =
-        static_cast<Index>(r.size("num_features", std::numeric_limits<std::int32_t>::max()));
-    m.classes_ = r.vector<double>("classes", std::numeric_limits<std::int32_t>::max());
-    detail::check_loaded_classes(fn, m.classes_);
-    const auto count = r.size("learner count", std::numeric_limits<std::int32_t>::max());
-    if (count == 0 || m.num_features_ == 0) throw_runtime_error(fn, "an empty model");
-    detail::read_learner_weights(r, fn, count, m.alpha_, m.error_);
-    for (std::uint64_t e = 0; e < count; ++e) {
-      m.estimators_.push_back(Base::load(in));
-      if (m.estimators_.back().num_features() != m.num_features_)
-        throw_runtime_error(fn, "learner ", e, " has ", m.estimators_.back().num_features(),
-                            " features, the model ", m.num_features_);
-      const Vector<Scalar> c = m.estimators_.back().classes();
-      for (Index j = 0; j < c.size(); ++j)
-        if (!std::binary_search(m.classes_.begin(), m.classes_.end(), static_cast<double>(c[j])))
-          throw_runtime_error(fn, "learner ", e, " predicts a class the model lacks");
-    }
+    AdaBoostClassifier m;
+    m.load_boost(in, "AdaBoostClassifier::load", magic());
     return m;
   }
 
@@ -363,11 +376,12 @@ class AdaBoostClassifier {
     return out;
   }
 
-  AdaBoostParams params_;
-  Base prototype_;
-  std::vector<Base> estimators_;
-  std::vector<double> alpha_, error_, classes_;
-  Index num_features_ = 0;
+  using Core::alpha_;
+  using Core::classes_;
+  using Core::estimators_;
+  using Core::num_features_;
+  using Core::params_;
+  using Core::prototype_;
 };
 
 /// AdaBoost.R2 (Drucker 1997), scikit-learn's AdaBoostRegressor. Each round
@@ -381,7 +395,9 @@ class AdaBoostClassifier {
 /// predictions (the first in ascending order whose cumulative weight
 /// reaches half the total). Base defaults to a depth-3 regression tree.
 template <class Scalar, class Base = DecisionTreeRegressor<Scalar>>
-class AdaBoostRegressor {
+class AdaBoostRegressor : public detail::AdaBoost<Scalar, Base, false> {
+  using Core = detail::AdaBoost<Scalar, Base, false>;
+
  public:
   /// The default learner: a depth-3 tree.
   static Base default_learner() {
@@ -394,12 +410,9 @@ class AdaBoostRegressor {
     }
   }
 
-  AdaBoostRegressor() : prototype_(default_learner()) {}
+  AdaBoostRegressor() : Core(AdaBoostParams{}, default_learner()) {}
   explicit AdaBoostRegressor(AdaBoostParams params, Base prototype = default_learner())
-      : params_(std::move(params)), prototype_(std::move(prototype)) {}
-
-  /// The parameters.
-  const AdaBoostParams& params() const { return params_; }
+      : Core(std::move(params), std::move(prototype)) {}
 
   /// Boosts on X, finite targets y and optional sample weights.
   AdaBoostRegressor& fit(const Eigen::Ref<const RowMatrix<Scalar>>& X,
@@ -419,10 +432,7 @@ class AdaBoostRegressor {
     }
     const double total = std::accumulate(w.begin(), w.end(), 0.0);
     for (double& v : w) v /= total;
-    num_features_ = X.cols();
-    estimators_.clear();
-    alpha_.clear();
-    error_.clear();
+    this->start(X.cols());
     Rng rng(params_.seed);
     std::vector<double> loss(static_cast<std::size_t>(n));
     for (int m = 0; m < params_.n_estimators; ++m) {
@@ -444,9 +454,7 @@ class AdaBoostRegressor {
         if (w[i] > 0) err += w[i] * loss[i];
       }
       if (err <= 0) {
-        estimators_.push_back(std::move(est));
-        alpha_.push_back(1.0);
-        error_.push_back(0.0);
+        this->keep(std::move(est), 1.0, 0.0);
         break;
       }
       if (err >= 0.5) {
@@ -455,9 +463,7 @@ class AdaBoostRegressor {
         break;
       }
       const double beta = err / (1 - err);
-      estimators_.push_back(std::move(est));
-      alpha_.push_back(params_.learning_rate * std::log(1 / beta));
-      error_.push_back(err);
+      this->keep(std::move(est), params_.learning_rate * std::log(1 / beta), err);
       if (m + 1 == params_.n_estimators) break;
       double sum = 0;
       for (std::size_t i = 0; i < w.size(); ++i) {
@@ -507,18 +513,6 @@ class AdaBoostRegressor {
     return out;
   }
 
-  /// The learners kept.
-  const std::vector<Base>& estimators() const { return estimators_; }
-  /// Their weights alpha_m.
-  const std::vector<double>& estimator_weights() const { return alpha_; }
-  /// Their weighted losses.
-  const std::vector<double>& estimator_errors() const { return error_; }
-  /// Features seen by fit.
-  Index num_features() const { return num_features_; }
-  /// Whether fit has run.
-  bool fitted() const { return num_features_ > 0; }
-  /// Sets the seed of later fits.
-  void set_seed(std::uint64_t seed) { params_.seed = seed; }
 
   /// The magic of the saved format.
   /// ("mlprimAR" over trees, "mlprimAr" over any other base).
@@ -526,44 +520,20 @@ class AdaBoostRegressor {
     return std::is_same_v<Base, DecisionTreeRegressor<Scalar>> ? "mlprimAR" : "mlprimAr";
   }
   /// Writes the model (learners in their own format).
-  void save(std::ostream& out) const {
-    constexpr const char* fn = "AdaBoostRegressor::save";
-    if (!fitted()) throw_invalid_argument(fn, "the model is not fitted");
-    io::BinaryWriter w(out, fn);
-    w.header(magic(), 1);
-    detail::write_adaboost_params(w, params_);
-    w.size(num_features_);
-    w.size(estimators_.size());
-    w.vector(alpha_);
-    w.vector(error_);
-    for (const Base& e : estimators_) e.save(out);
-  }
+  void save(std::ostream& out) const { this->save_boost(out, "AdaBoostRegressor::save", magic()); }
   /// Reads a model written by save (std::runtime_error on corrupt input).
   static AdaBoostRegressor load(std::istream& in) {
-    constexpr const char* fn = "AdaBoostRegressor::load";
-    io::BinaryReader r(in, fn);
-    r.header(magic(), 1);
-    AdaBoostRegressor m(detail::read_adaboost_params(r, fn));
-    m.num_features_ =
-        static_cast<Index>(r.size("num_features", std::numeric_limits<std::int32_t>::max()));
-    const auto count = r.size("learner count", std::numeric_limits<std::int32_t>::max());
-    if (count == 0 || m.num_features_ == 0) throw_runtime_error(fn, "an empty model");
-    detail::read_learner_weights(r, fn, count, m.alpha_, m.error_);
-    for (std::uint64_t e = 0; e < count; ++e) {
-      m.estimators_.push_back(Base::load(in));
-      if (m.estimators_.back().num_features() != m.num_features_)
-        throw_runtime_error(fn, "learner ", e, " has ", m.estimators_.back().num_features(),
-                            " features, the model ", m.num_features_);
-    }
+    AdaBoostRegressor m;
+    m.load_boost(in, "AdaBoostRegressor::load", magic());
     return m;
   }
 
  private:
-  AdaBoostParams params_;
-  Base prototype_;
-  std::vector<Base> estimators_;
-  std::vector<double> alpha_, error_;
-  Index num_features_ = 0;
+  using Core::alpha_;
+  using Core::estimators_;
+  using Core::num_features_;
+  using Core::params_;
+  using Core::prototype_;
 };
 
 }  // namespace mlprim

@@ -20,15 +20,9 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import StratifiedKFold
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from reference_blocks import block, write_csv
+
 print("# scikit-learn", sklearn.__version__)
-
-
-def block(name, a):
-    a = np.asarray(a, dtype=np.float64)
-    a = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(-1, 1)
-    print(name, a.shape[0], a.shape[1])
-    for row in a.tolist():
-        print(" ".join(repr(float(v)) for v in row))
 
 
 def load_csv(path):
@@ -40,10 +34,7 @@ def load_csv(path):
 
 
 wine = sklearn.datasets.load_wine()
-with open("wine.csv", "w") as f:
-    f.write("%d,%d,%s\n" % (wine.data.shape[0], wine.data.shape[1], ",".join(wine.target_names)))
-    for row, label in zip(wine.data.tolist(), wine.target.tolist()):
-        f.write(",".join(repr(float(v)) for v in row) + ",%s\n" % repr(float(label)))
+write_csv("wine.csv", wine.data, wine.target.astype(float), wine.target_names)
 
 data = {name: load_csv(name + ".csv") for name in ("iris", "wine", "digits", "diabetes")}
 data["breast_cancer"] = load_csv("../../../examples/data/breast_cancer_wisconsin.csv")

@@ -11,24 +11,9 @@ import numpy as np
 import sklearn
 import sklearn.datasets
 import xgboost as xgb
+from reference_blocks import block, write_csv
 
 print("# xgboost", xgb.__version__, "scikit-learn", sklearn.__version__)
-
-
-def block(name, a):
-    a = np.asarray(a, dtype=np.float64)
-    a = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(-1, 1)
-    print(name, a.shape[0], a.shape[1])
-    for row in a.tolist():
-        print(" ".join(repr(float(v)) for v in row))
-
-
-def write_csv(path, X, y, names=("0", "1")):
-    # The examples' layout: "n,p,<label names>" then one row per sample, label last.
-    with open(path, "w") as f:
-        f.write("%d,%d,%s\n" % (X.shape[0], X.shape[1], ",".join(names)))
-        for row, label in zip(X.tolist(), y.tolist()):
-            f.write(",".join(repr(float(v)) for v in row) + ",%s\n" % repr(float(label)))
 
 
 # Small synthetic data: values rounded to one decimal (fewer distinct values
