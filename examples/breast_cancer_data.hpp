@@ -1,4 +1,5 @@
-// The Breast Cancer Wisconsin data of examples/data/, for the examples.
+// The Breast Cancer Wisconsin data of examples/data/ and the AUC the
+// examples score it with.
 #ifndef MLPRIM_EXAMPLES_BREAST_CANCER_DATA_HPP
 #define MLPRIM_EXAMPLES_BREAST_CANCER_DATA_HPP
 
@@ -33,6 +34,19 @@ inline Dataset load(const std::string& path) {
     }
   }
   return data;
+}
+
+/// ROC AUC by its definition: the share of (positive, negative) pairs
+/// ranked the right way, ties counting one half.
+inline double auc(const Eigen::VectorXd& score, const Eigen::VectorXd& y) {
+  double pairs = 0, right = 0;
+  for (mlprim::Index i = 0; i < y.size(); ++i)
+    for (mlprim::Index j = 0; j < y.size(); ++j)
+      if (y[i] == 1 && y[j] == 0) {
+        pairs += 1;
+        right += score[i] > score[j] ? 1.0 : (score[i] == score[j] ? 0.5 : 0.0);
+      }
+  return right / pairs;
 }
 
 /// The 30 feature names, in the file's column order (scikit-learn's).

@@ -32,19 +32,6 @@ void take(const Dataset& d, const std::vector<Index>& order, std::size_t begin, 
   }
 }
 
-/// ROC AUC by its definition: the share of (positive, negative) pairs
-/// ranked the right way, ties counting one half.
-double auc(const Vector& score, const Vector& y) {
-  double pairs = 0, right = 0;
-  for (Index i = 0; i < y.size(); ++i)
-    for (Index j = 0; j < y.size(); ++j)
-      if (y[i] == 1 && y[j] == 0) {
-        pairs += 1;
-        right += score[i] > score[j] ? 1.0 : (score[i] == score[j] ? 0.5 : 0.0);
-      }
-  return right / pairs;
-}
-
 int main(int argc, char** argv) {
   const Dataset data =
       load(argc > 1 ? argv[1] : MLPRIM_EXAMPLES_DATA_DIR "/breast_cancer_wisconsin.csv");

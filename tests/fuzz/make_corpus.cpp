@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <mlprim/ensemble.hpp>
 #include <mlprim/ensemble/xgboost_json.hpp>
 
 #include "fuzz_targets.hpp"
@@ -173,6 +174,62 @@ void boosting_seeds(const fs::path& root) {
   }
 }
 
+/// Small scikit-learn-style models behind Classifier / Estimator, saved
+/// through the wrapper (byte 0: bit 1 set for the classifier loader).
+void classic_seeds(const fs::path& root) {
+  mlprim::Rng rng(41);
+  mlprim::RowMatrix<double> X(40, 3);
+  mlprim::fill_normal(X, rng);
+  mlprim::Vector<double> y(40), t(40);
+  for (mlprim::Index i = 0; i < 40; ++i) {
+    y[i] = X(i, 0) > 0 ? (X(i, 1) > 0 ? 5 : -1) : 2;
+    t[i] = X(i, 0) + X(i, 2);
+  }
+  mlprim::DecisionTreeParams shallow;
+  shallow.max_depth = 2;
+  mlprim::ForestParams small;
+  small.n_estimators = 3;
+  small.max_depth = 2;
+  mlprim::AdaBoostParams rounds;
+  rounds.n_estimators = 3;
+  const std::vector<mlprim::Classifier<double>> classifiers = {
+      mlprim::DecisionTreeClassifier<double>(shallow),
+      mlprim::RandomForestClassifier<double>(small),
+      mlprim::ExtraTreesClassifier<double>(small),
+      mlprim::AdaBoostClassifier<double>(rounds),
+      mlprim::BaggingClassifier<double>(mlprim::BaggingParams{2},
+                                        mlprim::DecisionTreeClassifier<double>(shallow)),
+      mlprim::LogisticRegression<double>(),
+      mlprim::StackingClassifier<double>({mlprim::DecisionTreeClassifier<double>(shallow),
+                                          mlprim::LogisticRegression<double>()},
+                                         mlprim::LogisticRegression<double>(),
+                                         mlprim::StackingParams{2}),
+      mlprim::VotingClassifier<double>({mlprim::DecisionTreeClassifier<double>(shallow),
+                                        mlprim::LogisticRegression<double>()})};
+  int index = 0;
+  for (mlprim::Classifier<double> c : classifiers) {
+    c.fit(X, y);
+    std::ostringstream out;
+    c.save(out);
+    write(root / "ensemble_load", index, with_variant(static_cast<std::uint8_t>(2 + index % 2), out.str()));
+    ++index;
+  }
+  const std::vector<mlprim::Estimator<double>> regressors = {
+      mlprim::DecisionTreeRegressor<double>(shallow),
+      mlprim::RandomForestRegressor<double>(small),
+      mlprim::AdaBoostRegressor<double>(rounds),
+      mlprim::RidgeRegression<double>(),
+      mlprim::VotingRegressor<double>({mlprim::DecisionTreeRegressor<double>(shallow),
+                                       mlprim::RidgeRegression<double>()})};
+  for (mlprim::Estimator<double> r : regressors) {
+    r.fit(X, t);
+    std::ostringstream out;
+    r.save(out);
+    write(root / "ensemble_load", index, with_variant(static_cast<std::uint8_t>(index % 2), out.str()));
+    ++index;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -186,6 +243,7 @@ int main(int argc, char** argv) {
   geometric_seeds(root);
   optimizer_seeds(root);
   boosting_seeds(root);
+  classic_seeds(root);
   std::printf("seed corpus written to %s\n", argv[1]);
   return 0;
 }

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 build=${1:-build/asan}
 seconds=${2:-60}
 targets=(binary_reader kdtree_load dynamic_kdtree_load optimizer_load gradient_boosting_load
-         xgboost_json)
+         xgboost_json ensemble_load)
 
 for t in "${targets[@]}"; do
   if [[ ! -x "$build/tests/fuzz/mlprim_fuzz_$t" ]]; then

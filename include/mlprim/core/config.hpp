@@ -38,4 +38,19 @@ namespace io {}
 #define MLPRIM_OMP(...)
 #endif
 
+/// MLPRIM_SCALAR_LOOPS marks a function, MLPRIM_SCALAR_LOOP a loop, that
+/// must stay scalar: pointer chasing (tree walks) that auto-vectorisers turn
+/// into gathers, slower on the CPUs mlprim targets. GCC takes the function
+/// attribute, Clang the loop pragma; a function uses both.
+#if defined(__GNUC__) && !defined(__clang__)
+#define MLPRIM_SCALAR_LOOPS __attribute__((optimize("no-tree-vectorize")))
+#else
+#define MLPRIM_SCALAR_LOOPS
+#endif
+#if defined(__clang__)
+#define MLPRIM_SCALAR_LOOP _Pragma("clang loop vectorize(disable) interleave(disable)")
+#else
+#define MLPRIM_SCALAR_LOOP
+#endif
+
 #endif  // MLPRIM_CORE_CONFIG_HPP

@@ -175,6 +175,10 @@ class AdaBoost {
                             " features, the model ", num_features_);
       if constexpr (kClassifier) {
         const Vector<Scalar> c = estimators_.back().classes();
+        if (std::is_same_v<Base, DecisionTreeClassifier<Scalar>> &&
+            c.size() != static_cast<Index>(classes_.size()))
+          throw_runtime_error(fn, "tree ", e, " does not predict the model's ", classes_.size(),
+                              " classes");
         for (Index j = 0; j < c.size(); ++j)
           if (!std::binary_search(classes_.begin(), classes_.end(), static_cast<double>(c[j])))
             throw_runtime_error(fn, "learner ", e, " predicts a class the model lacks");

@@ -36,6 +36,11 @@ class Forest {
 
   /// The parameters.
   const ForestParams& params() const { return params_; }
+  /// Sets the threads of later fits and predictions (0 = all available).
+  void set_num_threads(int num_threads) {
+    bag_.set_num_threads(num_threads);
+    params_.num_threads = num_threads;
+  }
   /// The fitted trees.
   const std::vector<Tree>& estimators() const { return bag_.estimators(); }
   /// Features seen by fit.

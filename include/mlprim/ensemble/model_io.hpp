@@ -36,9 +36,30 @@ namespace detail {
 
 /// Reads the wrapper's tag, then the model of the first listed type whose
 /// magic matches, held as a classifier or not.
+/// Models inside models (stacking, voting, bagging of erased models) nest at
+/// most this deep in a stream, so that a hostile one cannot exhaust the stack.
+inline constexpr int kMaxModelNesting = 16;
+
+/// This thread's current nesting depth of load_one_of.
+inline int& model_nesting_depth() {
+  static thread_local int depth = 0;
+  return depth;
+}
+
 template <class Scalar, class... Models>
 std::unique_ptr<ModelConcept<Scalar>> load_one_of(std::istream& in, std::string_view fn,
                                                   bool classifier) {
+  struct Nesting {
+    explicit Nesting(std::string_view f) {
+      if (++model_nesting_depth() > kMaxModelNesting) {
+        --model_nesting_depth();
+        throw_runtime_error(f, "models nest deeper than ", kMaxModelNesting);
+      }
+    }
+    ~Nesting() { --model_nesting_depth(); }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+  } nesting(fn);
   io::BinaryReader r(in, fn);
   r.header("mlprimES", 1);
   const std::string magic = r.string("model magic", io::magic_size);

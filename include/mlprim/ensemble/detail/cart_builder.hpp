@@ -31,16 +31,19 @@ enum class CartCriterion { Gini, Entropy, SquaredError, AbsoluteError };
 /// FEATURE_THRESHOLD): no threshold goes between them.
 inline constexpr double kCartFeatureThreshold = 1e-7;
 
+/// One row in a feature's sorted list: its value (read in order, not
+/// gathered) and its index.
+struct CartEntry {
+  float x;
+  std::int32_t row;
+};
+
 /// Training features as the builder reads them, shared by the trees of a
-/// forest: the values in float, column by column, and per feature the rows
-/// in ascending order of value (equal values by row).
+/// forest: per feature the rows in ascending order of value (equal values by
+/// row), each with its value in float.
 struct CartColumns {
   Index rows = 0, cols = 0;
-  std::vector<float> values;        ///< values[f * rows + i]
-  std::vector<std::int32_t> order;  ///< order[f * rows + k]: the k-th smallest row of feature f
-
-  const float* column(Index f) const { return values.data() + f * rows; }
-  const std::int32_t* sorted(Index f) const { return order.data() + f * rows; }
+  std::vector<CartEntry> entries;  ///< entries[f * rows + k]: the k-th smallest of feature f
 };
 
 /// Checks X for a tree fit (finite values that float holds; NaN is refused
@@ -56,8 +59,7 @@ CartColumns make_cart_columns(std::string_view fn, const Eigen::Ref<const RowMat
   CartColumns c;
   c.rows = X.rows();
   c.cols = X.cols();
-  c.values.resize(static_cast<std::size_t>(c.rows * c.cols));
-  c.order.resize(c.values.size());
+  c.entries.resize(static_cast<std::size_t>(c.rows * c.cols));
   for (Index i = 0; i < c.rows; ++i)
     for (Index f = 0; f < c.cols; ++f) {
       const Scalar x = X(i, f);
@@ -68,13 +70,11 @@ CartColumns make_cart_columns(std::string_view fn, const Eigen::Ref<const RowMat
       const auto v = static_cast<float>(x);
       if (!std::isfinite(v))
         throw_invalid_argument(fn, "X(", i, ", ", f, ") = ", x, " is not a finite float");
-      c.values[static_cast<std::size_t>(f * c.rows + i)] = v;
+      c.entries[static_cast<std::size_t>(f * c.rows + i)] = {v, static_cast<std::int32_t>(i)};
     }
   parallel_for(Index{0}, c.cols, threads, [&](Index f) {
-    std::int32_t* o = c.order.data() + f * c.rows;
-    const float* v = c.column(f);
-    std::iota(o, o + c.rows, 0);
-    std::stable_sort(o, o + c.rows, [v](std::int32_t a, std::int32_t b) { return v[a] < v[b]; });
+    CartEntry* e = c.entries.data() + f * c.rows;
+    std::stable_sort(e, e + c.rows, [](const CartEntry& a, const CartEntry& b) { return a.x < b.x; });
   });
   return c;
 }
@@ -144,12 +144,12 @@ class CartBuilder {
     const Index n = x_.rows;
     for (Index i = 0; i < n; ++i)
       if (w_[static_cast<std::size_t>(i)] > 0) ++m_;
-    lists_.resize(static_cast<std::size_t>(m_ * x_.cols));
-    for (Index f = 0; f < x_.cols; ++f) {
-      const std::int32_t* order = x_.sorted(f);
-      std::int32_t* out = lists_.data() + f * m_;
-      for (Index k = 0; k < n; ++k)
-        if (w_[static_cast<std::size_t>(order[k])] > 0) *out++ = order[k];
+    if (m_ == n) {
+      lists_ = x_.entries;
+    } else {
+      lists_.reserve(static_cast<std::size_t>(m_ * x_.cols));
+      for (const CartEntry& e : x_.entries)
+        if (w_[static_cast<std::size_t>(e.row)] > 0) lists_.push_back(e);
     }
     goes_left_.assign(static_cast<std::size_t>(n), 0);
     scratch_.resize(static_cast<std::size_t>(m_));
@@ -232,13 +232,13 @@ class CartBuilder {
   double weight(std::int32_t i) const { return w_[static_cast<std::size_t>(i)]; }
 
   /// Stats of the rows list[begin, end).
-  Stats stats(const std::int32_t* list, Index begin, Index end) {
+  Stats stats(const CartEntry* list, Index begin, Index end) {
     Stats st;
     if (y_.num_classes > 0) {
       st.value.assign(static_cast<std::size_t>(k_), 0.0);
       for (Index p = begin; p < end; ++p) {
-        const double wi = weight(list[p]);
-        st.value[static_cast<std::size_t>(y_.label[static_cast<std::size_t>(list[p])])] += wi;
+        const double wi = weight(list[p].row);
+        st.value[static_cast<std::size_t>(y_.label[static_cast<std::size_t>(list[p].row)])] += wi;
         st.weight += wi;
       }
       st.impurity = class_impurity(st.value.data(), st.weight);
@@ -246,7 +246,7 @@ class CartBuilder {
     }
     double sum = 0, sq = 0;
     for (Index p = begin; p < end; ++p) {
-      const double wi = weight(list[p]), yi = target(list[p]);
+      const double wi = weight(list[p].row), yi = target(list[p].row);
       st.weight += wi;
       sum += wi * yi;
       sq += wi * yi * yi;
@@ -260,7 +260,7 @@ class CartBuilder {
     // weight is exactly half) and the mean absolute deviation from it.
     std::vector<std::pair<double, double>> yw;
     yw.reserve(static_cast<std::size_t>(end - begin));
-    for (Index p = begin; p < end; ++p) yw.emplace_back(target(list[p]), weight(list[p]));
+    for (Index p = begin; p < end; ++p) yw.emplace_back(target(list[p].row), weight(list[p].row));
     std::sort(yw.begin(), yw.end());
     const double median = weighted_median(yw, st.weight);
     double dev = 0;
@@ -322,7 +322,7 @@ class CartBuilder {
       rec.leaf = rec.split.feature < 0;
     }
     if (!rec.leaf) {
-      const std::int32_t* list = lists_.data() + rec.split.feature * m_;
+      const CartEntry* list = lists_.data() + rec.split.feature * m_;
       rec.left = stats(list, begin, begin + rec.split.left_count);
       rec.right = stats(list, begin + rec.split.left_count, end);
       rec.improvement = st.weight / w_total_ *
@@ -341,18 +341,25 @@ class CartBuilder {
     Record& rec = records_[static_cast<std::size_t>(id)];
     const Index begin = rec.begin, end = rec.end, f = rec.split.feature;
     const Index mid = begin + rec.split.left_count;
-    const std::int32_t* best = lists_.data() + f * m_;
-    for (Index p = begin; p < end; ++p) goes_left_[static_cast<std::size_t>(best[p])] = p < mid;
-    for (Index g = 0; g < x_.cols; ++g) {
+    const CartEntry* best = lists_.data() + f * m_;
+    // The children's lists need partitioning only if one of them may split.
+    auto may_split = [&](Index count) {
+      return rec.depth + 1 < s_.max_depth && count >= s_.min_samples_split &&
+             count >= 2 * s_.min_samples_leaf;
+    };
+    const bool partition = may_split(mid - begin) || may_split(end - mid);
+    if (partition)
+      for (Index p = begin; p < end; ++p) goes_left_[static_cast<std::size_t>(best[p].row)] = p < mid;
+    for (Index g = 0; g < x_.cols && partition; ++g) {
       if (g == f) continue;
-      std::int32_t* list = lists_.data() + g * m_;
+      CartEntry* list = lists_.data() + g * m_;
       Index l = begin, r = 0;
       for (Index p = begin; p < end; ++p) {
-        const std::int32_t i = list[p];
-        if (goes_left_[static_cast<std::size_t>(i)])
-          list[l++] = i;
+        const CartEntry e = list[p];
+        if (goes_left_[static_cast<std::size_t>(e.row)])
+          list[l++] = e;
         else
-          scratch_[static_cast<std::size_t>(r++)] = i;
+          scratch_[static_cast<std::size_t>(r++)] = e;
       }
       std::copy(scratch_.begin(), scratch_.begin() + r, list + l);
     }
@@ -383,13 +390,12 @@ class CartBuilder {
         std::swap(features_[static_cast<std::size_t>(drawn)], features_[static_cast<std::size_t>(j)]);
       }
       const Index f = all ? drawn : features_[static_cast<std::size_t>(drawn)];
-      const std::int32_t* list = lists_.data() + f * m_;
-      const float* v = x_.column(f);
-      const double lo = v[list[begin]], hi = v[list[end - 1]];
+      const CartEntry* list = lists_.data() + f * m_;
+      const double lo = list[begin].x, hi = list[end - 1].x;
       if (hi <= lo + kCartFeatureThreshold) continue;  // constant here: not counted
       ++examined;
-      Split s = s_.random_thresholds ? random_split(f, list, v, begin, end, node, lo, hi)
-                                     : best_split(f, list, v, begin, end, node);
+      Split s = s_.random_thresholds ? random_split(f, list, begin, end, node, lo, hi)
+                                     : best_split(f, list, begin, end, node);
       if (s.feature >= 0 &&
           (s.proxy > best.proxy || (s.proxy == best.proxy && best.feature >= 0 && f < best.feature)))
         best = s;
@@ -410,8 +416,14 @@ class CartBuilder {
     return -wr * class_impurity(right_.data(), wr) - wl * class_impurity(cl, wl);
   }
 
+  /// Gini's proxy w - (w_l gini_l + w_r gini_r) = sq_l / w_l + sq_r / w_r,
+  /// sq the children's sums of squared class weights.
+  static double gini_proxy(double sq_l, double wl, double sq_r, double wr) {
+    return sq_l / wl + sq_r / wr;
+  }
+
   /// Exact best threshold of feature f: one pass over its sorted list.
-  Split best_split(Index f, const std::int32_t* list, const float* v, Index begin, Index end,
+  Split best_split(Index f, const CartEntry* list, Index begin, Index end,
                    const Stats& node) {
     Split best;
     const Index count = end - begin;
@@ -421,21 +433,50 @@ class CartBuilder {
         best.proxy = proxy;
         best.feature = f;
         best.left_count = p + 1 - begin;
-        const double a = v[list[p]], b = v[list[p + 1]];
+        const double a = list[p].x, b = list[p + 1].x;
         double t = a / 2.0 + b / 2.0;
         if (t == b || std::isinf(t)) t = a;
         best.threshold = t;
       }
     };
     double wl = 0;
+    if (s_.criterion == CartCriterion::Gini) {
+      // w_l gini_l = w_l - sq_l / w_l with sq = sum_k c_k^2, kept up to date
+      // as rows move left; the proxy drops the node's constant w.
+      left_.assign(static_cast<std::size_t>(k_), 0.0);
+      right_.assign(node.value.begin(), node.value.end());
+      double sq_l = 0, sq_r = 0;
+      for (double c : right_) sq_r += c * c;
+      const std::int32_t* label = y_.label.data();
+      const double* wt = w_.data();
+      float next = list[begin].x;
+      for (Index p = begin; p + 1 < end; ++p) {
+        const std::int32_t i = list[p].row;
+        const auto k = static_cast<std::size_t>(label[i]);
+        const double wi = wt[i];
+        sq_l += wi * (2 * left_[k] + wi);
+        sq_r -= wi * (2 * right_[k] - wi);
+        left_[k] += wi;
+        right_[k] -= wi;
+        wl += wi;
+        const float here = next;
+        next = list[p + 1].x;
+        if (static_cast<double>(next) <= here + kCartFeatureThreshold) continue;
+        const Index nl = p + 1 - begin;
+        if (count - nl < s_.min_samples_leaf) break;
+        if (!allowed(nl, count, wl, w)) continue;
+        consider(p, gini_proxy(sq_l, wl, sq_r, w - wl));
+      }
+      return best;
+    }
     if (y_.num_classes > 0) {
       left_.assign(static_cast<std::size_t>(k_), 0.0);
       right_.resize(static_cast<std::size_t>(k_));
       for (Index p = begin; p + 1 < end; ++p) {
-        const std::int32_t i = list[p];
+        const std::int32_t i = list[p].row;
         left_[static_cast<std::size_t>(y_.label[static_cast<std::size_t>(i)])] += weight(i);
         wl += weight(i);
-        if (static_cast<double>(v[list[p + 1]]) <= v[i] + kCartFeatureThreshold) continue;
+        if (static_cast<double>(list[p + 1].x) <= list[p].x + kCartFeatureThreshold) continue;
         const Index nl = p + 1 - begin;
         if (count - nl < s_.min_samples_leaf) break;
         if (!allowed(nl, count, wl, w)) continue;
@@ -445,13 +486,13 @@ class CartBuilder {
     }
     if (s_.criterion == CartCriterion::SquaredError) {
       double sum_total = 0;
-      for (Index p = begin; p < end; ++p) sum_total += weight(list[p]) * target(list[p]);
+      for (Index p = begin; p < end; ++p) sum_total += weight(list[p].row) * target(list[p].row);
       double sl = 0;
       for (Index p = begin; p + 1 < end; ++p) {
-        const std::int32_t i = list[p];
+        const std::int32_t i = list[p].row;
         sl += weight(i) * target(i);
         wl += weight(i);
-        if (static_cast<double>(v[list[p + 1]]) <= v[i] + kCartFeatureThreshold) continue;
+        if (static_cast<double>(list[p + 1].x) <= list[p].x + kCartFeatureThreshold) continue;
         const Index nl = p + 1 - begin;
         if (count - nl < s_.min_samples_leaf) break;
         if (!allowed(nl, count, wl, w)) continue;
@@ -462,9 +503,9 @@ class CartBuilder {
     }
     absolute_deviations(list, begin, end);
     for (Index p = begin; p + 1 < end; ++p) {
-      const std::int32_t i = list[p];
+      const std::int32_t i = list[p].row;
       wl += weight(i);
-      if (static_cast<double>(v[list[p + 1]]) <= v[i] + kCartFeatureThreshold) continue;
+      if (static_cast<double>(list[p + 1].x) <= list[p].x + kCartFeatureThreshold) continue;
       const Index nl = p + 1 - begin;
       if (count - nl < s_.min_samples_leaf) break;
       if (!allowed(nl, count, wl, w)) continue;
@@ -478,10 +519,10 @@ class CartBuilder {
   /// list[begin + j, end) (dev_right_[j]) the weighted absolute deviation
   /// from its weighted median, sum w |y - median|, with Fenwick trees over
   /// the node's target ranks: O(m log m).
-  void absolute_deviations(const std::int32_t* list, Index begin, Index end) {
+  void absolute_deviations(const CartEntry* list, Index begin, Index end) {
     const auto m = static_cast<std::size_t>(end - begin);
     sorted_y_.resize(m);
-    for (std::size_t j = 0; j < m; ++j) sorted_y_[j] = list[begin + static_cast<Index>(j)];
+    for (std::size_t j = 0; j < m; ++j) sorted_y_[j] = list[begin + static_cast<Index>(j)].row;
     std::sort(sorted_y_.begin(), sorted_y_.end(), [this](std::int32_t a, std::int32_t b) {
       return target(a) < target(b) || (target(a) == target(b) && a < b);
     });
@@ -494,7 +535,7 @@ class CartBuilder {
       fenwick_wy_.assign(m + 1, 0.0);
       double w = 0, wy = 0;
       for (std::size_t j = 0; j < m; ++j) {
-        const std::int32_t i = list[begin + static_cast<Index>(position(j))];
+        const std::int32_t i = list[begin + static_cast<Index>(position(j))].row;
         const double wi = weight(i), yi = target(i);
         w += wi;
         wy += wi * yi;
@@ -524,15 +565,15 @@ class CartBuilder {
   }
 
   /// Extremely randomized split of feature f: threshold uniform in [lo, hi).
-  Split random_split(Index f, const std::int32_t* list, const float* v, Index begin, Index end,
+  Split random_split(Index f, const CartEntry* list, Index begin, Index end,
                      const Stats& node, double lo, double hi) {
     Split s;
     double t = rng_.uniform(lo, hi);
     if (t == hi) t = lo;
-    const std::int32_t* first = list + begin;
+    const CartEntry* first = list + begin;
     const Index nl =
         std::upper_bound(first, list + end, t,
-                         [v](double value, std::int32_t i) { return value < v[i]; }) -
+                         [](double value, const CartEntry& e) { return value < e.x; }) -
         first;
     const Index count = end - begin;
     if (nl == 0 || nl == count) return s;
@@ -541,7 +582,16 @@ class CartBuilder {
     s.feature = f;
     s.left_count = nl;
     s.threshold = t;
-    if (y_.num_classes > 0) {
+    if (s_.criterion == CartCriterion::Gini) {
+      double sq_l = 0, sq_r = 0;
+      for (int k = 0; k < k_; ++k) {
+        const double l = left.value[static_cast<std::size_t>(k)];
+        const double r = node.value[static_cast<std::size_t>(k)] - l;
+        sq_l += l * l;
+        sq_r += r * r;
+      }
+      s.proxy = gini_proxy(sq_l, left.weight, sq_r, node.weight - left.weight);
+    } else if (y_.num_classes > 0) {
       right_.resize(static_cast<std::size_t>(k_));
       s.proxy = class_proxy(left.value.data(), node.value.data(), left.weight, node.weight);
     } else {
@@ -563,9 +613,9 @@ class CartBuilder {
   int k_ = 1;
   Index m_ = 0;
   double w_total_ = 0;
-  std::vector<std::int32_t> lists_;
+  std::vector<CartEntry> lists_;
   std::vector<std::uint8_t> goes_left_;
-  std::vector<std::int32_t> scratch_;
+  std::vector<CartEntry> scratch_;
   std::vector<Index> features_;
   std::vector<Record> records_;
   std::vector<double> left_, right_;
