@@ -222,7 +222,9 @@ class AdaBoostClassifier : public detail::AdaBoost<Scalar, Base, true> {
     }
   }
 
+  /// Stumps with scikit-learn's defaults.
   AdaBoostClassifier() : Core(AdaBoostParams{}, default_learner()) {}
+  /// Boosts copies of `prototype` with `params`.
   explicit AdaBoostClassifier(AdaBoostParams params, Base prototype = default_learner())
       : Core(std::move(params), std::move(prototype)) {}
 
@@ -414,7 +416,9 @@ class AdaBoostRegressor : public detail::AdaBoost<Scalar, Base, false> {
     }
   }
 
+  /// Depth-3 trees with scikit-learn's defaults.
   AdaBoostRegressor() : Core(AdaBoostParams{}, default_learner()) {}
+  /// Boosts copies of `prototype` with `params`.
   explicit AdaBoostRegressor(AdaBoostParams params, Base prototype = default_learner())
       : Core(std::move(params), std::move(prototype)) {}
 

@@ -69,7 +69,9 @@ RowVector<double> weighted_means(const Eigen::Ref<const RowMatrix<Scalar>>& X,
 template <class Scalar>
 class LogisticRegression {
  public:
+  /// scikit-learn's defaults (C = 1).
   LogisticRegression() = default;
+  /// An unfitted model with `params` (checked by fit).
   explicit LogisticRegression(LogisticRegressionParams params) : params_(params) {}
 
   /// The parameters.
@@ -287,7 +289,9 @@ class LogisticRegression {
 template <class Scalar>
 class RidgeRegression {
  public:
+  /// scikit-learn's defaults (alpha = 1).
   RidgeRegression() = default;
+  /// An unfitted model with `params` (checked by fit).
   explicit RidgeRegression(RidgeParams params) : params_(params) {}
 
   /// The parameters.

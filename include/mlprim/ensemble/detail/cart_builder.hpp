@@ -144,15 +144,14 @@ class CartBuilder {
     const Index n = x_.rows;
     for (Index i = 0; i < n; ++i)
       if (w_[static_cast<std::size_t>(i)] > 0) ++m_;
-    if (m_ == n) {
-      lists_ = x_.entries;
+    if (m_ == n) {  // every row: read the shared lists until a split must partition them
+      view_ = x_.entries.data();
     } else {
       lists_.reserve(static_cast<std::size_t>(m_ * x_.cols));
       for (const CartEntry& e : x_.entries)
         if (w_[static_cast<std::size_t>(e.row)] > 0) lists_.push_back(e);
+      view_ = lists_.data();
     }
-    goes_left_.assign(static_cast<std::size_t>(n), 0);
-    scratch_.resize(static_cast<std::size_t>(m_));
     features_.resize(static_cast<std::size_t>(x_.cols));
     std::iota(features_.begin(), features_.end(), Index{0});
     if (s_.criterion == CartCriterion::AbsoluteError) rank_.assign(static_cast<std::size_t>(n), 0);
@@ -163,7 +162,7 @@ class CartBuilder {
     CartTree tree;
     tree.num_outputs = y_.num_classes > 0 ? y_.num_classes : 1;
     if (m_ == 0) return tree;
-    Stats root = stats(lists_.data(), 0, m_);
+    Stats root = stats(view_, 0, m_);
     w_total_ = root.weight;
     records_.clear();
     add_node(tree, -1, 0, 0, m_, std::move(root));
@@ -322,7 +321,7 @@ class CartBuilder {
       rec.leaf = rec.split.feature < 0;
     }
     if (!rec.leaf) {
-      const CartEntry* list = lists_.data() + rec.split.feature * m_;
+      const CartEntry* list = view_ + rec.split.feature * m_;
       rec.left = stats(list, begin, begin + rec.split.left_count);
       rec.right = stats(list, begin + rec.split.left_count, end);
       rec.improvement = st.weight / w_total_ *
@@ -341,15 +340,23 @@ class CartBuilder {
     Record& rec = records_[static_cast<std::size_t>(id)];
     const Index begin = rec.begin, end = rec.end, f = rec.split.feature;
     const Index mid = begin + rec.split.left_count;
-    const CartEntry* best = lists_.data() + f * m_;
+    const CartEntry* best = view_ + f * m_;
     // The children's lists need partitioning only if one of them may split.
     auto may_split = [&](Index count) {
       return rec.depth + 1 < s_.max_depth && count >= s_.min_samples_split &&
              count >= 2 * s_.min_samples_leaf;
     };
     const bool partition = may_split(mid - begin) || may_split(end - mid);
-    if (partition)
+    if (partition) {
+      if (lists_.empty()) {  // the first partition: a private copy of the shared lists
+        lists_ = x_.entries;
+        view_ = lists_.data();
+        best = view_ + f * m_;
+      }
+      goes_left_.resize(static_cast<std::size_t>(x_.rows));
+      scratch_.resize(static_cast<std::size_t>(m_));
       for (Index p = begin; p < end; ++p) goes_left_[static_cast<std::size_t>(best[p].row)] = p < mid;
+    }
     for (Index g = 0; g < x_.cols && partition; ++g) {
       if (g == f) continue;
       CartEntry* list = lists_.data() + g * m_;
@@ -390,7 +397,7 @@ class CartBuilder {
         std::swap(features_[static_cast<std::size_t>(drawn)], features_[static_cast<std::size_t>(j)]);
       }
       const Index f = all ? drawn : features_[static_cast<std::size_t>(drawn)];
-      const CartEntry* list = lists_.data() + f * m_;
+      const CartEntry* list = view_ + f * m_;
       const double lo = list[begin].x, hi = list[end - 1].x;
       if (hi <= lo + kCartFeatureThreshold) continue;  // constant here: not counted
       ++examined;
@@ -613,7 +620,8 @@ class CartBuilder {
   int k_ = 1;
   Index m_ = 0;
   double w_total_ = 0;
-  std::vector<CartEntry> lists_;
+  std::vector<CartEntry> lists_;  ///< this tree's lists (empty while view_ reads the shared ones)
+  const CartEntry* view_ = nullptr;
   std::vector<std::uint8_t> goes_left_;
   std::vector<CartEntry> scratch_;
   std::vector<Index> features_;
