@@ -1,6 +1,7 @@
 // DecisionTreeClassifier / DecisionTreeRegressor: hand-checkable splits,
 // weights as duplicated rows, scikit-learn's trees on its data sets, bad
 // input and the saved format.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include <mlprim/core/random.hpp>
+#include <mlprim/ensemble/binning.hpp>
 #include <mlprim/ensemble/decision_tree.hpp>
 
 #include "catch.hpp"
@@ -310,4 +312,56 @@ TEST_CASE("Decision trees round-trip through save and reject corrupt streams",
   r.save(rs);
   std::stringstream wrong_kind(rs.str());
   CHECK_THROWS_AS(DecisionTreeClassifier<double>::load(wrong_kind), std::runtime_error);
+}
+
+TEST_CASE("Histogram splits cut between bins: with a bin per value, the exact partitions",
+          "[ensemble][cart][histogram]") {
+  // At most max_bin distinct values per feature: each value is its own bin,
+  // so a cut between bins separates the training rows as the midpoint does.
+  for (std::string name : {"iris", "digits"}) {
+    INFO(name);
+    const auto s = mlprim::test::sklearn_split(name);
+    for (auto criterion : {TreeCriterion::Gini, TreeCriterion::Entropy}) {
+      DecisionTreeParams q;
+      q.criterion = criterion;
+      DecisionTreeClassifier<double> exact(q);
+      q.max_bin = 256;
+      DecisionTreeClassifier<double> hist(q);
+      exact.fit(s.X_train, s.y_train);
+      hist.fit(s.X_train, s.y_train);
+      CHECK(hist.num_leaves() == exact.num_leaves());
+      mlprim::test::check_close<double>(hist.predict_proba(s.X_train),
+                                        exact.predict_proba(s.X_train), 1e-12);
+    }
+  }
+  const auto d = mlprim::test::sklearn_split("diabetes");
+  DecisionTreeParams q;
+  q.max_depth = 5;
+  DecisionTreeRegressor<double> exact(q);
+  q.max_bin = 1024;
+  DecisionTreeRegressor<double> hist(q);
+  exact.fit(d.X_train, d.y_train);
+  hist.fit(d.X_train, d.y_train);
+  mlprim::test::check_close<double>(RowMatrix<double>(hist.predict(d.X_train)),
+                                    RowMatrix<double>(exact.predict(d.X_train)), 1e-9);
+  // Fewer bins: splits only at the cuts, every threshold one of them.
+  q.max_bin = 8;
+  DecisionTreeRegressor<double> coarse(q);
+  coarse.fit(d.X_train, d.y_train);
+  const mlprim::HistogramCuts cuts = mlprim::make_cuts<double>(d.X_train, 8);
+  const auto& t = coarse.tree().nodes;
+  for (Index i = 0; i < t.num_nodes(); ++i)
+    if (!t.is_leaf(i)) {
+      const auto f = static_cast<std::size_t>(t.split_indices[static_cast<std::size_t>(i)]);
+      const float* first = cuts.values.data() + cuts.ptrs[f];
+      const float* last = cuts.values.data() + cuts.ptrs[f + 1];
+      CHECK(std::find(first, last, t.split_conditions[static_cast<std::size_t>(i)]) != last);
+    }
+  q.criterion = TreeCriterion::AbsoluteError;
+  CHECK_THROWS_WITH(DecisionTreeRegressor<double>(q).fit(d.X_train, d.y_train),
+                    Catch::Contains("AbsoluteError"));
+  q = {};
+  q.max_bin = 1;
+  CHECK_THROWS_WITH(DecisionTreeRegressor<double>(q).fit(d.X_train, d.y_train),
+                    Catch::Contains("max_bin"));
 }

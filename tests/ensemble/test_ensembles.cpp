@@ -123,6 +123,14 @@ TEST_CASE("Random forests, extra trees and bagging reach scikit-learn's scores",
     CHECK(std::abs(r2(s.y_test, f.predict(s.X_test)) - ref(0, 0)) < 0.05);
     CHECK(std::abs(f.oob_score() - ref(1, 0)) < 0.06);
   }
+  SECTION("random forest on 32 histogram bins, breast cancer") {
+    const auto s = sklearn_split("breast_cancer");
+    ForestParams q;
+    q.max_bin = 32;
+    RandomForestClassifier<double> f(q);
+    f.fit(s.X_train, s.y_train);
+    CHECK(std::abs(accuracy(f.predict(s.X_test), s.y_test) - sklearn_block("rf_cancer")(0, 0)) < 0.03);
+  }
   SECTION("extra trees") {
     const auto w = sklearn_split("wine");
     ExtraTreesClassifier<double> c;

@@ -243,7 +243,7 @@ class AdaBoostClassifier : public detail::AdaBoost<Scalar, Base, true> {
     const auto k = static_cast<double>(labels.classes.size());
     std::optional<detail::CartData> data;
     if constexpr (detail::has_fit_prepared<Base>::value) {
-      data = detail::make_cart_data<Scalar>(fn, X, y, true, 1);
+      data = detail::make_cart_data<Scalar>(fn, X, y, true, 1, prototype_.params().max_bin);
     } else {
       if (X.cols() == 0) throw_invalid_argument(fn, "X has no columns");
     }
@@ -434,7 +434,7 @@ class AdaBoostRegressor : public detail::AdaBoost<Scalar, Base, false> {
     const std::vector<double> target = detail::checked_targets<Scalar>(fn, y, n);
     std::optional<detail::CartData> data;
     if constexpr (detail::has_fit_prepared<Base>::value) {
-      data = detail::make_cart_data<Scalar>(fn, X, y, false, 1);
+      data = detail::make_cart_data<Scalar>(fn, X, y, false, 1, prototype_.params().max_bin);
     } else {
       if (X.cols() == 0) throw_invalid_argument(fn, "X has no columns");
     }

@@ -146,7 +146,8 @@ class Bagging {
     }
     std::optional<CartData> shared;
     if constexpr (has_fit_prepared<Base>::value)
-      if (all_features) shared = make_cart_data<Scalar>(fn, X, y, kClassifier, threads);
+      if (all_features)
+        shared = make_cart_data<Scalar>(fn, X, y, kClassifier, threads, prototype_.params().max_bin);
     const auto count = static_cast<std::size_t>(params_.n_estimators);
     std::vector<Base> fitted(count, prototype_);
     std::vector<std::vector<Index>> features(count);

@@ -89,6 +89,12 @@ struct DecisionTreeParams {
   Index max_leaf_nodes = 0;
   /// Least weighted impurity decrease of a split, >= 0.
   double min_impurity_decrease = 0;
+  /// 0: exact splits between sorted values (scikit-learn). 2 to 65535:
+  /// histogram splits on at most max_bin quantile bins per feature
+  /// (make_cuts, the binning of GradientBoosting), each node costing
+  /// O(n_node * max_features + bins) instead of O(n_node * p); Best
+  /// splitter and the class criteria or SquaredError only.
+  int max_bin = 0;
   /// Seed of the feature order (max_features < p) and random thresholds.
   std::uint64_t seed = 0;
 };
@@ -117,6 +123,8 @@ struct ForestParams {
   Index max_leaf_nodes = 0;
   /// Least weighted impurity decrease of a split.
   double min_impurity_decrease = 0;
+  /// Histogram splits on at most max_bin bins (0 = exact; see DecisionTreeParams).
+  int max_bin = 0;
   /// Bootstrap rows per tree (random forests: true; extra trees: false).
   std::optional<bool> bootstrap;
   /// Rows drawn per tree when bootstrapping: 0 = n, a fraction in (0, 1] or a count > 1.

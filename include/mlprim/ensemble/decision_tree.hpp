@@ -73,16 +73,27 @@ inline CartSettings cart_settings(std::string_view fn, const DecisionTreeParams&
                            " must be 0 (unlimited) or >= 2");
   s.max_leaf_nodes = q.max_leaf_nodes;
   s.random_thresholds = q.splitter == TreeSplitter::Random;
+  if (q.max_bin != 0 && (q.max_bin < 2 || q.max_bin > 65535))
+    throw_invalid_argument(fn, "max_bin = ", q.max_bin, " must be 0 (exact) or in [2, 65535]");
+  s.histogram = q.max_bin > 0;
+  if (s.histogram && s.random_thresholds)
+    throw_invalid_argument(fn, "max_bin = ", q.max_bin, " (histogram splits) needs splitter Best");
+  if (s.histogram && s.criterion == CartCriterion::AbsoluteError)
+    throw_invalid_argument(fn, "max_bin = ", q.max_bin,
+                           " (histogram splits) does not support AbsoluteError");
   s.seed = q.seed;
   return s;
 }
 
-/// Lays out X and y for tree fits: classes encoded, or finite targets.
+/// Lays out X and y for tree fits: classes encoded, or finite targets; with
+/// max_bin > 0 the bins of histogram splits too.
 template <class Scalar>
 CartData make_cart_data(std::string_view fn, const Eigen::Ref<const RowMatrix<Scalar>>& X,
-                        const Eigen::Ref<const Vector<Scalar>>& y, bool classifier, int threads) {
+                        const Eigen::Ref<const Vector<Scalar>>& y, bool classifier, int threads,
+                        int max_bin) {
   CartData d;
   d.columns = make_cart_columns<Scalar>(fn, X, threads);
+  if (max_bin > 0) add_cart_bins<Scalar>(d.columns, X, max_bin, threads);
   if (classifier) {
     EncodedLabels e = encode_labels<Scalar>(fn, y, X.rows());
     d.classes = std::move(e.classes);
@@ -115,7 +126,8 @@ class DecisionTree {
     const char* fn = kClassifier ? "DecisionTreeClassifier::fit" : "DecisionTreeRegressor::fit";
     if (X.rows() == 0) throw_invalid_argument(fn, "X has no rows");
     const std::vector<double> w = weights_or_ones(fn, sample_weight, X.rows());
-    fit_prepared(make_cart_data<Scalar>(fn, X, y, kClassifier, 1), w);
+    if (params_.max_bin != 0) cart_settings(fn, params_, X.cols(), 1.0, kClassifier);  // before binning
+    fit_prepared(make_cart_data<Scalar>(fn, X, y, kClassifier, 1, params_.max_bin), w);
   }
 
   /// Fits on data laid out by detail::make_cart_data (ensembles lay it out
@@ -125,6 +137,9 @@ class DecisionTree {
     double total = 0;
     for (double v : weight) total += v;
     const CartSettings s = cart_settings(fn, params_, data.columns.cols, total, kClassifier);
+    if (params_.max_bin != data.columns.max_bin)
+      throw_invalid_argument(fn, "max_bin = ", params_.max_bin, " but the data were binned with ",
+                             data.columns.max_bin);
     tree_ = CartBuilder(data.columns, data.targets, weight, s).build();
     if (tree_.num_nodes() == 0) throw_invalid_argument(fn, "every sample weight is zero");
     classes_ = data.classes;
@@ -214,6 +229,7 @@ class DecisionTree {
     w.value(q.max_features.value);
     w.value(static_cast<std::int64_t>(q.max_leaf_nodes));
     w.value(q.min_impurity_decrease);
+    w.value(static_cast<std::int32_t>(q.max_bin));
     w.value(q.seed);
   }
 
@@ -238,6 +254,7 @@ class DecisionTree {
     q.max_features.value = r.value<double>("max_features value");
     q.max_leaf_nodes = static_cast<Index>(r.value<std::int64_t>("max_leaf_nodes"));
     q.min_impurity_decrease = r.value<double>("min_impurity_decrease");
+    q.max_bin = r.value<std::int32_t>("max_bin");
     q.seed = r.value<std::uint64_t>("seed");
     return q;
   }

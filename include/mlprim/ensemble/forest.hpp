@@ -77,6 +77,7 @@ class Forest {
                                                                : MaxFeatures::all());
     q.max_leaf_nodes = params_.max_leaf_nodes;
     q.min_impurity_decrease = params_.min_impurity_decrease;
+    q.max_bin = params_.max_bin;
     return q;
   }
 
@@ -136,6 +137,7 @@ class Forest {
       params_.max_features = q.max_features;
       params_.max_leaf_nodes = q.max_leaf_nodes;
       params_.min_impurity_decrease = q.min_impurity_decrease;
+      params_.max_bin = q.max_bin;
     }
   }
 

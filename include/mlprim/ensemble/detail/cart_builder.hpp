@@ -18,6 +18,7 @@
 #include "mlprim/core/parallel.hpp"
 #include "mlprim/core/random.hpp"
 #include "mlprim/core/types.hpp"
+#include "mlprim/ensemble/binning.hpp"
 #include "mlprim/ensemble/cart_tree.hpp"
 
 namespace mlprim {
@@ -44,7 +45,27 @@ struct CartEntry {
 struct CartColumns {
   Index rows = 0, cols = 0;
   std::vector<CartEntry> entries;  ///< entries[f * rows + k]: the k-th smallest of feature f
+  int max_bin = 0;                 ///< > 0: histogram splits on cuts and codes
+  HistogramCuts cuts;              ///< the bins (max_bin > 0)
+  std::vector<std::uint16_t> codes;  ///< codes[f * rows + i]: the bin of X(i, f)
 };
+
+/// Adds the quantile bins (make_cuts, at most max_bin per feature) and every
+/// value's bin to columns made from X, for histogram splits.
+template <class Scalar>
+void add_cart_bins(CartColumns& c, const Eigen::Ref<const RowMatrix<Scalar>>& X, int max_bin,
+                   int threads) {
+  c.max_bin = max_bin;
+  c.cuts = make_cuts<Scalar>(X, max_bin, {}, threads);
+  c.codes.resize(static_cast<std::size_t>(c.rows * c.cols));
+  parallel_for(Index{0}, c.cols, threads, [&](Index f) {
+    for (Index k = 0; k < c.rows; ++k) {
+      const CartEntry& e = c.entries[static_cast<std::size_t>(f * c.rows + k)];
+      c.codes[static_cast<std::size_t>(f * c.rows + e.row)] =
+          static_cast<std::uint16_t>(c.cuts.bin_of(f, e.x));
+    }
+  });
+}
 
 /// Checks X for a tree fit (finite values that float holds; NaN is refused
 /// with a pointer to GradientBoosting, which learns missing values) and lays
@@ -106,6 +127,7 @@ struct CartSettings {
   Index max_features = 0;   ///< features examined per node, in [1, p]
   Index max_leaf_nodes = 0;  ///< 0 = unlimited (depth-first), else best-first
   bool random_thresholds = false;
+  bool histogram = false;  ///< split on the columns' bins
   std::uint64_t seed = 0;
 };
 
@@ -144,7 +166,14 @@ class CartBuilder {
     const Index n = x_.rows;
     for (Index i = 0; i < n; ++i)
       if (w_[static_cast<std::size_t>(i)] > 0) ++m_;
-    if (m_ == n) {  // every row: read the shared lists until a split must partition them
+    if (s_.histogram) {  // one list of the node's rows, in any order
+      lists_.reserve(static_cast<std::size_t>(m_));
+      for (Index k = 0; k < n; ++k)
+        if (w_[static_cast<std::size_t>(x_.entries[static_cast<std::size_t>(k)].row)] > 0)
+          lists_.push_back(x_.entries[static_cast<std::size_t>(k)]);
+      view_ = lists_.data();
+      scratch_.resize(static_cast<std::size_t>(m_));
+    } else if (m_ == n) {  // every row: read the shared lists until a split must partition them
       view_ = x_.entries.data();
     } else {
       lists_.reserve(static_cast<std::size_t>(m_ * x_.cols));
@@ -215,6 +244,8 @@ class CartBuilder {
     Index left_count = 0;  ///< rows going left
     double threshold = 0;
     double proxy = -std::numeric_limits<double>::infinity();
+    int bin = -1;   ///< histogram splits: bins <= bin go left
+    float cut = 0;  ///< histogram splits: x < cut goes left
   };
 
   /// A node of the growing tree.
@@ -320,8 +351,9 @@ class CartBuilder {
       rec.split = find_split(begin, end, st);
       rec.leaf = rec.split.feature < 0;
     }
+    if (!rec.leaf && s_.histogram) partition_by_bin(begin, end, rec.split);
     if (!rec.leaf) {
-      const CartEntry* list = view_ + rec.split.feature * m_;
+      const CartEntry* list = list_of(rec.split.feature);
       rec.left = stats(list, begin, begin + rec.split.left_count);
       rec.right = stats(list, begin + rec.split.left_count, end);
       rec.improvement = st.weight / w_total_ *
@@ -340,13 +372,14 @@ class CartBuilder {
     Record& rec = records_[static_cast<std::size_t>(id)];
     const Index begin = rec.begin, end = rec.end, f = rec.split.feature;
     const Index mid = begin + rec.split.left_count;
-    const CartEntry* best = view_ + f * m_;
-    // The children's lists need partitioning only if one of them may split.
+    // The children's lists need partitioning only if one of them may split
+    // (histogram splits partitioned their one list already).
     auto may_split = [&](Index count) {
       return rec.depth + 1 < s_.max_depth && count >= s_.min_samples_split &&
              count >= 2 * s_.min_samples_leaf;
     };
-    const bool partition = may_split(mid - begin) || may_split(end - mid);
+    const bool partition = !s_.histogram && (may_split(mid - begin) || may_split(end - mid));
+    const CartEntry* best = partition ? view_ + f * m_ : nullptr;
     if (partition) {
       if (lists_.empty()) {  // the first partition: a private copy of the shared lists
         lists_ = x_.entries;
@@ -372,7 +405,8 @@ class CartBuilder {
     }
     const auto u = static_cast<std::size_t>(id);
     tree.nodes.split_indices[u] = static_cast<std::int32_t>(f);
-    tree.nodes.split_conditions[u] = cart_float_threshold(rec.split.threshold);
+    tree.nodes.split_conditions[u] =
+        s_.histogram ? rec.split.cut : cart_float_threshold(rec.split.threshold);
     tree.nodes.loss_changes[u] = static_cast<float>(
         tree.weighted_samples[u] * tree.impurity[u] - rec.left.weight * rec.left.impurity -
         rec.right.weight * rec.right.impurity);
@@ -397,17 +431,125 @@ class CartBuilder {
         std::swap(features_[static_cast<std::size_t>(drawn)], features_[static_cast<std::size_t>(j)]);
       }
       const Index f = all ? drawn : features_[static_cast<std::size_t>(drawn)];
-      const CartEntry* list = view_ + f * m_;
-      const double lo = list[begin].x, hi = list[end - 1].x;
-      if (hi <= lo + kCartFeatureThreshold) continue;  // constant here: not counted
-      ++examined;
-      Split s = s_.random_thresholds ? random_split(f, list, begin, end, node, lo, hi)
-                                     : best_split(f, list, begin, end, node);
+      Split s;
+      if (s_.histogram) {
+        bool constant = false;
+        s = histogram_split(f, begin, end, node, constant);
+        if (constant) continue;  // one bin here: not counted
+        ++examined;
+      } else {
+        const CartEntry* list = view_ + f * m_;
+        const double lo = list[begin].x, hi = list[end - 1].x;
+        if (hi <= lo + kCartFeatureThreshold) continue;  // constant here: not counted
+        ++examined;
+        s = s_.random_thresholds ? random_split(f, list, begin, end, node, lo, hi)
+                                 : best_split(f, list, begin, end, node);
+      }
       if (s.feature >= 0 &&
           (s.proxy > best.proxy || (s.proxy == best.proxy && best.feature >= 0 && f < best.feature)))
         best = s;
     }
     return best;
+  }
+
+  /// The rows of every feature's sorted list, or the one list of histogram splits.
+  const CartEntry* list_of(Index f) const { return s_.histogram ? view_ : view_ + f * m_; }
+
+  /// The best split of rows [begin, end) after one of feature f's bins:
+  /// per bin the class weights, or the weight and weighted target sum, and
+  /// the row count; `constant` when the rows fill a single bin.
+  Split histogram_split(Index f, Index begin, Index end, const Stats& node, bool& constant) {
+    Split best;
+    const int bins = x_.cuts.num_bins(f);
+    const std::uint16_t* code = x_.codes.data() + f * x_.rows;
+    const bool classes = y_.num_classes > 0;
+    const auto width = static_cast<std::size_t>(classes ? k_ : 2);
+    hist_.assign(static_cast<std::size_t>(bins) * width, 0.0);
+    counts_.assign(static_cast<std::size_t>(bins), 0);
+    for (Index p = begin; p < end; ++p) {
+      const std::int32_t i = view_[p].row;
+      const std::size_t b = code[i];
+      ++counts_[b];
+      if (classes) {
+        hist_[b * width + static_cast<std::size_t>(y_.label[static_cast<std::size_t>(i)])] += weight(i);
+      } else {
+        hist_[b * 2] += weight(i);
+        hist_[b * 2 + 1] += weight(i) * target(i);
+      }
+    }
+    int first = -1, last = -1;
+    for (int b = 0; b < bins; ++b)
+      if (counts_[static_cast<std::size_t>(b)] > 0) {
+        if (first < 0) first = b;
+        last = b;
+      }
+    constant = first == last;
+    if (constant) return best;
+    const Index count = end - begin;
+    const double w = node.weight;
+    double sum_total = 0;
+    if (!classes)
+      for (int b = first; b <= last; ++b) sum_total += hist_[static_cast<std::size_t>(b) * 2 + 1];
+    left_.assign(static_cast<std::size_t>(k_), 0.0);
+    right_.resize(static_cast<std::size_t>(k_));
+    Index nl = 0;
+    double wl = 0, sl = 0;
+    for (int b = first; b < last; ++b) {
+      const auto u = static_cast<std::size_t>(b);
+      if (counts_[u] == 0) continue;  // the same rows as the last non-empty bin
+      nl += counts_[u];
+      if (classes) {
+        for (std::size_t c = 0; c < width; ++c) {
+          left_[c] += hist_[u * width + c];
+          wl += hist_[u * width + c];
+        }
+      } else {
+        wl += hist_[u * 2];
+        sl += hist_[u * 2 + 1];
+      }
+      if (count - nl < s_.min_samples_leaf) break;
+      if (!allowed(nl, count, wl, w)) continue;
+      double proxy;
+      if (s_.criterion == CartCriterion::Gini) {
+        double sq_l = 0, sq_r = 0;
+        for (int c = 0; c < k_; ++c) {
+          const double l = left_[static_cast<std::size_t>(c)];
+          const double r = node.value[static_cast<std::size_t>(c)] - l;
+          sq_l += l * l;
+          sq_r += r * r;
+        }
+        proxy = gini_proxy(sq_l, wl, sq_r, w - wl);
+      } else if (classes) {
+        proxy = class_proxy(left_.data(), node.value.data(), wl, w);
+      } else {
+        const double sr = sum_total - sl;
+        proxy = sl * sl / wl + sr * sr / (w - wl);
+      }
+      if (proxy > best.proxy) {
+        best.proxy = proxy;
+        best.feature = f;
+        best.left_count = nl;
+        best.bin = b;
+        best.cut = x_.cuts.values[x_.cuts.ptrs[static_cast<std::size_t>(f)] + u];
+        best.threshold = best.cut;
+      }
+    }
+    return best;
+  }
+
+  /// Stable partition of the one list's rows [begin, end): bins <= split.bin first.
+  void partition_by_bin(Index begin, Index end, const Split& split) {
+    const std::uint16_t* code = x_.codes.data() + split.feature * x_.rows;
+    CartEntry* list = lists_.data();
+    Index l = begin, r = 0;
+    for (Index p = begin; p < end; ++p) {
+      const CartEntry e = list[p];
+      if (code[e.row] <= split.bin)
+        list[l++] = e;
+      else
+        scratch_[static_cast<std::size_t>(r++)] = e;
+    }
+    std::copy(scratch_.begin(), scratch_.begin() + r, list + l);
   }
 
   /// Whether a split with `nl` of `count` rows and weight wl of w left is allowed.
@@ -626,7 +768,8 @@ class CartBuilder {
   std::vector<CartEntry> scratch_;
   std::vector<Index> features_;
   std::vector<Record> records_;
-  std::vector<double> left_, right_;
+  std::vector<double> left_, right_, hist_;
+  std::vector<Index> counts_;
   std::vector<std::int32_t> rank_, sorted_y_;
   std::vector<double> dev_left_, dev_right_, fenwick_w_, fenwick_wy_;
 };
