@@ -141,41 +141,29 @@ const bool written = [] {
 
 }  // namespace
 
+/// A fit per iteration, three repetitions, in seconds.
+void seconds_per_fit(benchmark::internal::Benchmark* b) {
+  b->Iterations(1)->Repetitions(3)->Unit(benchmark::kSecond)->UseRealTime();
+}
+
+/// The single-threaded fits (AdaBoost and one tree are serial).
+void one_thread(benchmark::internal::Benchmark* b) { b->ArgName("threads")->Arg(1); }
+
 BENCHMARK_CAPTURE(mlprim_forest_fit, exact, 0)
     ->Name("mlprim:forest_fit")
     ->Apply(mlprim::bench::thread_counts)
-    ->Iterations(1)
-    ->Repetitions(3)
-    ->Unit(benchmark::kSecond)
-    ->UseRealTime();
+    ->Apply(seconds_per_fit);
 BENCHMARK_CAPTURE(mlprim_forest_fit, histogram, 256)
     ->Name("mlprim:forest_fit_max_bin_256")
     ->Apply(mlprim::bench::thread_counts)
-    ->Iterations(1)
-    ->Repetitions(3)
-    ->Unit(benchmark::kSecond)
-    ->UseRealTime();
+    ->Apply(seconds_per_fit);
 BENCHMARK(mlprim_forest_predict)
     ->Name("mlprim:forest_predict")
     ->Apply(mlprim::bench::thread_counts)
     ->Repetitions(5)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-BENCHMARK(mlprim_adaboost_fit)
-    ->Name("mlprim:adaboost_fit")
-    ->Arg(1)
-    ->ArgName("threads")
-    ->Iterations(1)
-    ->Repetitions(3)
-    ->Unit(benchmark::kSecond)
-    ->UseRealTime();
-BENCHMARK(mlprim_cart_fit)
-    ->Name("mlprim:cart_fit")
-    ->Arg(1)
-    ->ArgName("threads")
-    ->Iterations(1)
-    ->Repetitions(3)
-    ->Unit(benchmark::kSecond)
-    ->UseRealTime();
+BENCHMARK(mlprim_adaboost_fit)->Name("mlprim:adaboost_fit")->Apply(one_thread)->Apply(seconds_per_fit);
+BENCHMARK(mlprim_cart_fit)->Name("mlprim:cart_fit")->Apply(one_thread)->Apply(seconds_per_fit);
 
 MLPRIM_BENCHMARK_MAIN();
