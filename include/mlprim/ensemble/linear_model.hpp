@@ -264,11 +264,12 @@ class LogisticRegression {
     detail::check_loaded_classes(fn, m.classes_);
     const std::uint64_t outs = m.classes_.size() == 2 ? 1 : m.classes_.size();
     m.coef_ = r.matrix<double>("coef", outs, std::numeric_limits<std::int32_t>::max());
-    m.intercept_ = r.matrix<double>("intercept", outs, 1);
+    const RowMatrix<double> intercept = r.matrix<double>("intercept", outs, 1);
     if (static_cast<std::uint64_t>(m.coef_.rows()) != outs || m.coef_.cols() == 0 ||
-        static_cast<std::uint64_t>(m.intercept_.size()) != outs || !m.coef_.allFinite() ||
-        !m.intercept_.allFinite())
+        static_cast<std::uint64_t>(intercept.rows()) != outs || intercept.cols() != 1 ||
+        !m.coef_.allFinite() || !intercept.allFinite())
       throw_runtime_error(fn, "the coefficients do not match the ", m.classes_.size(), " classes");
+    m.intercept_ = intercept.col(0);
     m.num_features_ = m.coef_.cols();
     return m;
   }
@@ -361,10 +362,11 @@ class RidgeRegression {
     RidgeRegression m;
     m.params_.alpha = r.value<double>("alpha");
     m.params_.fit_intercept = r.value<bool>("fit_intercept");
-    m.coef_ = r.matrix<double>("coef", std::numeric_limits<std::int32_t>::max(), 1);
+    const RowMatrix<double> coef = r.matrix<double>("coef", std::numeric_limits<std::int32_t>::max(), 1);
     m.intercept_ = r.value<double>("intercept");
-    if (m.coef_.size() == 0 || !m.coef_.allFinite() || !std::isfinite(m.intercept_))
+    if (coef.rows() == 0 || coef.cols() != 1 || !coef.allFinite() || !std::isfinite(m.intercept_))
       throw_runtime_error(fn, "corrupt coefficients");
+    m.coef_ = coef.col(0);
     m.num_features_ = m.coef_.size();
     return m;
   }
