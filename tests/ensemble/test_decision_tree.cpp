@@ -3,6 +3,7 @@
 // input and the saved format.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -304,8 +305,19 @@ TEST_CASE("Decision trees round-trip through save and reject corrupt streams",
     std::stringstream part(bytes.substr(0, cut));
     CHECK_THROWS_AS(DecisionTreeClassifier<double>::load(part), std::runtime_error);
   }
-  // A child index pointing back at the root is refused, not followed.
+  // A child index pointing back at the root is refused, not followed. The
+  // root's left child sits after the header (12 bytes), the parameters (67),
+  // the feature count (8), the classes (8 + 8 K), the output count (4) and
+  // the length of left_children (8).
+  const std::size_t at = 12 + 67 + 8 + 8 + 8 * static_cast<std::size_t>(t.num_classes()) + 4 + 8;
+  std::int32_t child = 0;
+  std::memcpy(&child, bytes.data() + at, sizeof child);
+  REQUIRE(child == t.tree().nodes.left_children[0]);  // the layout is as described
   std::string cyclic = bytes;
+  const std::int32_t root = 0;
+  std::memcpy(&cyclic[at], &root, sizeof root);
+  std::stringstream cycle(cyclic);
+  CHECK_THROWS_WITH(DecisionTreeClassifier<double>::load(cycle), Catch::Contains("reached twice"));
   DecisionTreeRegressor<double> r;
   r.fit(X, X.col(2));
   std::stringstream rs;
