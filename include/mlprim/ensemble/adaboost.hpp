@@ -64,8 +64,12 @@ inline std::vector<double> weighted_resample(const std::vector<double>& w, Rng& 
   for (std::size_t d = 0; d < w.size(); ++d) {
     const double u = rng.uniform<double>() * total;
     auto it = std::upper_bound(cdf.begin(), cdf.end(), u);
-    if (it == cdf.end()) --it;
-    while (w[static_cast<std::size_t>(it - cdf.begin())] == 0) ++it;  // never a zero weight
+    // upper_bound never lands on a zero weight (its cdf equals its
+    // predecessor's); only u rounding up to the total runs off the end,
+    // where the last positive weight is taken.
+    if (it == cdf.end())
+      do --it;
+      while (w[static_cast<std::size_t>(it - cdf.begin())] == 0);
     counts[static_cast<std::size_t>(it - cdf.begin())] += 1;
   }
   return counts;
@@ -84,8 +88,7 @@ Base fit_learner(const Base& prototype, std::uint64_t seed, const std::optional<
       est.fit_prepared(*data, w);
       return est;
     }
-  const Vector<Scalar> weight =
-      Eigen::Map<const Vector<double>>(w.data(), static_cast<Index>(w.size())).cast<Scalar>();
+  const Vector<Scalar> weight = as_vector<Scalar>(w);
   est.fit(X, y, weight);
   return est;
 }
@@ -307,7 +310,7 @@ class AdaBoostClassifier : public detail::AdaBoost<Scalar, Base, true> {
 
   /// The class of the largest score (the smaller label on ties).
   Vector<Scalar> predict(const Eigen::Ref<const RowMatrix<Scalar>>& X) const {
-    return labels_of(decision_function(X));
+    return detail::labels_of_rows<Scalar>(classes_, decision_function(X));
   }
 
   /// softmax(score / (K - 1)) per row, n x K (scikit-learn's SAMME probabilities).
@@ -328,14 +331,14 @@ class AdaBoostClassifier : public detail::AdaBoost<Scalar, Base, true> {
     for (std::size_t m = 0; m < estimators_.size(); ++m) {
       const std::vector<std::int32_t> pred = predicted_index(estimators_[m], X);
       for (Index i = 0; i < X.rows(); ++i) score(i, pred[static_cast<std::size_t>(i)]) += alpha_[m];
-      out.push_back(labels_of(score));
+      out.push_back(detail::labels_of_rows<Scalar>(classes_, score));
     }
     return out;
   }
 
   /// The class labels, ascending.
   Vector<Scalar> classes() const {
-    return Eigen::Map<const Vector<double>>(classes_.data(), num_classes()).template cast<Scalar>();
+    return detail::as_vector<Scalar>(classes_);
   }
   /// Number of classes.
   Index num_classes() const { return static_cast<Index>(classes_.size()); }
@@ -374,13 +377,6 @@ class AdaBoostClassifier : public detail::AdaBoost<Scalar, Base, true> {
     return out;
   }
 
-  Vector<Scalar> labels_of(const RowMatrix<double>& score) const {
-    Vector<Scalar> out(score.rows());
-    for (Index i = 0; i < score.rows(); ++i)
-      out[i] = static_cast<Scalar>(
-          classes_[static_cast<std::size_t>(detail::argmax(score.row(i).data(), score.cols()))]);
-    return out;
-  }
 
   using Core::alpha_;
   using Core::classes_;

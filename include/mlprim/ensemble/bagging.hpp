@@ -176,7 +176,7 @@ class Bagging {
           fitted[u].fit_prepared(*shared, draws);
           return;
         }
-      const Vector<Scalar> weight = Eigen::Map<const Vector<double>>(draws.data(), n).cast<Scalar>();
+      const Vector<Scalar> weight = as_vector<Scalar>(draws);
       if (all_features) {
         fitted[u].fit(X, y, weight);
       } else {
@@ -461,18 +461,12 @@ class BaggingClassifier : public detail::Bagging<Scalar, Base, true> {
   }
   /// The most probable class (the smaller label on ties).
   Vector<Scalar> predict(const Eigen::Ref<const RowMatrix<Scalar>>& X) const {
-    const RowMatrix<double> p = this->mean_output("BaggingClassifier::predict", X);
-    Vector<Scalar> out(X.rows());
-    for (Index i = 0; i < X.rows(); ++i)
-      out[i] = static_cast<Scalar>(
-          this->classes_[static_cast<std::size_t>(detail::argmax(p.row(i).data(), p.cols()))]);
-    return out;
+    return detail::labels_of_rows<Scalar>(this->classes_,
+                                          this->mean_output("BaggingClassifier::predict", X));
   }
   /// The class labels, ascending.
   Vector<Scalar> classes() const {
-    return Eigen::Map<const Vector<double>>(this->classes_.data(),
-                                            static_cast<Index>(this->classes_.size()))
-        .template cast<Scalar>();
+    return detail::as_vector<Scalar>(this->classes_);
   }
   /// The magic of the saved format.
   /// ("mlprimBC" over trees, "mlprimBc" over any other base).

@@ -310,8 +310,7 @@ class DecisionTreeClassifier : public detail::DecisionTree<Scalar, true> {
 
   /// The class labels, ascending (column order of predict_proba).
   Vector<Scalar> classes() const {
-    return Eigen::Map<const Vector<double>>(this->classes_.data(), num_classes())
-        .template cast<Scalar>();
+    return detail::as_vector<Scalar>(this->classes_);
   }
   /// Number of classes K.
   Index num_classes() const { return static_cast<Index>(this->classes_.size()); }

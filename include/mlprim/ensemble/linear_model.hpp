@@ -211,11 +211,7 @@ class LogisticRegression {
 
   /// The most probable class.
   Vector<Scalar> predict(const Eigen::Ref<const RowMatrix<Scalar>>& X) const {
-    const RowMatrix<Scalar> p = predict_proba(X);
-    Vector<Scalar> out(X.rows());
-    for (Index i = 0; i < X.rows(); ++i)
-      out[i] = static_cast<Scalar>(classes_[static_cast<std::size_t>(detail::argmax(p.row(i).data(), p.cols()))]);
-    return out;
+    return detail::labels_of_rows<Scalar>(classes_, predict_proba(X));
   }
 
   /// Weights: 1 x p for two classes (the second class's log-odds), K x p otherwise.
@@ -226,8 +222,7 @@ class LogisticRegression {
   int n_iter() const { return iterations_; }
   /// The class labels, ascending.
   Vector<Scalar> classes() const {
-    return Eigen::Map<const Vector<double>>(classes_.data(), static_cast<Index>(classes_.size()))
-        .template cast<Scalar>();
+    return detail::as_vector<Scalar>(classes_);
   }
   /// Features seen by fit.
   Index num_features() const { return num_features_; }

@@ -190,9 +190,7 @@ class StackingClassifier : public detail::Stacking<Scalar, Classifier<Scalar>, t
   }
   /// The class labels, ascending.
   Vector<Scalar> classes() const {
-    return Eigen::Map<const Vector<double>>(this->classes_.data(),
-                                            static_cast<Index>(this->classes_.size()))
-        .template cast<Scalar>();
+    return detail::as_vector<Scalar>(this->classes_);
   }
   /// The magic of the saved format.
   static constexpr std::string_view magic() { return "mlprimSC"; }

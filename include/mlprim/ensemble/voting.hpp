@@ -143,18 +143,12 @@ class VotingClassifier : public detail::Voter<Scalar, Classifier<Scalar>> {
 
   /// The voted class.
   Vector<Scalar> predict(const Eigen::Ref<const RowMatrix<Scalar>>& X) const {
-    const RowMatrix<double> v = votes(X);
-    Vector<Scalar> out(X.rows());
-    for (Index i = 0; i < X.rows(); ++i)
-      out[i] = static_cast<Scalar>(this->classes_[static_cast<std::size_t>(detail::argmax(v.row(i).data(), v.cols()))]);
-    return out;
+    return detail::labels_of_rows<Scalar>(this->classes_, votes(X));
   }
 
   /// The class labels, ascending.
   Vector<Scalar> classes() const {
-    return Eigen::Map<const Vector<double>>(this->classes_.data(),
-                                            static_cast<Index>(this->classes_.size()))
-        .template cast<Scalar>();
+    return detail::as_vector<Scalar>(this->classes_);
   }
   /// The magic of the saved format.
   static constexpr std::string_view magic() { return "mlprimVC"; }

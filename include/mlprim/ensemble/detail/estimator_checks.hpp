@@ -96,6 +96,24 @@ Index argmax(const T* row, Index k) {
   return best;
 }
 
+/// Doubles (class labels, sample weights) as an Eigen vector of Scalar.
+template <class Scalar>
+Vector<Scalar> as_vector(const std::vector<double>& v) {
+  return Eigen::Map<const Vector<double>>(v.data(), static_cast<Index>(v.size()))
+      .template cast<Scalar>();
+}
+
+/// Per row of `scores` (row-major, one column per class), the label of its
+/// largest entry (the smaller label on ties).
+template <class Scalar, class Scores>
+Vector<Scalar> labels_of_rows(const std::vector<double>& classes, const Scores& scores) {
+  Vector<Scalar> out(scores.rows());
+  for (Index i = 0; i < scores.rows(); ++i)
+    out[i] = static_cast<Scalar>(
+        classes[static_cast<std::size_t>(argmax(scores.row(i).data(), scores.cols()))]);
+  return out;
+}
+
 /// Reads a class list of a saved model: `count` strictly increasing integers.
 inline void check_loaded_classes(std::string_view fn, const std::vector<double>& classes) {
   for (std::size_t k = 0; k < classes.size(); ++k)
