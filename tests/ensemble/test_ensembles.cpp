@@ -252,7 +252,7 @@ TEST_CASE("Logistic and ridge regression solve scikit-learn's problems", "[ensem
   CHECK(r.intercept() == Approx(sklearn_block("ridge_diabetes_intercept")(0, 0)).epsilon(1e-10));
 }
 
-TEST_CASE("Stacking and soft voting match scikit-learn; erased models round-trip",
+TEST_CASE("Stacking and soft voting match scikit-learn, and erased models round-trip",
           "[ensemble][stacking][sklearn]") {
   auto s = sklearn_split("breast_cancer");
   mlprim::test::standardise(s);
@@ -290,4 +290,54 @@ TEST_CASE("Stacking and soft voting match scikit-learn; erased models round-trip
   std::stringstream rio;
   Estimator<double>(vr).save(rio);
   CHECK(load_estimator<double>(rio).predict(d.X_test) == vr.predict(d.X_test));
+}
+
+TEST_CASE("Voting and stacking loaders refuse members whose classes are not the ensemble's",
+          "[ensemble][stacking][io]") {
+  RowMatrix<double> X(12, 2);
+  Vector<double> y(12);
+  for (Index i = 0; i < 12; ++i) {
+    X(i, 0) = static_cast<double>(i);
+    X(i, 1) = static_cast<double>((i * 7) % 5);
+    y[i] = static_cast<double>(i % 3);
+  }
+  DecisionTreeParams depth2;
+  depth2.max_depth = 2;
+  // The ensemble's classes {0, 1, 2} are stored first, as a count and three
+  // doubles; relabelled {-2, -1, 0}, the members' labels 1 and 2 have no column.
+  const auto relabel = [](std::string bytes) {
+    const double from[] = {0.0, 1.0, 2.0}, to[] = {-2.0, -1.0, 0.0};
+    const std::string pattern(reinterpret_cast<const char*>(from), sizeof from);
+    const auto at = bytes.find(pattern);
+    REQUIRE(at != std::string::npos);
+    bytes.replace(at, sizeof to, reinterpret_cast<const char*>(to), sizeof to);
+    return bytes;
+  };
+  std::stringstream vio;
+  VotingClassifier<double>({DecisionTreeClassifier<double>(depth2), LogisticRegression<double>()})
+      .fit(X, y)
+      .save(vio);
+  std::stringstream vbad(relabel(vio.str()));
+  CHECK_THROWS_WITH(VotingClassifier<double>::load(vbad),
+                    Catch::Contains("an estimator does not have the ensemble's 3 classes"));
+  std::stringstream sio;
+  StackingClassifier<double>({DecisionTreeClassifier<double>(depth2)}, LogisticRegression<double>(),
+                             StackingParams{3, false})
+      .fit(X, y)
+      .save(sio);
+  std::stringstream sbad(relabel(sio.str()));
+  CHECK_THROWS_WITH(StackingClassifier<double>::load(sbad),
+                    Catch::Contains("a base estimator does not have the ensemble's 3 classes"));
+  // A stored weight of 0 for the only estimator is refused, as fit refuses it.
+  std::stringstream wio;
+  VotingClassifier<double>({LogisticRegression<double>()}, VotingParams{Voting::Soft, {3.0}})
+      .fit(X, y)
+      .save(wio);
+  std::string wbytes = wio.str();
+  const double three = 3.0, zero = 0.0;
+  const auto at = wbytes.find(std::string(reinterpret_cast<const char*>(&three), sizeof three));
+  REQUIRE(at != std::string::npos);
+  wbytes.replace(at, sizeof zero, reinterpret_cast<const char*>(&zero), sizeof zero);
+  std::stringstream wbad(wbytes);
+  CHECK_THROWS_WITH(VotingClassifier<double>::load(wbad), Catch::Contains("the weights sum to 0"));
 }

@@ -252,7 +252,7 @@ TEST_CASE("optimizers reject bad hyper-parameters with the argument and value", 
   CHECK_THROWS_AS(mlprim::SGD<float>(mlprim::SGDOptions{}, -1), std::invalid_argument);
 }
 
-TEST_CASE("gradients may be reassigned; a resized parameter stops the step", "[optim]") {
+TEST_CASE("gradients may be reassigned, but a resized parameter stops the step", "[optim]") {
   Eigen::VectorXd p = Eigen::VectorXd::Ones(3), g = Eigen::VectorXd::Zero(3);
   mlprim::SGDOptions o;
   o.lr = 1.0;

@@ -94,7 +94,7 @@ TEST_CASE("lr(step) uses the schedule's own base_lr", "[optim][schedule]") {
   CHECK(mlprim::StepLR{10}.lr(25) == Approx(0.01).epsilon(1e-15));  // base_lr 1 by default
 }
 
-TEST_CASE("apply sets every group from its initial lr; OneCycle also cycles momentum",
+TEST_CASE("apply sets every group from its initial lr, and OneCycle also cycles momentum",
           "[optim][schedule]") {
   Eigen::VectorXd p = Eigen::VectorXd::Zero(2), g = Eigen::VectorXd::Zero(2);
   Eigen::VectorXd q = Eigen::VectorXd::Zero(2), gq = Eigen::VectorXd::Zero(2);

@@ -28,7 +28,7 @@ std::vector<double> rms_errors(Run&& run, const std::vector<std::int64_t>& check
 
 }  // namespace
 
-TEST_CASE("IncrementalMean is the running average; its error falls as 1/sqrt(k)",
+TEST_CASE("IncrementalMean is the running average and its error falls as 1/sqrt(k)",
           "[optim][stochastic]") {
   mlprim::Rng rng(1);
   mlprim::IncrementalMean<double> mean(3);

@@ -136,12 +136,15 @@ class Stacking {
       if (base_.back().num_features() != num_features_)
         throw_runtime_error(fn, "base estimator ", e, " has ", base_.back().num_features(),
                             " features, the stacking ", num_features_);
-      if constexpr (kClassifier)
-        width += classes_.size() == 2 ? 1 : base_.back().classes().size();
-      else
+      if constexpr (kClassifier) {
+        check_member_classes(fn, "a base estimator", classes_, base_.back().classes());
+        width += classes_.size() == 2 ? 1 : static_cast<Index>(classes_.size());
+      } else {
         width += 1;
+      }
     }
     final_ = Model::load(in);
+    if constexpr (kClassifier) check_member_classes(fn, "the final estimator", classes_, final_.classes());
     if (final_.num_features() != width)
       throw_runtime_error(fn, "the final estimator has ", final_.num_features(),
                           " features, the base outputs ", width);

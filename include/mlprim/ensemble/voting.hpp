@@ -4,6 +4,7 @@
 #define MLPRIM_ENSEMBLE_VOTING_HPP
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <istream>
 #include <limits>
@@ -94,8 +95,12 @@ class Voter {
     if (count == 0 || num_features_ == 0) throw_runtime_error(fn, "an empty ensemble");
     if (!params_.weights.empty() && params_.weights.size() != count)
       throw_runtime_error(fn, "the weights do not match the ", count, " estimators");
-    for (double v : params_.weights)
+    double total = 0;
+    for (double v : params_.weights) {
       if (!(v >= 0) || !std::isfinite(v)) throw_runtime_error(fn, "a weight is ", v);
+      total += v;
+    }
+    if (!params_.weights.empty() && !(total > 0)) throw_runtime_error(fn, "the weights sum to 0");
     models_.clear();
     for (std::uint64_t e = 0; e < count; ++e) {
       models_.push_back(Model::load(in));
@@ -157,8 +162,11 @@ class VotingClassifier : public detail::Voter<Scalar, Classifier<Scalar>> {
   /// Reads a model written by save.
   static VotingClassifier load(std::istream& in) {
     VotingClassifier m;
-    m.load_all(in, "VotingClassifier::load", magic());
-    detail::check_loaded_classes("VotingClassifier::load", m.classes_);
+    constexpr const char* fn = "VotingClassifier::load";
+    m.load_all(in, fn, magic());
+    detail::check_loaded_classes(fn, m.classes_);
+    for (const Classifier<Scalar>& e : m.models_)
+      detail::check_member_classes(fn, "an estimator", m.classes_, e.classes());
     return m;
   }
 

@@ -123,6 +123,18 @@ inline void check_loaded_classes(std::string_view fn, const std::vector<double>&
   if (classes.size() < 2) throw_runtime_error(fn, "a classifier has ", classes.size(), " classes");
 }
 
+/// Checks that the loaded member `what` of an ensemble has exactly the
+/// ensemble's classes (fit gives every member the same labels); throws
+/// std::runtime_error naming `fn` otherwise.
+template <class Scalar>
+void check_member_classes(std::string_view fn, std::string_view what,
+                          const std::vector<double>& classes, const Vector<Scalar>& member) {
+  bool same = member.size() == static_cast<Index>(classes.size());
+  for (Index k = 0; same && k < member.size(); ++k)
+    same = static_cast<double>(member[k]) == classes[static_cast<std::size_t>(k)];
+  if (!same) throw_runtime_error(fn, what, " does not have the ensemble's ", classes.size(), " classes");
+}
+
 }  // namespace detail
 }  // namespace mlprim
 
