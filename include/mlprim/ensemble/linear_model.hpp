@@ -258,12 +258,16 @@ class LogisticRegression {
     m.classes_ = r.vector<double>("classes", 1u << 20);
     detail::check_loaded_classes(fn, m.classes_);
     const std::uint64_t outs = m.classes_.size() == 2 ? 1 : m.classes_.size();
-    m.coef_ = r.matrix<double>("coef", outs, std::numeric_limits<std::int32_t>::max());
+    // Shapes are checked before any copy: a 0 x 2^31 matrix holds no entries
+    // but a column-major copy of it still walks every column.
+    const RowMatrix<double> coef =
+        r.matrix<double>("coef", outs, std::numeric_limits<std::int32_t>::max());
     const RowMatrix<double> intercept = r.matrix<double>("intercept", outs, 1);
-    if (static_cast<std::uint64_t>(m.coef_.rows()) != outs || m.coef_.cols() == 0 ||
+    if (static_cast<std::uint64_t>(coef.rows()) != outs || coef.cols() == 0 ||
         static_cast<std::uint64_t>(intercept.rows()) != outs || intercept.cols() != 1 ||
-        !m.coef_.allFinite() || !intercept.allFinite())
+        !coef.allFinite() || !intercept.allFinite())
       throw_runtime_error(fn, "the coefficients do not match the ", m.classes_.size(), " classes");
+    m.coef_ = coef;
     m.intercept_ = intercept.col(0);
     m.num_features_ = m.coef_.cols();
     return m;
