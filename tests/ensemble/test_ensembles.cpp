@@ -187,6 +187,38 @@ TEST_CASE("Forests are the same model for 1, 2 and 7 threads and round-trip", "[
                     Catch::Contains("n_estimators"));
 }
 
+TEST_CASE("The packed forest walk is each tree's own walk, on every kernel and beyond float's range",
+          "[ensemble][forest]") {
+  const auto s = sklearn_split("digits");  // 64 features: 6 bits of each link
+  ForestParams q;
+  q.n_estimators = 9;
+  q.seed = 3;
+  RandomForestClassifier<double> f(q);
+  f.fit(s.X_train, s.y_train);
+  RowMatrix<double> X = s.X_test;
+  X(0, 10) = 1e300;  // rounds to +inf as a float: must still end on a leaf
+  X(1, 20) = -1e300;
+  X(2, 30) = 3.5e38;
+  // The reference: every tree walked on its own (double comparisons).
+  RowMatrix<double> mean = RowMatrix<double>::Zero(X.rows(), 10);
+  for (const auto& t : f.estimators()) mean += t.predict_proba(X);
+  mean /= static_cast<double>(f.estimators().size());
+  check_close<double>(f.predict_proba(X), mean, 1e-13);
+  // The portable and the vector kernel add the same doubles in the same order.
+  std::vector<const CartTree*> trees;
+  for (const auto& t : f.estimators()) trees.push_back(&t.tree());
+  detail::CartScorer scorer;
+  scorer.pack(trees, 10, true, X.cols());
+  REQUIRE(scorer.num_trees() == trees.size());
+  const RowMatrix<float> rows = X.cwiseMin(3e38).cwiseMax(-3e38).cast<float>();
+  std::vector<double> portable(static_cast<std::size_t>(X.rows() * 10)), best(portable.size());
+  scorer.add(rows.data(), X.rows(), X.cols(), 0, trees.size(), portable.data(),
+             detail::CartScorer::Kernel::Scalar);
+  scorer.add(rows.data(), X.rows(), X.cols(), 0, trees.size(), best.data());
+  CHECK(portable == best);
+  if (!detail::CartScorer::has_avx512()) WARN("no AVX-512 on this CPU: Best ran the portable walk");
+}
+
 TEST_CASE("Folds: StratifiedKFold is scikit-learn's, KFold and train_test_split tile the rows",
           "[ensemble][model_selection]") {
   const auto w = sklearn_split("wine");

@@ -53,4 +53,18 @@ namespace io {}
 #define MLPRIM_SCALAR_LOOP
 #endif
 
+/// MLPRIM_X86_DISPATCH is 1 where a function may be compiled for a wider
+/// instruction set than the translation unit (GCC or Clang on x86-64:
+/// `target` attributes and __builtin_cpu_supports) and chosen at run time;
+/// define MLPRIM_NO_DISPATCH to keep every kernel on the baseline ISA.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(MLPRIM_NO_DISPATCH)
+#define MLPRIM_X86_DISPATCH 1
+/// Compiles the function it marks for AVX-512F (call it only when
+/// __builtin_cpu_supports("avx512f")).
+#define MLPRIM_TARGET_AVX512 __attribute__((target("avx512f")))
+#else
+#define MLPRIM_X86_DISPATCH 0
+#define MLPRIM_TARGET_AVX512
+#endif
+
 #endif  // MLPRIM_CORE_CONFIG_HPP

@@ -289,7 +289,8 @@ class Bagging {
   }
 
  protected:
-  /// Trees over all features are packed for scoring (detail::CartScorer).
+  /// Trees over all features are packed for scoring (detail::CartScorer);
+  /// trees too large for its layout are scored one by one.
   void pack() {
     scorer_ = CartScorer{};
     if constexpr (std::is_base_of_v<DecisionTree<Scalar, kClassifier>, Base>) {
@@ -297,7 +298,7 @@ class Bagging {
         if (!f.empty()) return;
       std::vector<const CartTree*> trees;
       for (const Base& est : estimators_) trees.push_back(&est.tree());
-      scorer_.pack(trees, outputs(), kClassifier);
+      scorer_.pack(trees, outputs(), kClassifier, num_features_);
     }
   }
 
@@ -316,7 +317,10 @@ class Bagging {
     std::vector<double> partial;
     for (Index begin = 0; begin < X.rows(); begin += block) {
       const Index len = std::min(block, X.rows() - begin);
-      const RowMatrix<float> rows = X.middleRows(begin, len).template cast<float>();
+      // Beyond float's range, +-FLT_MAX goes where +-inf would.
+      constexpr auto kMax = static_cast<Scalar>(std::numeric_limits<float>::max());
+      const RowMatrix<float> rows =
+          X.middleRows(begin, len).cwiseMax(-kMax).cwiseMin(kMax).template cast<float>();
       partial.assign(static_cast<std::size_t>(groups * len * k), 0.0);
       parallel_for(Index{0}, groups, params_.num_threads, [&](Index g) {
         const std::size_t first = static_cast<std::size_t>(g) * kGroup;
