@@ -95,7 +95,9 @@ CartColumns make_cart_columns(std::string_view fn, const Eigen::Ref<const RowMat
     }
   parallel_for(Index{0}, c.cols, threads, [&](Index f) {
     CartEntry* e = c.entries.data() + f * c.rows;
-    std::stable_sort(e, e + c.rows, [](const CartEntry& a, const CartEntry& b) { return a.x < b.x; });
+    std::sort(e, e + c.rows, [](const CartEntry& a, const CartEntry& b) {
+      return a.x < b.x || (a.x == b.x && a.row < b.row);  // equal values by row
+    });
   });
   return c;
 }
@@ -175,10 +177,16 @@ class CartBuilder {
       scratch_.resize(static_cast<std::size_t>(m_));
     } else if (m_ == n) {  // every row: read the shared lists until a split must partition them
       view_ = x_.entries.data();
-    } else {
-      lists_.reserve(static_cast<std::size_t>(m_ * x_.cols));
-      for (const CartEntry& e : x_.entries)
-        if (w_[static_cast<std::size_t>(e.row)] > 0) lists_.push_back(e);
+    } else {  // the rows of positive weight, branch-free (a bootstrap drops a third)
+      std::vector<std::uint8_t> keep(static_cast<std::size_t>(n));
+      for (Index i = 0; i < n; ++i) keep[static_cast<std::size_t>(i)] = w_[static_cast<std::size_t>(i)] > 0;
+      lists_.resize(static_cast<std::size_t>(m_ * x_.cols) + 1);
+      std::size_t at = 0;
+      for (const CartEntry& e : x_.entries) {
+        lists_[at] = e;
+        at += keep[static_cast<std::size_t>(e.row)];
+      }
+      lists_.pop_back();
       view_ = lists_.data();
     }
     features_.resize(static_cast<std::size_t>(x_.cols));
@@ -390,19 +398,11 @@ class CartBuilder {
       scratch_.resize(static_cast<std::size_t>(m_));
       for (Index p = begin; p < end; ++p) goes_left_[static_cast<std::size_t>(best[p].row)] = p < mid;
     }
-    for (Index g = 0; g < x_.cols && partition; ++g) {
-      if (g == f) continue;
-      CartEntry* list = lists_.data() + g * m_;
-      Index l = begin, r = 0;
-      for (Index p = begin; p < end; ++p) {
-        const CartEntry e = list[p];
-        if (goes_left_[static_cast<std::size_t>(e.row)])
-          list[l++] = e;
-        else
-          scratch_[static_cast<std::size_t>(r++)] = e;
-      }
-      std::copy(scratch_.begin(), scratch_.begin() + r, list + l);
-    }
+    const std::uint8_t* goes_left = goes_left_.data();
+    for (Index g = 0; g < x_.cols && partition; ++g)
+      if (g != f)
+        stable_partition(lists_.data() + g * m_, begin, end,
+                         [goes_left](std::int32_t i) { return goes_left[i] != 0; });
     const auto u = static_cast<std::size_t>(id);
     tree.nodes.split_indices[u] = static_cast<std::int32_t>(f);
     tree.nodes.split_conditions[u] =
@@ -537,19 +537,29 @@ class CartBuilder {
     return best;
   }
 
-  /// Stable partition of the one list's rows [begin, end): bins <= split.bin first.
-  void partition_by_bin(Index begin, Index end, const Split& split) {
-    const std::uint16_t* code = x_.codes.data() + split.feature * x_.rows;
-    CartEntry* list = lists_.data();
+  /// Stable partition of list[begin, end): the entries e with
+  /// goes_left(e.row) first. Branch-free (each entry is written to both
+  /// sides and one cursor moves): the side is a coin flip to the predictor.
+  template <class GoesLeft>
+  void stable_partition(CartEntry* list, Index begin, Index end, GoesLeft&& goes_left) {
+    CartEntry* right = scratch_.data();
     Index l = begin, r = 0;
     for (Index p = begin; p < end; ++p) {
       const CartEntry e = list[p];
-      if (code[e.row] <= split.bin)
-        list[l++] = e;
-      else
-        scratch_[static_cast<std::size_t>(r++)] = e;
+      const Index to_left = goes_left(e.row) ? 1 : 0;
+      list[l] = e;  // l <= p: list[p] is already read
+      right[r] = e;
+      l += to_left;
+      r += 1 - to_left;
     }
-    std::copy(scratch_.begin(), scratch_.begin() + r, list + l);
+    std::copy(right, right + r, list + l);
+  }
+
+  /// Stable partition of the one list's rows [begin, end): bins <= split.bin first.
+  void partition_by_bin(Index begin, Index end, const Split& split) {
+    const std::uint16_t* code = x_.codes.data() + split.feature * x_.rows;
+    stable_partition(lists_.data(), begin, end,
+                     [code, bin = split.bin](std::int32_t i) { return code[i] <= bin; });
   }
 
   /// Whether a split with `nl` of `count` rows and weight wl of w left is allowed.
@@ -577,16 +587,19 @@ class CartBuilder {
     Split best;
     const Index count = end - begin;
     const double w = node.weight;
-    auto consider = [&](Index p, double proxy) {  // split after position p
-      if (proxy > best.proxy) {
-        best.proxy = proxy;
-        best.feature = f;
-        best.left_count = p + 1 - begin;
-        const double a = list[p].x, b = list[p + 1].x;
-        double t = a / 2.0 + b / 2.0;
-        if (t == b || std::isinf(t)) t = a;
-        best.threshold = t;
-      }
+    // A split after position p: consider compares (small, inlined in the
+    // loops below), record keeps a better one (rare).
+    auto record = [&](Index p, double proxy) {
+      best.proxy = proxy;
+      best.feature = f;
+      best.left_count = p + 1 - begin;
+      const double a = list[p].x, b = list[p + 1].x;
+      double t = a / 2.0 + b / 2.0;
+      if (t == b || std::isinf(t)) t = a;
+      best.threshold = t;
+    };
+    auto consider = [&](Index p, double proxy) {
+      if (proxy > best.proxy) record(p, proxy);
     };
     double wl = 0;
     if (s_.criterion == CartCriterion::Gini) {

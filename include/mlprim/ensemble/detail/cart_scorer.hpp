@@ -64,21 +64,23 @@ class CartScorer {
   /// out[i * k + c] += output c of the leaf row i reaches, summed over
   /// trees [first, last) in order, for `count` rows (count x p floats,
   /// finite: clamp to +-FLT_MAX first). While one tree is walked, the next
-  /// is prefetched.
+  /// is prefetched; the walk records each row's leaf and the outputs are
+  /// added after it, in one loop of independent loads.
   void add(const float* rows, Index count, Index p, std::size_t first, std::size_t last, double* out,
            Kernel kernel = Kernel::Best) const {
     // The vector walk addresses rows by 32-bit offsets.
     const Index chunk = std::max<Index>(1, std::numeric_limits<std::int32_t>::max() / std::max<Index>(p, 1) - 1);
+    std::vector<std::uint32_t> reached(static_cast<std::size_t>(std::min(chunk, count)));
     for (Index begin = 0; begin < count; begin += chunk) {
       const Index len = std::min(chunk, count - begin);
       for (std::size_t t = first; t < last; ++t) {
 #if MLPRIM_X86_DISPATCH
-        if (kernel == Kernel::Best && has_avx512()) {
-          walk_avx512(rows + begin * p, len, p, t, out + begin * k_);
-          continue;
-        }
+        if (kernel == Kernel::Best && has_avx512())
+          walk_avx512(rows + begin * p, len, p, t, reached.data());
+        else
 #endif
-        walk_scalar(rows + begin * p, len, p, t, out + begin * k_);
+          walk_scalar(rows + begin * p, len, p, t, reached.data());
+        add_leaves(t, reached.data(), len, out + begin * k_);
       }
     }
   }
@@ -120,11 +122,15 @@ class CartScorer {
     }
   }
 
-  /// Adds leaf `at` of tree t to row `row` of out.
-  void finish(std::size_t t, std::uint32_t at, Index row, double* out) const {
-    const double* v = output_.data() +
-                      static_cast<std::size_t>(leaf_[begin_[t] + at]) * static_cast<std::size_t>(k_);
-    for (Index c = 0; c < k_; ++c) out[row * k_ + c] += v[c];
+  /// out[i * k + c] += output c of leaf reached[i] of tree t, i < count.
+  void add_leaves(std::size_t t, const std::uint32_t* reached, Index count, double* out) const {
+    const std::int32_t* leaf = leaf_.data() + begin_[t];
+    const auto k = static_cast<std::size_t>(k_);
+    for (Index i = 0; i < count; ++i) {
+      const double* v = output_.data() + static_cast<std::size_t>(leaf[reached[i]]) * k;
+      double* o = out + static_cast<std::size_t>(i) * k;
+      for (std::size_t c = 0; c < k; ++c) o[c] += v[c];
+    }
   }
 
   /// Prefetches the next `lines` cache lines of tree t + 1 from `*at` on.
@@ -136,9 +142,9 @@ class CartScorer {
 
   /// 16 walks interleaved, four steps between checks; a walk that has
   /// reached its leaf hands its lane to the next row, so a row costs its
-  /// own depth (rounded up to four).
+  /// own depth (rounded up to four). reached[i]: the leaf of row i.
   MLPRIM_SCALAR_LOOPS void walk_scalar(const float* rows, Index count, Index p, std::size_t t,
-                                       double* out) const {
+                                       std::uint32_t* reached) const {
     constexpr int lanes = 16, steps = 4;
     const Node* nodes = nodes_.data() + begin_[t];
     const std::uint32_t mask = (1u << shift_) - 1;
@@ -165,7 +171,7 @@ class CartScorer {
       MLPRIM_SCALAR_LOOP
       for (int l = 0; l < lanes; ++l) {
         if (row[l] < 0 || (nodes[at[l]].link >> shift_) != at[l]) continue;
-        finish(t, at[l], row[l], out);
+        reached[row[l]] = at[l];
         if (next < count) {
           row[l] = next++;
           x[l] = rows + row[l] * p;
@@ -182,7 +188,7 @@ class CartScorer {
   /// The same walk on 4 x 16 lanes of AVX-512 gathers (link, threshold,
   /// then the row's feature); count * p < 2^31.
   MLPRIM_TARGET_AVX512 void walk_avx512(const float* rows, Index count, Index p, std::size_t t,
-                                        double* out) const {
+                                        std::uint32_t* reached) const {
     constexpr int groups = 4, lanes = 16 * groups, steps = 4;
     const Node* nodes = nodes_.data() + begin_[t];
     const void* links = &nodes->link;
@@ -227,7 +233,7 @@ class CartScorer {
         for (unsigned m = leaf[g]; m != 0; m &= m - 1) {
           const int l = 16 * g + __builtin_ctz(m);
           if (row[l] < 0) continue;
-          finish(t, static_cast<std::uint32_t>(at[l]), row[l], out);
+          reached[row[l]] = static_cast<std::uint32_t>(at[l]);
           if (next < count) {
             row[l] = next++;
             offset[l] = static_cast<std::int32_t>(row[l] * p);
