@@ -8,6 +8,9 @@ set(MLPRIM_INSTALL_CMAKEDIR "${CMAKE_INSTALL_DATADIR}/cmake/mlprim"
     CACHE STRING "Where mlprimConfig.cmake is installed (relative to the prefix)")
 
 install(TARGETS mlprim EXPORT mlprimTargets)
+if(MLPRIM_HAVE_MPI)
+  install(TARGETS mlprim_distributed EXPORT mlprimTargets)
+endif()
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/mlprim"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
         FILES_MATCHING PATTERN "*.hpp")

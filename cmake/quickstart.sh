@@ -15,15 +15,16 @@ usage() { echo "usage: bash cmake/quickstart.sh examples|test|asan|debug|docs" >
 # Everything the presets need: compiler, make, CMake >= 3.25 (workflow
 # presets), Eigen 3.4, Catch2, and for the bench preset Google Benchmark and
 # nanoflann (the k-d tree peer), nlohmann/json (XGBoost JSON models), pkg-config for the
-# package test; asan adds Clang with its OpenMP and
+# package test; the suites add Open MPI (libopenmpi-dev brings openmpi-bin's
+# mpiexec) for the distributed tests; asan adds Clang with its OpenMP and
 # sanitizer/libFuzzer runtimes, docs adds Doxygen.
 packages=(cmake make g++ pkg-config libeigen3-dev catch2 libbenchmark-dev libnanoflann-dev
           nlohmann-json3-dev)
 case "$1" in
   examples) preset=examples ;;
-  test) preset=release ;;
-  asan) preset=asan; packages+=(clang libomp-dev libclang-rt-14-dev) ;;
-  debug) preset=debug ;;
+  test) preset=release; packages+=(libopenmpi-dev) ;;
+  asan) preset=asan; packages+=(libopenmpi-dev clang libomp-dev libclang-rt-14-dev) ;;
+  debug) preset=debug; packages+=(libopenmpi-dev) ;;
   docs) preset=docs; packages+=(doxygen) ;;
   *) usage ;;
 esac

@@ -1,4 +1,5 @@
-// Everything in mlprim: includes every module's entry header.
+// Everything in mlprim: includes every module's entry header (but
+// mlprim/distributed.hpp, which needs MPI and the mlprim::distributed target).
 #ifndef MLPRIM_MLPRIM_HPP
 #define MLPRIM_MLPRIM_HPP
 

@@ -213,6 +213,15 @@ class Optimizer {
     return out;
   }
 
+  /// Every registered parameter, as maps over its current storage, in the
+  /// order of gradients() (for broadcasting or checkpointing them).
+  std::vector<Eigen::Map<Vector<T>>> parameters() {
+    std::vector<Eigen::Map<Vector<T>>> out;
+    for (Group& g : groups_)
+      for (Slot& s : g.slots) out.emplace_back(s.param.data(), s.param.size());
+    return out;
+  }
+
   /// The options of `group`.
   const Options& options(Index group = 0) const {
     check_group(qualified("options"), group);
