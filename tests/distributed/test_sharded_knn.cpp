@@ -97,6 +97,13 @@ TEST_CASE("Sharded k-NN's bad input throws on every rank, and no rank waits") {
   CHECK_THROWS_WITH(sharded.knn(queries, 31), Catch::Contains("ShardedKNN::knn") && Catch::Contains("k = 31"));
   CHECK_THROWS_AS(sharded.knn(queries, 0), std::invalid_argument);
   CHECK_THROWS_AS(sharded.knn(RowMatrix<double>::Zero(2, 3), 1), std::invalid_argument);
+  // Refused on every rank, the one with no points included (three ranks).
+  RowMatrix<double> inf_query = queries;
+  inf_query(1, 1) = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH(sharded.knn(inf_query, 1), Catch::Contains("query row 1"));
+  mlprim::KnnOptions<double> negative;
+  negative.eps = -1;
+  CHECK_THROWS_WITH(sharded.knn(queries, 1, negative), Catch::Contains("eps = -1"));
   if (P > 1) {
     RowMatrix<double> other = queries;
     if (me == 1) other(0, 0) = 0.5;  // one rank asks something else

@@ -137,29 +137,33 @@ class MpiCommunicator final : public Communicator {
     }
   }
 
+  /// Blocks and their sum must each stay below 2^31 bytes (MPI's int
+  /// counts); a larger one throws std::runtime_error on every rank.
   std::vector<std::vector<unsigned char>> all_gather(const void* data, std::size_t bytes) override {
-    if (bytes > static_cast<std::size_t>(INT_MAX))
-      throw_invalid_argument("MpiCommunicator::all_gather", "bytes = ", bytes,
-                             " is more than one block may hold (2^31 - 1)");
-    std::vector<int> lengths(static_cast<std::size_t>(size_));
-    const int mine = static_cast<int>(bytes);
-    detail::check_mpi(MPI_Allgather(&mine, 1, MPI_INT, lengths.data(), 1, MPI_INT, comm_),
+    // The lengths travel first as 64-bit values, so every rank sees an
+    // oversized block and throws alike.
+    std::vector<std::int64_t> lengths(static_cast<std::size_t>(size_));
+    const auto mine = static_cast<std::int64_t>(std::min<std::size_t>(bytes, std::size_t{1} << 62));
+    detail::check_mpi(MPI_Allgather(&mine, 1, MPI_INT64_T, lengths.data(), 1, MPI_INT64_T, comm_),
                       "MPI_Allgather");
-    std::vector<int> offsets(static_cast<std::size_t>(size_));
-    std::size_t total = 0;
-    for (int r = 0; r < size_; ++r) {
-      offsets[static_cast<std::size_t>(r)] = static_cast<int>(total);
-      total += static_cast<std::size_t>(lengths[static_cast<std::size_t>(r)]);
-      if (total > static_cast<std::size_t>(INT_MAX))
-        throw_runtime_error("MpiCommunicator::all_gather", "the blocks add up to more than 2^31 - 1 bytes");
+    std::vector<int> counts(static_cast<std::size_t>(size_)), offsets(static_cast<std::size_t>(size_));
+    std::int64_t total = 0;
+    for (std::size_t r = 0; r < lengths.size(); ++r) {
+      offsets[r] = static_cast<int>(std::min<std::int64_t>(total, INT_MAX));
+      total += lengths[r];
+      if (lengths[r] > INT_MAX || total > INT_MAX)
+        throw_runtime_error("MpiCommunicator::all_gather", "the blocks add up to ", total,
+                            " bytes or more (rank ", r, " sends ", lengths[r],
+                            "); at most 2^31 - 1 are supported");
+      counts[r] = static_cast<int>(lengths[r]);
     }
-    std::vector<unsigned char> all(std::max<std::size_t>(total, 1));
-    detail::check_mpi(MPI_Allgatherv(data, mine, MPI_BYTE, all.data(), lengths.data(),
+    std::vector<unsigned char> all(static_cast<std::size_t>(std::max<std::int64_t>(total, 1)));
+    detail::check_mpi(MPI_Allgatherv(data, static_cast<int>(bytes), MPI_BYTE, all.data(), counts.data(),
                                      offsets.data(), MPI_BYTE, comm_),
                       "MPI_Allgatherv");
     std::vector<std::vector<unsigned char>> out(static_cast<std::size_t>(size_));
     for (std::size_t r = 0; r < out.size(); ++r)
-      out[r].assign(all.begin() + offsets[r], all.begin() + offsets[r] + lengths[r]);
+      out[r].assign(all.begin() + offsets[r], all.begin() + offsets[r] + counts[r]);
     return out;
   }
 

@@ -95,6 +95,15 @@ class ShardedKNN {
     if (queries.cols() != dimension())
       throw_invalid_argument(fn, "queries.cols() = ", queries.cols(),
                              " does not match the points' dimension = ", dimension());
+    // Checked here, not only by the local trees: a rank with no points
+    // searches nothing and must refuse the same arguments.
+    for (Index i = 0; i < queries.rows(); ++i)
+      if (!queries.row(i).allFinite())
+        throw_invalid_argument(fn, "query row ", i, " has a non-finite coordinate");
+    check_non_negative(fn, "eps", options.eps);
+    check_finite(fn, "eps", options.eps);
+    check_non_negative(fn, "max_distance", options.max_distance);
+    check_non_negative(fn, "num_threads", options.num_threads);
     const Index m = queries.rows();
     const Index local_k = std::min<Index>(k, local_size());
     // Per query: local_k (global index, distance) pairs.
