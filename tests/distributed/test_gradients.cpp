@@ -50,20 +50,22 @@ template <class Make>
 double trajectory_gap(Make&& make) {
   auto& comm = world();
   const int P = comm.size(), me = comm.rank();
+  // Random weights and bias from seed 5 + `rank`.
+  auto start = [](int rank, VectorXd& w, VectorXd& b) {
+    mlprim::Rng init(5 + static_cast<std::uint64_t>(rank));
+    w = VectorXd::NullaryExpr(kDim, [&] { return init.normal<double>(); });
+    b = VectorXd::Constant(1, init.normal<double>());
+  };
   // Distributed: every rank starts from its own random weights; rank 0's win.
-  mlprim::Rng init(5 + static_cast<std::uint64_t>(me));
-  VectorXd w = VectorXd::NullaryExpr(kDim, [&] { return init.normal<double>(); });
-  VectorXd b = VectorXd::Constant(1, init.normal<double>());
-  VectorXd dw(kDim), db(1);
+  VectorXd w, b, dw(kDim), db(1);
+  start(me, w, b);
   auto opt = make();
   opt.add_param(w, dw);
   opt.add_param(b, db);
   mlprim::broadcast_parameters(opt, comm);
   // The reference: rank 0's start, every step on all P ranks' rows at once.
-  mlprim::Rng init0(5);
-  VectorXd rw = VectorXd::NullaryExpr(kDim, [&] { return init0.normal<double>(); });
-  VectorXd rb = VectorXd::Constant(1, init0.normal<double>());
-  VectorXd rdw(kDim), rdb(1);
+  VectorXd rw, rb, rdw(kDim), rdb(1);
+  start(0, rw, rb);
   auto ref = make();
   ref.add_param(rw, rdw);
   ref.add_param(rb, rdb);

@@ -32,7 +32,7 @@ namespace detail {
 
 /// Signature of a list of buffers' sizes, for agree().
 template <class Maps>
-std::uint64_t layout_signature(const Maps& maps, std::uint64_t hash) {
+std::uint64_t layout_signature(const Maps& maps, std::uint64_t hash = kFnv1aBasis) {
   hash = fnv1a_value(static_cast<std::uint64_t>(maps.size()), hash);
   for (const auto& m : maps) hash = fnv1a_value(static_cast<std::int64_t>(m.size()), hash);
   return hash;
@@ -53,7 +53,7 @@ void allreduce_gradients(Optimizer& optimizer, Communicator& comm,
   constexpr const char* fn = "allreduce_gradients";
   auto grads = optimizer.gradients();
   using T = typename decltype(grads)::value_type::Scalar;
-  std::uint64_t signature = detail::layout_signature(grads, 14695981039346656037ull);
+  std::uint64_t signature = detail::layout_signature(grads);
   signature = detail::fnv1a_value(static_cast<std::uint64_t>(options.bucket_bytes), signature);
   signature = detail::fnv1a_value(options.average, signature);
   detail::agree(comm, fn, "the gradients' count, sizes or the options", signature);
@@ -112,7 +112,7 @@ void broadcast_parameters(Optimizer& optimizer, Communicator& comm, int root = 0
   constexpr const char* fn = "broadcast_parameters";
   auto params = optimizer.parameters();
   using T = typename decltype(params)::value_type::Scalar;
-  std::uint64_t signature = detail::layout_signature(params, 14695981039346656037ull);
+  std::uint64_t signature = detail::layout_signature(params);
   signature = detail::fnv1a_value(root, signature);
   detail::agree(comm, fn, "the parameters' count, sizes or the root", signature);
   if (root < 0 || root >= comm.size())

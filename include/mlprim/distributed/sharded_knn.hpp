@@ -41,8 +41,7 @@ class ShardedKNN {
              const Metric& metric = {})
       : comm_(&comm) {
     constexpr const char* fn = "ShardedKNN";
-    std::uint64_t signature = detail::fnv1a_value(static_cast<std::int64_t>(local_points.cols()),
-                                                  14695981039346656037ull);
+    std::uint64_t signature = detail::fnv1a_value(static_cast<std::int64_t>(local_points.cols()));
     signature = detail::fnv1a_value(static_cast<std::int64_t>(params.leaf_size), signature);
     signature = detail::fnv1a_value(static_cast<int>(params.split), signature);
     detail::agree(comm, fn, "the points' dimension or the tree parameters", signature);
@@ -79,8 +78,7 @@ class ShardedKNN {
   /// distance, as for KDTree.
   KnnResult<Scalar> knn(const Points& queries, Index k, const KnnOptions<Scalar>& options = {}) const {
     constexpr const char* fn = "ShardedKNN::knn";
-    std::uint64_t signature =
-        detail::fnv1a_value(static_cast<std::int64_t>(queries.rows()), 14695981039346656037ull);
+    std::uint64_t signature = detail::fnv1a_value(static_cast<std::int64_t>(queries.rows()));
     signature = detail::fnv1a_value(static_cast<std::int64_t>(queries.cols()), signature);
     signature = detail::fnv1a_value(static_cast<std::int64_t>(k), signature);
     signature = detail::fnv1a_value(options.eps, signature);
@@ -90,20 +88,11 @@ class ShardedKNN {
                                 static_cast<std::size_t>(queries.cols()) * sizeof(Scalar), signature);
     detail::agree(*comm_, fn, "the queries, k or the options", signature);
     // The same arguments everywhere: these checks throw on every rank alike.
-    check_positive(fn, "k", k);
-    check_at_most(fn, "k", k, total_, "the number of points on all ranks");
-    if (queries.cols() != dimension())
-      throw_invalid_argument(fn, "queries.cols() = ", queries.cols(),
-                             " does not match the points' dimension = ", dimension());
     // Checked here, not only by the local trees: a rank with no points
     // searches nothing and must refuse the same arguments.
-    for (Index i = 0; i < queries.rows(); ++i)
-      if (!queries.row(i).allFinite())
-        throw_invalid_argument(fn, "query row ", i, " has a non-finite coordinate");
-    check_non_negative(fn, "eps", options.eps);
-    check_finite(fn, "eps", options.eps);
-    check_non_negative(fn, "max_distance", options.max_distance);
-    check_non_negative(fn, "num_threads", options.num_threads);
+    detail::check_knn_k(fn, k, total_);
+    detail::check_knn_queries<Scalar>(fn, queries, dimension());
+    detail::check_knn_options(fn, options);
     const Index m = queries.rows();
     const Index local_k = std::min<Index>(k, local_size());
     // Per query: local_k (global index, distance) pairs.

@@ -107,6 +107,37 @@ struct RadiusResults {
 template <class Scalar, int Dim, class Metric>
 class DynamicKDTree;
 
+namespace detail {
+
+/// The checks of a kNN call shared by every search structure: queries of
+/// dimension d with finite coordinates, ...
+template <class Scalar>
+void check_knn_queries(const char* fn, const Eigen::Ref<const RowMatrix<Scalar>>& queries, Index d) {
+  if (queries.cols() != d)
+    throw_invalid_argument(fn, "queries.cols() = ", queries.cols(),
+                           " does not match the tree's dimension = ", d);
+  for (Index i = 0; i < queries.rows(); ++i)
+    if (!queries.row(i).allFinite())
+      throw_invalid_argument(fn, "query row ", i, " has a non-finite coordinate");
+}
+
+/// ... 1 <= k <= the points available ...
+inline void check_knn_k(const char* fn, Index k, Index available) {
+  check_positive(fn, "k", k);
+  check_at_most(fn, "k", k, available, "the number of points");
+}
+
+/// ... and valid options.
+template <class Scalar>
+void check_knn_options(const char* fn, const KnnOptions<Scalar>& o) {
+  check_non_negative(fn, "eps", o.eps);
+  check_finite(fn, "eps", o.eps);
+  check_non_negative(fn, "max_distance", o.max_distance);
+  check_non_negative(fn, "num_threads", o.num_threads);
+}
+
+}  // namespace detail
+
 /// A k-d tree over the rows of an (n x d) matrix.
 ///
 /// Scalar is float or double; Dim fixes d at compile time (unrolled distance
@@ -387,22 +418,11 @@ class KDTree {
       throw_invalid_argument(fn, "the query has ", d, " coordinates, the tree's points ", d_);
   }
   void check_queries(const char* fn, const Points& queries) const {
-    if (queries.cols() != d_)
-      throw_invalid_argument(fn, "queries.cols() = ", queries.cols(),
-                             " does not match the tree's dimension = ", d_);
-    for (Index i = 0; i < queries.rows(); ++i)
-      if (!queries.row(i).allFinite())
-        throw_invalid_argument(fn, "query row ", i, " has a non-finite coordinate");
+    detail::check_knn_queries<Scalar>(fn, queries, d_);
   }
-  static void check_k(const char* fn, Index k, Index available) {
-    check_positive(fn, "k", k);
-    check_at_most(fn, "k", k, available, "the number of points");
-  }
+  static void check_k(const char* fn, Index k, Index available) { detail::check_knn_k(fn, k, available); }
   static void check_knn_options(const char* fn, const KnnOptions<Scalar>& o) {
-    check_non_negative(fn, "eps", o.eps);
-    check_finite(fn, "eps", o.eps);
-    check_non_negative(fn, "max_distance", o.max_distance);
-    check_non_negative(fn, "num_threads", o.num_threads);
+    detail::check_knn_options(fn, o);
   }
   static void check_radius(const char* fn, Scalar r, const RadiusOptions& o) {
     check_non_negative(fn, "r", r);

@@ -206,21 +206,11 @@ class Optimizer {
 
   /// Every registered gradient, as maps over its current storage (for
   /// clipping and loss scaling), in group then registration order.
-  std::vector<Eigen::Map<Vector<T>>> gradients() {
-    std::vector<Eigen::Map<Vector<T>>> out;
-    for (Group& g : groups_)
-      for (Slot& s : g.slots) out.emplace_back(s.grad.data(), s.grad.size());
-    return out;
-  }
+  std::vector<Eigen::Map<Vector<T>>> gradients() { return maps_of(&Slot::grad); }
 
   /// Every registered parameter, as maps over its current storage, in the
   /// order of gradients() (for broadcasting or checkpointing them).
-  std::vector<Eigen::Map<Vector<T>>> parameters() {
-    std::vector<Eigen::Map<Vector<T>>> out;
-    for (Group& g : groups_)
-      for (Slot& s : g.slots) out.emplace_back(s.param.data(), s.param.size());
-    return out;
-  }
+  std::vector<Eigen::Map<Vector<T>>> parameters() { return maps_of(&Slot::param); }
 
   /// The options of `group`.
   const Options& options(Index group = 0) const {
@@ -344,6 +334,15 @@ class Optimizer {
     double initial_lr;
     std::vector<Slot> slots;
   };
+
+  /// One binding of every slot (its parameter or its gradient), as maps.
+  template <class Member>
+  std::vector<Eigen::Map<Vector<T>>> maps_of(Member member) {
+    std::vector<Eigen::Map<Vector<T>>> out;
+    for (Group& g : groups_)
+      for (Slot& s : g.slots) out.emplace_back((s.*member).data(), (s.*member).size());
+    return out;
+  }
 
   static std::string qualified(std::string_view method) {
     return std::string(Rule::name) + "::" + std::string(method);

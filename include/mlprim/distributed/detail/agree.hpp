@@ -17,9 +17,11 @@
 namespace mlprim {
 namespace detail {
 
+/// FNV-1a's offset basis: the hash of no bytes.
+inline constexpr std::uint64_t kFnv1aBasis = 14695981039346656037ull;
+
 /// FNV-1a over bytes, continuing from `hash`.
-inline std::uint64_t fnv1a(const void* data, std::size_t bytes,
-                           std::uint64_t hash = 14695981039346656037ull) {
+inline std::uint64_t fnv1a(const void* data, std::size_t bytes, std::uint64_t hash = kFnv1aBasis) {
   const auto* p = static_cast<const unsigned char*>(data);
   for (std::size_t i = 0; i < bytes; ++i) {
     hash ^= p[i];
@@ -30,7 +32,7 @@ inline std::uint64_t fnv1a(const void* data, std::size_t bytes,
 
 /// FNV-1a of one value's bytes, continuing from `hash`.
 template <class T>
-std::uint64_t fnv1a_value(const T& value, std::uint64_t hash) {
+std::uint64_t fnv1a_value(const T& value, std::uint64_t hash = kFnv1aBasis) {
   return fnv1a(&value, sizeof value, hash);
 }
 
