@@ -21,6 +21,7 @@
 #include <mlprim/ensemble.hpp>
 
 #include "common/bench_main.hpp"
+#include "common/gb_problem.hpp"
 #include "common/memory.hpp"
 
 namespace {
@@ -29,45 +30,16 @@ using mlprim::Index;
 using mlprim::RowMatrix;
 using mlprim::Vector;
 
-constexpr Index features = 28, informative = 10, test_rows = 200000;
+using mlprim::bench::features;
+using mlprim::bench::Problem;
+using mlprim::bench::test_rows;
+using mlprim::bench::train_rows;
+
 constexpr int rounds = 200, depth = 6;
 constexpr double eta = 0.1;
 
-Index train_rows() {
-  const char* env = std::getenv("MLPRIM_BENCH_GB_ROWS");
-  return env ? std::atol(env) : 1000000;
-}
-
-struct Problem {
-  RowMatrix<float> X_train, X_test;
-  Vector<float> y_train, y_test;
-};
-
-/// Rows of 28 normal features; the label depends on the first 10 through
-/// a random linear part, pairwise products and thresholds (binary: a
-/// logistic draw of it, as make_classification's overlapping classes;
-/// regression: it plus noise). The other 18 are noise.
-Problem make_problem(bool binary) {
-  mlprim::Rng rng(binary ? 1 : 2);
-  const Index n = train_rows() + test_rows;
-  RowMatrix<float> X(n, features);
-  mlprim::fill_normal(X, rng);
-  Vector<double> coef(informative);
-  for (Index j = 0; j < informative; ++j) coef[j] = rng.normal<double>();
-  Vector<float> y(n);
-  for (Index i = 0; i < n; ++i) {
-    double s = 0;
-    for (Index j = 0; j < informative; ++j) s += coef[j] * X(i, j);
-    s += 0.8 * X(i, 0) * X(i, 1) - 0.6 * X(i, 2) * X(i, 3) + (X(i, 4) > 0.5f ? 1.0 : -0.5);
-    y[i] = binary ? static_cast<float>(rng.uniform<double>() < 1 / (1 + std::exp(-s)))
-                  : static_cast<float>(s + 0.5 * rng.normal<double>());
-  }
-  const Index m = train_rows();
-  return {X.topRows(m), X.bottomRows(test_rows), y.head(m), y.tail(test_rows)};
-}
-
 const Problem& problem(bool binary) {
-  static const Problem b = make_problem(true), r = make_problem(false);
+  static const Problem b = mlprim::bench::make_problem(true), r = mlprim::bench::make_problem(false);
   return binary ? b : r;
 }
 

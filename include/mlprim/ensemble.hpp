@@ -21,6 +21,7 @@
 #include "mlprim/ensemble/model_io.hpp"
 #include "mlprim/ensemble/model_selection.hpp"
 #include "mlprim/ensemble/params.hpp"
+#include "mlprim/ensemble/sketch.hpp"
 #include "mlprim/ensemble/stacking.hpp"
 #include "mlprim/ensemble/tree.hpp"
 #include "mlprim/ensemble/voting.hpp"

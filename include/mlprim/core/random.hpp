@@ -38,6 +38,13 @@ class SplitMix64 {
     return mix(state_);
   }
 
+  /// Output i (from 0) of SplitMix64(seed), without stepping through the
+  /// ones before: random access, for per-item draws that must not depend on
+  /// which items a process holds (rows sharded over ranks).
+  static constexpr std::uint64_t at(std::uint64_t seed, std::uint64_t i) noexcept {
+    return mix(seed + (i + 1) * 0x9e3779b97f4a7c15ULL);
+  }
+
   /// The output mixer alone; a bijection with mix(0) == 0.
   static constexpr std::uint64_t mix(std::uint64_t z) noexcept {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -48,6 +55,11 @@ class SplitMix64 {
  private:
   std::uint64_t state_;
 };
+
+/// The top 53 of 64 random bits as a double uniform in [0, 1).
+constexpr double unit_interval(std::uint64_t bits) noexcept {
+  return static_cast<double>(bits >> 11) * 0x1.0p-53;
+}
 
 /// The generator every mlprim function that makes a random choice uses.
 /// Satisfies UniformRandomBitGenerator. Cheap to copy; a copy continues the
@@ -115,7 +127,7 @@ class Rng {
   template <class T = double>
   T uniform() noexcept {
     if constexpr (std::is_same_v<T, double>) {
-      return static_cast<double>((*this)() >> 11) * 0x1.0p-53;
+      return unit_interval((*this)());
     } else if constexpr (std::is_same_v<T, float>) {
       return static_cast<float>((*this)() >> 40) * 0x1.0p-24f;
     } else {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -97,6 +98,33 @@ class LocalCommunicator final : public Communicator {
   /// No one to wait for.
   void barrier() override {}
 };
+
+/// Collective: every rank's `count` values at `data` (a trivially copyable
+/// T), one vector per rank in rank order: all_gather with the bytes typed.
+template <class T>
+std::vector<std::vector<T>> all_gather_values(Communicator& comm, const T* data,
+                                              std::size_t count) {
+  static_assert(std::is_trivially_copyable_v<T>, "all_gather_values copies bytes");
+  const auto blocks = comm.all_gather(data, count * sizeof(T));
+  std::vector<std::vector<T>> out(blocks.size());
+  for (std::size_t r = 0; r < blocks.size(); ++r) {
+    if (blocks[r].size() % sizeof(T) != 0)
+      throw_runtime_error("all_gather_values", "rank ", r, " sent ", blocks[r].size(),
+                          " bytes, not a whole number of values");
+    out[r].resize(blocks[r].size() / sizeof(T));
+    if (!out[r].empty()) std::memcpy(out[r].data(), blocks[r].data(), blocks[r].size());
+  }
+  return out;
+}
+
+/// Collective: every rank's values concatenated in rank order.
+template <class T>
+std::vector<T> all_gather_concat(Communicator& comm, const std::vector<T>& values) {
+  std::vector<T> out;
+  for (const auto& part : all_gather_values(comm, values.data(), values.size()))
+    out.insert(out.end(), part.begin(), part.end());
+  return out;
+}
 
 }  // namespace mlprim
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -72,9 +73,15 @@ namespace detail {
 
 /// The value of a sample in the cuts' sort: a float, or a (value, weight) pair.
 inline float sample_value(float v) { return v; }
-inline float sample_value(const std::pair<float, float>& v) { return v.first; }
+template <class Weight>
+float sample_value(const std::pair<float, Weight>& v) {
+  return v.first;
+}
 inline double sample_weight(float) { return 1.0; }
-inline double sample_weight(const std::pair<float, float>& v) { return v.second; }
+template <class Weight>
+double sample_weight(const std::pair<float, Weight>& v) {
+  return static_cast<double>(v.second);
+}
 
 /// Sorts samples by value: an LSD radix sort on the float's bits mapped to
 /// an order-preserving uint32 (three 11-bit passes), stable, O(n). NaN must
@@ -151,13 +158,22 @@ void feature_cuts(const std::vector<Sample>& sorted, int max_bin, std::vector<fl
   bounds.push_back(hi + (std::abs(hi) + 1e-5f));
 }
 
+/// The bounds of a categorical feature from its sorted samples: its
+/// distinct categories.
+template <class Sample>
+void category_cuts(const std::vector<Sample>& sorted, std::vector<float>& bounds) {
+  bounds.clear();
+  for (std::size_t i = 0; i < sorted.size(); ++i)
+    if (i == 0 || sample_value(sorted[i]) != sample_value(sorted[i - 1]))
+      bounds.push_back(sample_value(sorted[i]));
+}
+
 /// Gathers the non-missing samples of features [f0, f0 + count) of X (rows
-/// of positive weight) into `column`, then sorts each and cuts it.
-template <class Sample, class Scalar>
-void cut_features(const Eigen::Ref<const RowMatrix<Scalar>>& X, const ConstRowView<Scalar>& weight,
-                  Index f0, Index count, int max_bin, const std::vector<std::uint8_t>& categorical,
-                  std::vector<Sample>* column, std::vector<Sample>& scratch,
-                  std::vector<std::vector<float>>& bounds, std::vector<float>& min_values) {
+/// of positive weight) into `column`, sorts each and calls visit(f, sorted).
+template <class Sample, class Scalar, class Visit>
+void sort_features(const Eigen::Ref<const RowMatrix<Scalar>>& X, const ConstRowView<Scalar>& weight,
+                   Index f0, Index count, std::vector<Sample>* column, std::vector<Sample>& scratch,
+                   Visit&& visit) {
   for (Index j = 0; j < count; ++j) column[j].clear();
   for (Index i = 0; i < X.rows(); ++i) {
     const float w = weight.empty() ? 1.0f : static_cast<float>(weight[i]);
@@ -173,17 +189,60 @@ void cut_features(const Eigen::Ref<const RowMatrix<Scalar>>& X, const ConstRowVi
   }
   for (Index j = 0; j < count; ++j) {
     sort_by_value(column[j], scratch);
-    const auto f = static_cast<std::size_t>(f0 + j);
-    if (!categorical.empty() && categorical[f]) {
-      // Every category its own bin: the bounds are the sorted categories.
-      bounds[f].clear();
-      for (std::size_t i = 0; i < column[j].size(); ++i)
-        if (i == 0 || sample_value(column[j][i]) != sample_value(column[j][i - 1]))
-          bounds[f].push_back(sample_value(column[j][i]));
-      min_values[f] = 0;
-    } else {
-      feature_cuts(column[j], max_bin, bounds[f], min_values[f]);
+    visit(static_cast<std::size_t>(f0 + j), column[j]);
+  }
+}
+
+/// Runs visit(f, sorted samples of feature f) for every column of X, in
+/// groups of 8 features gathered together (one pass over the rows per
+/// group) on up to num_threads threads, each reusing its buffers. Without
+/// weights a sample is its float value alone, else a (value, weight) pair.
+template <class Scalar, class Visit>
+void for_sorted_features(const Eigen::Ref<const RowMatrix<Scalar>>& X,
+                         const ConstRowView<Scalar>& weight, int num_threads, Visit&& visit) {
+  constexpr Index group = 8;
+  const Index p = X.cols(), groups = (p + group - 1) / group;
+  parallel_for_chunks(Index{0}, groups, num_threads, [&](Index g_lo, Index g_hi, int) {
+    std::vector<float> values[group], value_scratch;
+    std::vector<std::pair<float, float>> pairs[group], pair_scratch;
+    for (Index g = g_lo; g < g_hi; ++g) {
+      const Index f0 = g * group, count = std::min(group, p - f0);
+      if (weight.empty())
+        sort_features(X, weight, f0, count, values, value_scratch, visit);
+      else
+        sort_features(X, weight, f0, count, pairs, pair_scratch, visit);
     }
+  });
+}
+
+/// Throws std::invalid_argument unless max_bin, the weights and the
+/// categorical columns fit X; the categorical flags (empty: none).
+template <class Scalar>
+std::vector<std::uint8_t> check_cut_arguments(std::string_view fn,
+                                              const Eigen::Ref<const RowMatrix<Scalar>>& X,
+                                              int max_bin, const ConstRowView<Scalar>& weight,
+                                              const std::vector<int>& categorical_features) {
+  if (max_bin < 2 || max_bin > 65535)
+    throw_invalid_argument(fn, "max_bin = ", max_bin, " must be in [2, 65535]");
+  if (!weight.empty() && weight.rows() * weight.cols() != X.rows())
+    throw_invalid_argument(fn, "weight has ", weight.rows() * weight.cols(), " entries for ",
+                           X.rows(), " rows");
+  const Index p = X.cols();
+  std::vector<std::uint8_t> categorical;
+  for (int f : categorical_features) {
+    if (f < 0 || f >= p)
+      throw_invalid_argument(fn, "categorical feature ", f, " is not a column of X (", p, ")");
+    categorical.resize(static_cast<std::size_t>(p), 0);
+    categorical[static_cast<std::size_t>(f)] = 1;
+  }
+  return categorical;
+}
+
+/// Cuts from per-feature bounds.
+inline void append_bounds(HistogramCuts& cuts, const std::vector<std::vector<float>>& bounds) {
+  for (const auto& b : bounds) {
+    cuts.values.insert(cuts.values.end(), b.begin(), b.end());
+    cuts.ptrs.push_back(static_cast<std::uint32_t>(cuts.values.size()));
   }
 }
 
@@ -198,44 +257,19 @@ template <class Scalar>
 HistogramCuts make_cuts(const Eigen::Ref<const RowMatrix<Scalar>>& X, int max_bin,
                         ConstRowView<Scalar> weight = {}, int num_threads = 0,
                         const std::vector<int>& categorical_features = {}) {
-  constexpr const char* fn = "make_cuts";
-  if (max_bin < 2 || max_bin > 65535)
-    throw_invalid_argument(fn, "max_bin = ", max_bin, " must be in [2, 65535]");
-  if (!weight.empty() && weight.rows() * weight.cols() != X.rows())
-    throw_invalid_argument(fn, "weight has ", weight.rows() * weight.cols(), " entries for ",
-                           X.rows(), " rows");
+  HistogramCuts cuts;
+  cuts.categorical =
+      detail::check_cut_arguments("make_cuts", X, max_bin, weight, categorical_features);
   const Index p = X.cols();
   std::vector<std::vector<float>> bounds(static_cast<std::size_t>(p));
-  HistogramCuts cuts;
   cuts.min_values.assign(static_cast<std::size_t>(p), 0.0f);
-  for (int f : categorical_features) {
-    if (f < 0 || f >= p)
-      throw_invalid_argument(fn, "categorical feature ", f, " is not a column of X (", p, ")");
-    cuts.categorical.resize(static_cast<std::size_t>(p), 0);
-    cuts.categorical[static_cast<std::size_t>(f)] = 1;
-  }
-  // Features in groups of 8 gathered together (one pass over the rows per
-  // group); each thread reuses its buffers from group to group. Without
-  // weights a sample is its float value alone.
-  constexpr Index group = 8;
-  const Index groups = (p + group - 1) / group;
-  parallel_for_chunks(Index{0}, groups, num_threads, [&](Index g_lo, Index g_hi, int) {
-    std::vector<float> values[group], value_scratch;
-    std::vector<std::pair<float, float>> pairs[group], pair_scratch;
-    for (Index g = g_lo; g < g_hi; ++g) {
-      const Index f0 = g * group, count = std::min(group, p - f0);
-      if (weight.empty())
-        detail::cut_features(X, weight, f0, count, max_bin, cuts.categorical, values, value_scratch,
-                             bounds, cuts.min_values);
-      else
-        detail::cut_features(X, weight, f0, count, max_bin, cuts.categorical, pairs, pair_scratch,
-                             bounds, cuts.min_values);
-    }
+  detail::for_sorted_features(X, weight, num_threads, [&](std::size_t f, const auto& sorted) {
+    if (cuts.is_categorical(static_cast<Index>(f)))
+      detail::category_cuts(sorted, bounds[f]);  // every category its own bin
+    else
+      detail::feature_cuts(sorted, max_bin, bounds[f], cuts.min_values[f]);
   });
-  for (const auto& b : bounds) {
-    cuts.values.insert(cuts.values.end(), b.begin(), b.end());
-    cuts.ptrs.push_back(static_cast<std::uint32_t>(cuts.values.size()));
-  }
+  detail::append_bounds(cuts, bounds);
   return cuts;
 }
 

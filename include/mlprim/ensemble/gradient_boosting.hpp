@@ -17,6 +17,8 @@
 #include "mlprim/core/parallel.hpp"
 #include "mlprim/core/random.hpp"
 #include "mlprim/core/types.hpp"
+#include "mlprim/distributed/communicator.hpp"
+#include "mlprim/distributed/detail/agree.hpp"
 #include "mlprim/ensemble/binning.hpp"
 #include "mlprim/ensemble/detail/fit_checks.hpp"
 #include "mlprim/ensemble/detail/metric.hpp"
@@ -25,6 +27,7 @@
 #include "mlprim/ensemble/detail/tree_builder.hpp"
 #include "mlprim/ensemble/detail/tree_shap.hpp"
 #include "mlprim/ensemble/params.hpp"
+#include "mlprim/ensemble/sketch.hpp"
 #include "mlprim/ensemble/tree.hpp"
 
 namespace mlprim {
@@ -66,47 +69,104 @@ class GradientBoosting {
   /// previous fit. With early stopping the model keeps the rounds up to the
   /// best one. Throws std::invalid_argument on bad shapes, labels, weights
   /// or parameters. O(rounds * (n p + nodes * p * max_bin)).
+  ///
+  /// Data-parallel with options.communicator (collective; XGBoost's and
+  /// LightGBM's histogram all-reduce): each rank passes its shard of the
+  /// rows (possibly none) and every rank ends with the same model. Cuts are
+  /// options.cuts or the merged sketch of all shards; the base score, node
+  /// totals and the smaller children's histograms are all-reduced (the
+  /// gradients lie on a grid, detail::GradientGrid, on which every sum is
+  /// exact), the refit leaves of the absolute and quantile errors and the
+  /// evaluation sets' outputs are all-gathered. So with the same cuts the
+  /// model is bit-identical to this fit on the rows concatenated in rank
+  /// order, for any split of the rows; row sampling draws per global row.
+  /// Bad input on any rank (a bad label, weight, shape) makes every rank
+  /// throw: that rank its std::invalid_argument, the others a
+  /// std::runtime_error naming it; so do differing parameters or column
+  /// counts (all ranks: std::invalid_argument) and an exception from the
+  /// callback on any rank (every round ends with an all-gather of errors,
+  /// so no rank is left waiting in a collective).
   GradientBoosting& fit(const Eigen::Ref<const RowMatrix<Scalar>>& X,
                         const Eigen::Ref<const Vector<Scalar>>& y, const Options& options = {}) {
     constexpr const char* fn = "GradientBoosting::fit";
-    detail::check_params(fn, params_);
-    objective_ = detail::Objective::from_params(fn, params_);
+    LocalCommunicator alone;
+    Communicator& comm = options.communicator != nullptr ? *options.communicator : alone;
+    const bool distributed = comm.size() > 1;
     const Index n = X.rows(), p = X.cols();
-    if (n == 0) throw_invalid_argument(fn, "X has no rows");
-    if (p == 0) throw_invalid_argument(fn, "X has no columns");
-    if (n >= static_cast<Index>(std::numeric_limits<std::uint32_t>::max()))
-      throw_invalid_argument(fn, "X has ", n, " rows; at most 2^32 - 2 are supported");
-    check_equal(fn, "y.size()", y.size(), n, "X.rows()");
-    if (!params_.monotone_constraints.empty())
-      check_equal(fn, "monotone_constraints.size()",
-                  static_cast<Index>(params_.monotone_constraints.size()), p, "X.cols()");
-    const std::vector<std::uint8_t> missing =
-        detail::check_data(fn, "X", X.data(), n, p, X.outerStride());
-    for (Index i = 0; i < n; ++i) objective_.check_label(fn, i, y[i]);
-    const std::vector<double> w =
-        detail::checked_weights(fn, "sample_weight", options.sample_weight, n);
-    metrics_ = params_.eval_metric;
-    if (metrics_.empty()) metrics_.push_back(objective_.default_metric());
-    for (const auto& m : metrics_) detail::check_metric(fn, m, objective_);
-    for (const auto& set : options.eval_sets) detail::check_eval_set(fn, set, p, objective_);
-    if (params_.early_stopping_rounds > 0 && options.eval_sets.empty())
-      throw_invalid_argument(fn, "early_stopping_rounds = ", params_.early_stopping_rounds,
-                             " needs at least one evaluation set");
-    detail::check_categories(fn, params_, X);
-    const int threads = resolve_threads(fn, params_.num_threads);
+    std::vector<std::uint8_t> missing;
+    std::vector<double> w;
+    int threads = 1;
+    detail::on_all_or_none(comm, fn, [&] {
+      detail::check_params(fn, params_);
+      objective_ = detail::Objective::from_params(fn, params_);
+      if (n == 0 && !distributed) throw_invalid_argument(fn, "X has no rows");
+      if (p == 0) throw_invalid_argument(fn, "X has no columns");
+      if (n >= static_cast<Index>(std::numeric_limits<std::uint32_t>::max()))
+        throw_invalid_argument(fn, "X has ", n, " rows; at most 2^32 - 2 are supported");
+      check_equal(fn, "y.size()", y.size(), n, "X.rows()");
+      if (!params_.monotone_constraints.empty())
+        check_equal(fn, "monotone_constraints.size()",
+                    static_cast<Index>(params_.monotone_constraints.size()), p, "X.cols()");
+      missing = detail::check_data(fn, "X", X.data(), n, p, X.outerStride());
+      for (Index i = 0; i < n; ++i) objective_.check_label(fn, i, y[i]);
+      w = detail::checked_weights(fn, "sample_weight", options.sample_weight, n);
+      metrics_ = params_.eval_metric;
+      if (metrics_.empty()) metrics_.push_back(objective_.default_metric());
+      for (const auto& m : metrics_) detail::check_metric(fn, m, objective_);
+      for (const auto& set : options.eval_sets)
+        detail::check_eval_set(fn, set, p, objective_, distributed);
+      if (params_.early_stopping_rounds > 0 && options.eval_sets.empty())
+        throw_invalid_argument(fn, "early_stopping_rounds = ", params_.early_stopping_rounds,
+                               " needs at least one evaluation set");
+      detail::check_categories(fn, params_, X);
+      if (options.cuts != nullptr) detail::check_cuts(fn, *options.cuts, p, params_);
+      threads = resolve_threads(fn, params_.num_threads);
+    });
+    detail::agree(comm, fn, "the numbers of columns of X", detail::fnv1a_value(p));
+    detail::agree(comm, fn, "the parameters, evaluation sets or cuts",
+                  detail::params_signature(
+                      params_, {static_cast<std::int64_t>(options.eval_sets.size()),
+                                options.cuts != nullptr ? static_cast<std::int64_t>(
+                                                              detail::cuts_signature(*options.cuts))
+                                                        : -1}));
+    // Rows per rank (this rank's first global row), eval rows, whether any
+    // rank weighs its rows (then the others weigh theirs 1).
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(comm.size()) + 1 +
+                                     options.eval_sets.size());
+    counts[static_cast<std::size_t>(comm.rank())] = n;
+    counts[static_cast<std::size_t>(comm.size())] = w.empty() ? 0 : 1;
+    for (std::size_t s = 0; s < options.eval_sets.size(); ++s)
+      counts[static_cast<std::size_t>(comm.size()) + 1 + s] = options.eval_sets[s].X.rows();
+    comm.all_reduce_sum(counts.data(), counts.size());
+    Shard shard;
+    for (int r = 0; r < comm.size(); ++r) {
+      shard.total += counts[static_cast<std::size_t>(r)];
+      if (r < comm.rank()) shard.offset += counts[static_cast<std::size_t>(r)];
+    }
+    if (shard.total == 0) throw_invalid_argument(fn, "X has no rows on any rank");
+    for (std::size_t s = 0; s < options.eval_sets.size(); ++s)
+      if (counts[static_cast<std::size_t>(comm.size()) + 1 + s] == 0)
+        throw_invalid_argument(fn, "eval set \"", options.eval_sets[s].name,
+                               "\" has no rows on any rank");
+    shard.weighted = counts[static_cast<std::size_t>(comm.size())] > 0;
+    if (shard.weighted && w.empty()) w.assign(static_cast<std::size_t>(n), 1.0);
     num_features_ = p;
-    const HistogramCuts cuts = make_cuts<Scalar>(X, params_.max_bin, options.sample_weight, threads,
-                                                 params_.categorical_features);
+    const HistogramCuts cuts =
+        options.cuts != nullptr ? *options.cuts
+        : distributed ? make_cuts<Scalar>(comm, X, params_.max_bin, options.sample_weight,
+                                          threads, params_.categorical_features)
+                      : make_cuts<Scalar>(X, params_.max_bin, options.sample_weight, threads,
+                                          params_.categorical_features);
     for (int f : params_.categorical_features)
       if (cuts.num_bins(f) > 65535)
         throw_invalid_argument(fn, "categorical feature ", f, " has ", cuts.num_bins(f),
                                " categories; at most 65535 are supported");
     if (detail::codes_fit_byte(cuts, missing))
       fit_binned(detail::bin_matrix<std::uint8_t, Scalar>(X, cuts, threads), cuts, X, y, w, options,
-                 threads);
+                 threads, comm, shard);
     else
       fit_binned(detail::bin_matrix<std::uint16_t, Scalar>(X, cuts, threads), cuts, X, y, w,
-                 options, threads);
+                 options, threads, comm, shard);
     return *this;
   }
 
@@ -405,9 +465,17 @@ class GradientBoosting {
     });
   }
 
-  /// One evaluation of every metric on outputs from margins m.
+  /// This rank's rows among all ranks' rows of a fit.
+  struct Shard {
+    std::int64_t offset = 0;  ///< global index of the first local row
+    std::int64_t total = 0;   ///< rows on all ranks
+    bool weighted = false;    ///< whether any rank weighs its rows
+  };
+
+  /// One evaluation of every metric on outputs from margins m: collective,
+  /// on every rank's rows of the set concatenated in rank order.
   std::vector<double> evaluate(const std::vector<double>& m, const ConstRowView<Scalar>& y,
-                               const ConstRowView<Scalar>& weight) const {
+                               const ConstRowView<Scalar>& weight, Communicator& comm) const {
     const Index n = y.rows() * y.cols(), k = num_outputs();
     std::vector<double> out(m.size()), labels(static_cast<std::size_t>(n)),
         w(static_cast<std::size_t>(n), 1.0);
@@ -419,23 +487,75 @@ class GradientBoosting {
       else
         out[static_cast<std::size_t>(i)] = objective_.transform(m[static_cast<std::size_t>(i)]);
     }
+    if (comm.size() > 1) {
+      out = all_gather_concat(comm, out);
+      labels = all_gather_concat(comm, labels);
+      w = all_gather_concat(comm, w);
+    }
     std::vector<double> values;
     for (const auto& name : metrics_)
       values.push_back(detail::evaluate_metric(name, objective_, out, labels, w));
     return values;
   }
 
+  /// The base margin, collective: params' base_score, else XGBoost 2's
+  /// estimate over all ranks' rows: 0.5 (multi:softprob); the weighted
+  /// alpha-quantile of y (absolute, quantile errors; the labels are
+  /// all-gathered); one Newton step -G / H from margin 0 (the rest; the
+  /// sums exact on a GradientGrid, then all-reduced).
+  double base_margin(const Vector<Scalar>& y, const std::vector<double>& w, Communicator& comm,
+                     const Shard& shard) const {
+    constexpr const char* fn = "GradientBoosting::fit";
+    if (params_.base_score) return objective_.margin_of_base_score(fn, *params_.base_score);
+    if (objective_.kind == detail::ObjectiveKind::Softprob) return 0.5;
+    const Index n = y.size();
+    if (objective_.refits_leaves()) {
+      std::vector<double> v(static_cast<std::size_t>(n));
+      for (Index i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = static_cast<double>(y[i]);
+      v = all_gather_concat(comm, v);
+      const std::vector<double> all_w = all_gather_concat(comm, w);
+      return detail::weighted_quantile(v, all_w.empty() ? nullptr : &all_w,
+                                       objective_.refit_alpha());
+    }
+    std::vector<detail::GradientPair> gp(static_cast<std::size_t>(n));
+    const double zero = 0;
+    for (Index i = 0; i < n; ++i)
+      objective_.gradient(&zero, static_cast<double>(y[i]),
+                          w.empty() ? 1.0 : w[static_cast<std::size_t>(i)],
+                          &gp[static_cast<std::size_t>(i)]);
+    double sums[2] = {0, 0};
+    const detail::GradientGrid grid = grid_of(gp.data(), n, comm, shard);
+    for (const auto& pair : gp) {
+      const detail::QuantizedPair q = grid.round(pair);
+      sums[0] += q.g;
+      sums[1] += q.h;
+    }
+    comm.all_reduce_sum(sums, 2);
+    return sums[1] > 0 ? -sums[0] / sums[1] : 0.0;
+  }
+
+  /// The GradientGrid of the gradients of all ranks' rows, n of them here
+  /// (collective: the largest magnitudes are all-reduced).
+  static detail::GradientGrid grid_of(const detail::GradientPair* gp, Index n, Communicator& comm,
+                                      const Shard& shard) {
+    double max_abs[2] = {0, 0};
+    for (Index i = 0; i < n; ++i) {
+      max_abs[0] = std::max(max_abs[0], std::abs(static_cast<double>(gp[i].g)));
+      max_abs[1] = std::max(max_abs[1], std::abs(static_cast<double>(gp[i].h)));
+    }
+    comm.all_reduce_max(max_abs, 2);
+    return detail::GradientGrid(max_abs[0], max_abs[1], shard.total);
+  }
+
   template <class Code>
   void fit_binned(const detail::BinnedMatrix<Code>& bins, const HistogramCuts& cuts,
                   const Eigen::Ref<const RowMatrix<Scalar>>& X,
                   const Eigen::Ref<const Vector<Scalar>>& y, const std::vector<double>& w,
-                  const Options& options, int threads) {
+                  const Options& options, int threads, Communicator& comm, const Shard& shard) {
+    constexpr const char* fn = "GradientBoosting::fit";
     const Index n = X.rows(), k = num_outputs();
     const Vector<Scalar> labels = y;
-    base_margin_ =
-        params_.base_score
-            ? objective_.margin_of_base_score("GradientBoosting::fit", *params_.base_score)
-            : objective_.estimate_base_margin(labels, w.empty() ? nullptr : &w);
+    base_margin_ = base_margin(labels, w, comm, shard);
     std::vector<double> margin(static_cast<std::size_t>(n * k), base_margin_);
     std::vector<std::vector<double>> eval_margin;
     for (const auto& set : options.eval_sets)
@@ -459,6 +579,7 @@ class GradientBoosting {
     in.max_depth = params_.max_depth;
     in.max_leaves = params_.max_leaves;
     in.threads = threads;
+    in.comm = &comm;
     std::vector<Index> all_features(static_cast<std::size_t>(num_features_));
     for (Index f = 0; f < num_features_; ++f) all_features[static_cast<std::size_t>(f)] = f;
 
@@ -466,6 +587,7 @@ class GradientBoosting {
     std::vector<std::uint32_t> row_buffer;
     std::vector<std::uint8_t> sampled;
     std::vector<detail::GradientPair> gpair(static_cast<std::size_t>(n * k));
+    std::vector<detail::QuantizedPair> quantized(gpair.size());
     const bool maximize = detail::metric_maximizes(metrics_.back());
     double best_score = 0;
     int best_round = -1, rounds = 0;
@@ -486,13 +608,21 @@ class GradientBoosting {
       });
       for (Index g = 0; g < k; ++g) {
         const auto t = static_cast<std::uint64_t>(trees_.size());
+        const detail::GradientPair* gp = gpair.data() + g * n;
+        const detail::GradientGrid grid = grid_of(gp, n, comm, shard);
+        detail::QuantizedPair* qp = quantized.data() + g * n;
+        parallel_for_chunks(Index{0}, n, threads, [&](Index lo, Index hi, int) {
+          for (Index i = lo; i < hi; ++i) qp[i] = grid.round(gp[i]);
+        });
         std::vector<std::uint32_t> rows = std::move(row_buffer);
         rows.clear();
         if (params_.subsample < 1) {
-          Rng rng = Rng::stream(params_.seed, 4 * t);
+          // One draw per global row, so that the sample does not depend on the shards.
+          const std::uint64_t key = Rng::stream(params_.seed, 4 * t)();
           sampled.assign(static_cast<std::size_t>(n), std::uint8_t{0});
           for (Index i = 0; i < n; ++i)
-            if (rng.uniform<double>() < params_.subsample) {
+            if (unit_interval(SplitMix64::at(key, static_cast<std::uint64_t>(shard.offset + i))) <
+                params_.subsample) {
               rows.push_back(static_cast<std::uint32_t>(i));
               sampled[static_cast<std::size_t>(i)] = 1;
             }
@@ -506,9 +636,9 @@ class GradientBoosting {
             detail::sample_features(all_features, params_.colsample_bytree, tree_rng),
             params_.colsample_bylevel, params_.colsample_bynode,
             Rng::stream(params_.seed, 4 * t + 2)());
-        detail::GrowResult grown = grower.grow(gpair.data() + g * n, std::move(rows), columns);
+        detail::GrowResult grown = grower.grow(qp, std::move(rows), columns);
         RegressionTree& tree = grown.tree;
-        if (objective_.refits_leaves()) refit_leaves(grown, labels, w, margin, g);
+        if (objective_.refits_leaves()) refit_leaves(grown, labels, w, margin, g, comm, shard);
         for (Index node = 0; node < tree.num_nodes(); ++node) {
           if (!tree.is_leaf(node)) continue;
           const auto u = static_cast<std::size_t>(node);
@@ -533,11 +663,17 @@ class GradientBoosting {
       record.metrics = metrics_;
       for (std::size_t s = 0; s < options.eval_sets.size(); ++s) {
         record.set_names.push_back(options.eval_sets[s].name);
-        record.values.push_back(
-            evaluate(eval_margin[s], options.eval_sets[s].y, options.eval_sets[s].weight));
+        record.values.push_back(evaluate(eval_margin[s], options.eval_sets[s].y,
+                                         options.eval_sets[s].weight, comm));
       }
       history_.push_back(record);
-      bool stop = options.callback && !options.callback(history_.back());
+      // The callback may throw or stop on some ranks only: both are agreed.
+      std::int64_t stop_here = 0;
+      detail::on_all_or_none(comm, fn, [&] {
+        stop_here = options.callback && !options.callback(history_.back()) ? 1 : 0;
+      });
+      comm.all_reduce_max(&stop_here, 1);
+      bool stop = stop_here != 0;
       if (params_.early_stopping_rounds > 0) {
         const double score = record.values.back().back();
         if (best_round < 0 || (maximize ? score > best_score : score < best_score)) {
@@ -561,23 +697,45 @@ class GradientBoosting {
 
   /// XGBoost's UpdateTreeLeaf for the absolute and quantile errors: each
   /// leaf becomes eta times the (weighted) alpha-quantile of its rows'
-  /// residuals y - margin.
+  /// residuals y - margin. Collective: every rank's residuals (and weights)
+  /// of every leaf are all-gathered, O(rows) bytes per tree, and each
+  /// leaf's taken in rank order, as one process would hold them.
   void refit_leaves(detail::GrowResult& grown, const Vector<Scalar>& y,
-                    const std::vector<double>& w, const std::vector<double>& margin,
-                    Index g) const {
+                    const std::vector<double>& w, const std::vector<double>& margin, Index g,
+                    Communicator& comm, const Shard& shard) const {
     const Index k = num_outputs();
     RegressionTree& tree = grown.tree;
+    // Per leaf (node order): its row count, residuals, then weights.
+    std::vector<double> mine;
+    for (Index node = 0; node < tree.num_nodes(); ++node) {
+      if (!tree.is_leaf(node)) continue;
+      const auto u = static_cast<std::size_t>(node);
+      mine.push_back(static_cast<double>(grown.end[u] - grown.begin[u]));
+      for (std::uint32_t j = grown.begin[u]; j < grown.end[u]; ++j) {
+        const std::uint32_t r = grown.rows[j];
+        mine.push_back(static_cast<double>(y[r]) - margin[static_cast<std::size_t>(r * k + g)]);
+      }
+      if (shard.weighted)
+        for (std::uint32_t j = grown.begin[u]; j < grown.end[u]; ++j) mine.push_back(w[grown.rows[j]]);
+    }
+    const auto blocks = all_gather_values(comm, mine.data(), mine.size());
+    std::vector<std::size_t> at(blocks.size(), 0);
     for (Index node = 0; node < tree.num_nodes(); ++node) {
       if (!tree.is_leaf(node)) continue;
       const auto u = static_cast<std::size_t>(node);
       std::vector<double> residual, weight;
-      for (std::uint32_t j = grown.begin[u]; j < grown.end[u]; ++j) {
-        const std::uint32_t r = grown.rows[j];
-        residual.push_back(static_cast<double>(y[r]) - margin[static_cast<std::size_t>(r * k + g)]);
-        if (!w.empty()) weight.push_back(w[r]);
+      for (std::size_t r = 0; r < blocks.size(); ++r) {
+        const std::vector<double>& b = blocks[r];
+        const auto count = static_cast<std::size_t>(b[at[r]]);
+        const auto first = b.begin() + static_cast<std::ptrdiff_t>(at[r] + 1);
+        residual.insert(residual.end(), first, first + static_cast<std::ptrdiff_t>(count));
+        if (shard.weighted)
+          weight.insert(weight.end(), first + static_cast<std::ptrdiff_t>(count),
+                        first + static_cast<std::ptrdiff_t>(2 * count));
+        at[r] += 1 + (shard.weighted ? 2 : 1) * count;
       }
       if (residual.empty()) continue;
-      const double q = detail::weighted_quantile(residual, w.empty() ? nullptr : &weight,
+      const double q = detail::weighted_quantile(residual, shard.weighted ? &weight : nullptr,
                                                  objective_.refit_alpha());
       tree.split_conditions[u] = static_cast<float>(q) * static_cast<float>(params_.learning_rate);
     }

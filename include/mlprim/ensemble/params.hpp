@@ -1,5 +1,6 @@
 // The knobs of gradient boosting (GBParams, XGBoost's names and defaults) and
-// of one fit call (FitOptions: weights, evaluation sets, a progress callback).
+// of one fit call (FitOptions: weights, evaluation sets, a progress callback,
+// the ranks training together).
 #ifndef MLPRIM_ENSEMBLE_PARAMS_HPP
 #define MLPRIM_ENSEMBLE_PARAMS_HPP
 
@@ -11,6 +12,8 @@
 
 #include "mlprim/core/types.hpp"
 #include "mlprim/core/view.hpp"
+#include "mlprim/distributed/communicator.hpp"
+#include "mlprim/ensemble/binning.hpp"
 
 namespace mlprim {
 
@@ -118,8 +121,18 @@ struct FitOptions {
   ConstRowView<Scalar> sample_weight = {};
   /// Sets evaluated after every round; early stopping watches the last.
   std::vector<EvalSet<Scalar>> eval_sets = {};
-  /// Called after every round; returning false stops training there.
+  /// Called after every round; returning false stops training there (on
+  /// every rank: the stop is all-reduced).
   std::function<bool(const RoundEvaluation&)> callback = {};
+  /// Ranks training one model data-parallel, each holding a shard of the
+  /// rows (X, y, sample_weight and each evaluation set are this rank's
+  /// rows, possibly none); null = this process alone. Every rank must pass
+  /// the same parameters and the same number of columns and eval sets.
+  Communicator* communicator = nullptr;
+  /// Bin cuts to train on (e.g. made once by make_cuts and shared by every
+  /// rank); null = make_cuts on X, or on a communicator the merged sketch of
+  /// every rank's rows (make_cuts(Communicator&, ...)).
+  const HistogramCuts* cuts = nullptr;
 };
 
 /// What feature_importance measures, XGBoost's `importance_type`: Weight =

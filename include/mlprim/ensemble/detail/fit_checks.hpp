@@ -1,16 +1,22 @@
 // Input checks of GradientBoosting::fit: parameters, data, weights,
-// categorical columns and evaluation sets.
+// categorical columns, evaluation sets, given cuts, and the signature the
+// ranks of a data-parallel fit must share.
 #ifndef MLPRIM_ENSEMBLE_DETAIL_FIT_CHECKS_HPP
 #define MLPRIM_ENSEMBLE_DETAIL_FIT_CHECKS_HPP
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/view.hpp"
+#include "mlprim/distributed/detail/agree.hpp"
+#include "mlprim/ensemble/binning.hpp"
 #include "mlprim/ensemble/detail/objective.hpp"
 #include "mlprim/ensemble/params.hpp"
 #include "mlprim/ensemble/tree.hpp"
@@ -112,9 +118,11 @@ std::vector<double> checked_weights(std::string_view fn, std::string_view name,
 /// An evaluation set's shapes, values and labels.
 template <class Scalar>
 void check_eval_set(std::string_view fn, const EvalSet<Scalar>& set, Index p,
-                    const Objective& objective) {
-  if (set.X.empty() || set.X.rows() == 0)
+                    const Objective& objective, bool may_be_empty) {
+  if (set.X.empty() || set.X.rows() == 0) {
+    if (may_be_empty && set.y.empty() && set.weight.empty()) return;
     throw_invalid_argument(fn, "eval set \"", set.name, "\" has no rows");
+  }
   check_equal(fn, "eval set X.cols()", set.X.cols(), p, "X.cols()");
   check_equal(fn, "eval set y size", set.y.rows() * set.y.cols(), set.X.rows(), "its X.rows()");
   for (Index i = 0; i < set.X.rows(); ++i) {
@@ -124,6 +132,81 @@ void check_eval_set(std::string_view fn, const EvalSet<Scalar>& set, Index p,
     objective.check_label(fn, i, set.y[i]);
   }
   checked_weights(fn, "eval set weight", set.weight, set.X.rows());
+}
+
+/// Throws std::invalid_argument unless `cuts` is a well-formed set of cuts
+/// for p features whose categorical columns are the parameters' ones.
+inline void check_cuts(std::string_view fn, const HistogramCuts& cuts, Index p,
+                       const GBParams& params) {
+  const auto np = static_cast<std::size_t>(p);
+  if (cuts.ptrs.size() != np + 1 || cuts.min_values.size() != np)
+    throw_invalid_argument(fn, "cuts are for ", cuts.min_values.size(), " features (ptrs ",
+                           cuts.ptrs.size(), "), X has ", p);
+  if (cuts.ptrs[0] != 0 || cuts.ptrs[np] != cuts.values.size())
+    throw_invalid_argument(fn, "cuts.ptrs must run from 0 to cuts.values.size() = ",
+                           cuts.values.size());
+  for (std::size_t f = 0; f < np; ++f) {
+    if (cuts.ptrs[f + 1] < cuts.ptrs[f] || cuts.ptrs[f + 1] - cuts.ptrs[f] > 65535)
+      throw_invalid_argument(fn, "cuts of feature ", f, " hold ",
+                             std::int64_t{cuts.ptrs[f + 1]} - std::int64_t{cuts.ptrs[f]},
+                             " bins; 0 to 65535 are supported");
+    for (std::uint32_t i = cuts.ptrs[f]; i < cuts.ptrs[f + 1]; ++i)
+      if (!std::isfinite(cuts.values[i]) || (i > cuts.ptrs[f] && !(cuts.values[i - 1] < cuts.values[i])))
+        throw_invalid_argument(fn, "cuts of feature ", f, " are not finite and increasing");
+  }
+  if (!cuts.categorical.empty() && cuts.categorical.size() != np)
+    throw_invalid_argument(fn, "cuts.categorical has ", cuts.categorical.size(), " flags for ",
+                           p, " features");
+  for (std::size_t f = 0; f < np; ++f) {
+    const bool listed = std::find(params.categorical_features.begin(),
+                                  params.categorical_features.end(),
+                                  static_cast<int>(f)) != params.categorical_features.end();
+    if (cuts.is_categorical(static_cast<Index>(f)) != listed)
+      throw_invalid_argument(fn, "feature ", f, " is ", listed ? "" : "not ",
+                             "in categorical_features but its cuts say otherwise");
+  }
+}
+
+/// A hash of everything every rank of a data-parallel fit must share: the
+/// parameters (but the thread count) and `extra` further values.
+inline std::uint64_t params_signature(const GBParams& q, std::initializer_list<std::int64_t> extra) {
+  std::uint64_t h = kFnv1aBasis;
+  auto add = [&](const auto& v) { h = fnv1a_value(v, h); };
+  auto add_string = [&](const std::string& s) {
+    add(s.size());
+    h = fnv1a(s.data(), s.size(), h);
+  };
+  auto add_ints = [&](const std::vector<int>& v) {
+    add(v.size());
+    h = fnv1a(v.data(), v.size() * sizeof(int), h);
+  };
+  add_string(q.objective);
+  for (double v : {q.learning_rate, q.min_child_weight, q.reg_lambda, q.reg_alpha, q.gamma,
+                   q.subsample, q.colsample_bytree, q.colsample_bylevel, q.colsample_bynode,
+                   q.scale_pos_weight, q.huber_slope, q.quantile_alpha})
+    add(v);
+  for (int v : {q.n_estimators, q.max_depth, q.max_leaves, static_cast<int>(q.grow_policy),
+                q.max_bin, q.max_cat_to_onehot, q.early_stopping_rounds, q.num_class})
+    add(v);
+  for (const auto& o : {q.max_delta_step, q.base_score}) {
+    add(o.has_value());
+    add(o.value_or(0));
+  }
+  add_ints(q.categorical_features);
+  add_ints(q.monotone_constraints);
+  add(q.seed);
+  add(q.eval_metric.size());
+  for (const auto& m : q.eval_metric) add_string(m);
+  for (std::int64_t v : extra) add(v);
+  return h;
+}
+
+/// A hash of cuts' contents.
+inline std::uint64_t cuts_signature(const HistogramCuts& cuts) {
+  std::uint64_t h = fnv1a(cuts.ptrs.data(), cuts.ptrs.size() * sizeof(std::uint32_t));
+  h = fnv1a(cuts.values.data(), cuts.values.size() * sizeof(float), h);
+  h = fnv1a(cuts.min_values.data(), cuts.min_values.size() * sizeof(float), h);
+  return fnv1a(cuts.categorical.data(), cuts.categorical.size(), h);
 }
 
 }  // namespace detail

@@ -324,30 +324,6 @@ struct Objective {
       }
     }
   }
-
-  /// XGBoost 2's intercept: the weighted median / alpha-quantile of y for
-  /// the absolute / quantile errors, 0 for softprob (base_score 0.5 there, as
-  /// XGBoost keeps it), otherwise one unregularised Newton step from margin 0,
-  /// -sum(g) / sum(h), which is a margin.
-  template <class Scalar>
-  double estimate_base_margin(const Vector<Scalar>& y, const std::vector<double>* w) const {
-    const Index n = y.size();
-    if (kind == ObjectiveKind::Softprob) return 0.5;
-    if (refits_leaves()) {
-      std::vector<double> v(static_cast<std::size_t>(n));
-      for (Index i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = static_cast<double>(y[i]);
-      return weighted_quantile(v, w, refit_alpha());
-    }
-    double sum_g = 0, sum_h = 0;
-    const double zero = 0;
-    for (Index i = 0; i < n; ++i) {
-      GradientPair gp;
-      gradient(&zero, static_cast<double>(y[i]), w ? (*w)[static_cast<std::size_t>(i)] : 1.0, &gp);
-      sum_g += gp.g;
-      sum_h += gp.h;
-    }
-    return sum_h > 0 ? -sum_g / sum_h : 0.0;
-  }
 };
 
 }  // namespace detail

@@ -10,6 +10,7 @@
 
 #include "mlprim/core/parallel.hpp"
 #include "mlprim/core/random.hpp"
+#include "mlprim/distributed/communicator.hpp"
 #include "mlprim/ensemble/detail/histogram.hpp"
 #include "mlprim/ensemble/tree.hpp"
 
@@ -72,6 +73,9 @@ struct GrowInputs {
   int max_depth = 6;
   int max_leaves = 0;
   int threads = 1;
+  /// Ranks growing the same tree on their own rows (null: this process
+  /// alone): node totals, histograms and child sizes are all-reduced.
+  Communicator* comm = nullptr;
 };
 
 /// A grown tree and where its rows went: node i holds rows[begin[i], end[i]).
@@ -82,15 +86,20 @@ struct GrowResult {
 };
 
 /// Grows tree after tree (XGBoost's hist updater), keeping its buffers.
+/// Data-parallel with GrowInputs::comm: each rank holds some of the rows,
+/// and the sums the splits are chosen from (node totals, the histograms of
+/// the smaller children, whose size is all-reduced so every rank picks the
+/// same one) are all-reduced. The sums are exact (GradientGrid), so every
+/// rank grows the tree one process would grow on all the rows.
 template <class Code>
 class TreeGrower {
  public:
   explicit TreeGrower(const GrowInputs<Code>& in) : in_(in), pool_(in.bins->slots) {}
 
-  /// Grows a tree on the gradients `gpair` (one per row) of `rows`
-  /// (ascending row indices), splitting on the features `columns` allows.
-  /// The result's row buffer may be handed back through recycle().
-  GrowResult grow(const GradientPair* gpair, std::vector<std::uint32_t> rows,
+  /// Grows a tree on the gradients `gpair` (one per row, on a GradientGrid)
+  /// of `rows` (ascending row indices), splitting on the features `columns`
+  /// allows. Collective when GrowInputs::comm is set.
+  GrowResult grow(const QuantizedPair* gpair, std::vector<std::uint32_t> rows,
                   ColumnSampler& columns) {
     gpair_ = gpair;
     columns_ = &columns;
@@ -100,6 +109,7 @@ class TreeGrower {
     scratch_.resize(out_.rows.size());
     GradStats total;
     for (std::uint32_t r : out_.rows) total.add({gpair_[r].g, gpair_[r].h});
+    all_reduce(&total, 1);
     const float eta = in_.params.learning_rate;
     const float w = ev_->weight(0, total);
     out_.tree.add_node(-1, w * eta, w, static_cast<float>(total.h));
@@ -110,6 +120,7 @@ class TreeGrower {
     level[0].total = total;
     level[0].hist = pool_.acquire();
     build_histograms(*in_.bins, gpair_, {job(level[0])}, in_.threads, pool_);
+    all_reduce(level[0].hist.data(), in_.bins->slots);
     evaluate(level);
     if (in_.policy == GrowPolicy::DepthWise)
       grow_depthwise(std::move(level));
@@ -126,6 +137,13 @@ class TreeGrower {
     SplitCandidate split;
     std::vector<GradStats> hist;
   };
+
+  /// Sums `count` stats over the ranks, in place (exact: see GradientGrid).
+  void all_reduce(GradStats* stats, std::size_t count) {
+    static_assert(sizeof(GradStats) == 2 * sizeof(double), "GradStats is two doubles");
+    if (in_.comm != nullptr && in_.comm->size() > 1)
+      in_.comm->all_reduce_sum(&stats->g, 2 * count);
+  }
 
   HistogramJob job(Pending& p) const {
     const auto i = static_cast<std::size_t>(p.nid);
@@ -282,11 +300,21 @@ class TreeGrower {
   }
 
   /// The two children of each parent as pending nodes: the child with fewer
-  /// rows histogrammed from its rows, the other by subtraction.
+  /// rows (over all ranks) histogrammed from its rows, the other by
+  /// subtraction. The built histograms are all-reduced in one buffer.
   std::vector<Pending> children(std::vector<Pending*>& parents) {
     std::vector<Pending> kids(2 * parents.size());
     std::vector<HistogramJob> jobs;
     std::vector<std::size_t> small(parents.size());
+    std::vector<std::int64_t> sizes(2 * parents.size());
+    for (std::size_t k = 0; k < parents.size(); ++k) {
+      const auto u = static_cast<std::size_t>(parents[k]->nid);
+      const RegressionTree& t = out_.tree;
+      sizes[2 * k] = range_size(t.left_children[u]);
+      sizes[2 * k + 1] = range_size(t.right_children[u]);
+    }
+    const bool distributed = in_.comm != nullptr && in_.comm->size() > 1;
+    if (distributed) in_.comm->all_reduce_sum(sizes.data(), sizes.size());
     for (std::size_t k = 0; k < parents.size(); ++k) {
       const auto u = static_cast<std::size_t>(parents[k]->nid);
       const RegressionTree& t = out_.tree;
@@ -297,10 +325,20 @@ class TreeGrower {
         kid.total = side == 0 ? parents[k]->split.left : parents[k]->split.right;
         kid.hist = pool_.acquire();
       }
-      small[k] = size_of(kids[2 * k]) <= size_of(kids[2 * k + 1]) ? 0 : 1;
+      small[k] = sizes[2 * k] <= sizes[2 * k + 1] ? 0 : 1;
       jobs.push_back(job(kids[2 * k + small[k]]));
     }
     build_histograms(*in_.bins, gpair_, jobs, in_.threads, pool_);
+    if (distributed) {
+      const std::size_t slots = in_.bins->slots;
+      std::vector<GradStats> packed(slots * jobs.size());
+      for (std::size_t j = 0; j < jobs.size(); ++j)
+        std::copy(jobs[j].hist, jobs[j].hist + slots, packed.begin() + static_cast<std::ptrdiff_t>(j * slots));
+      all_reduce(packed.data(), packed.size());
+      for (std::size_t j = 0; j < jobs.size(); ++j)
+        std::copy(packed.begin() + static_cast<std::ptrdiff_t>(j * slots),
+                  packed.begin() + static_cast<std::ptrdiff_t>((j + 1) * slots), jobs[j].hist);
+    }
     parallel_for(std::size_t{0}, parents.size(), in_.threads, [&](std::size_t k) {
       subtract_histogram(parents[k]->hist.data(), kids[2 * k + small[k]].hist.data(),
                          kids[2 * k + 1 - small[k]].hist.data(), in_.bins->slots);
@@ -309,9 +347,10 @@ class TreeGrower {
     return kids;
   }
 
-  std::uint32_t size_of(const Pending& p) const {
-    const auto u = static_cast<std::size_t>(p.nid);
-    return out_.end[u] - out_.begin[u];
+  /// This rank's rows in node nid.
+  std::int64_t range_size(std::int32_t nid) const {
+    const auto u = static_cast<std::size_t>(nid);
+    return std::int64_t{out_.end[u]} - std::int64_t{out_.begin[u]};
   }
 
   void grow_depthwise(std::vector<Pending> level) {
@@ -369,7 +408,7 @@ class TreeGrower {
 
   const GrowInputs<Code>& in_;
   HistogramPool pool_;
-  const GradientPair* gpair_ = nullptr;
+  const QuantizedPair* gpair_ = nullptr;
   ColumnSampler* columns_ = nullptr;
   std::optional<SplitEvaluator> ev_;
   GrowResult out_;
