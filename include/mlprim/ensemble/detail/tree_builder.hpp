@@ -141,7 +141,7 @@ class TreeGrower {
   /// Sums `count` stats over the ranks, in place (exact: see GradientGrid).
   void all_reduce(GradStats* stats, std::size_t count) {
     static_assert(sizeof(GradStats) == 2 * sizeof(double), "GradStats is two doubles");
-    if (in_.comm != nullptr && in_.comm->size() > 1)
+    if (count > 0 && in_.comm != nullptr && in_.comm->size() > 1)
       in_.comm->all_reduce_sum(&stats->g, 2 * count);
   }
 
