@@ -10,6 +10,8 @@
 
 #include <mlprim/core/types.hpp>
 
+#include "roc_auc.hpp"
+
 struct Dataset {
   mlprim::RowMatrix<double> X;  // one sample per row
   Eigen::VectorXd y;            // 1 = benign, 0 = malignant
@@ -34,19 +36,6 @@ inline Dataset load(const std::string& path) {
     }
   }
   return data;
-}
-
-/// ROC AUC by its definition: the share of (positive, negative) pairs
-/// ranked the right way, ties counting one half.
-inline double auc(const Eigen::VectorXd& score, const Eigen::VectorXd& y) {
-  double pairs = 0, right = 0;
-  for (mlprim::Index i = 0; i < y.size(); ++i)
-    for (mlprim::Index j = 0; j < y.size(); ++j)
-      if (y[i] == 1 && y[j] == 0) {
-        pairs += 1;
-        right += score[i] > score[j] ? 1.0 : (score[i] == score[j] ? 0.5 : 0.0);
-      }
-  return right / pairs;
 }
 
 /// The 30 feature names, in the file's column order (scikit-learn's).

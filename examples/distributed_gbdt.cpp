@@ -14,6 +14,8 @@
 #include <mlprim/distributed.hpp>
 #include <mlprim/ensemble.hpp>
 
+#include "roc_auc.hpp"
+
 namespace {
 
 /// n rows of 10 features with labels from a noisy nonlinear rule.
@@ -27,18 +29,6 @@ void make_shard(mlprim::Rng& rng, mlprim::Index n, mlprim::RowMatrix<double>& X,
                      (X(i, 4) > 0.3 ? 0.7 : -0.2) + 0.5 * rng.normal<double>();
     y[i] = f > 0 ? 1 : 0;
   }
-}
-
-/// Area under the ROC curve of scores s for labels y (ties counted half).
-double auc(const mlprim::Vector<double>& s, const mlprim::Vector<double>& y) {
-  double pairs = 0, wins = 0;
-  for (mlprim::Index i = 0; i < s.size(); ++i)
-    for (mlprim::Index j = 0; j < s.size(); ++j)
-      if (y[i] == 1 && y[j] == 0) {
-        pairs += 1;
-        wins += s[i] > s[j] ? 1 : (s[i] == s[j] ? 0.5 : 0);
-      }
-  return wins / pairs;
 }
 
 }  // namespace

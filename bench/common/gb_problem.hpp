@@ -6,9 +6,11 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <vector>
 
 #include <mlprim/core/random.hpp>
 #include <mlprim/core/types.hpp>
+#include <mlprim/ensemble/detail/metric.hpp>
 
 namespace mlprim::bench {
 
@@ -46,6 +48,17 @@ inline Problem make_problem(bool binary) {
   }
   const Index m = train_rows();
   return {X.topRows(m), X.bottomRows(test_rows), y.head(m), y.tail(test_rows)};
+}
+
+/// The test metric of predictions (probabilities or values) on d's test
+/// rows, by the same code for every library: AUC if binary, else RMSE.
+inline double test_metric(const Problem& d, bool binary, const std::vector<float>& pred) {
+  std::vector<double> p(pred.begin(), pred.end()),
+      t(d.y_test.data(), d.y_test.data() + d.y_test.size()), w(pred.size(), 1.0);
+  if (binary) return detail::binary_auc(p, t, w);
+  double s = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) s += (p[i] - t[i]) * (p[i] - t[i]);
+  return std::sqrt(s / static_cast<double>(p.size()));
 }
 
 }  // namespace mlprim::bench

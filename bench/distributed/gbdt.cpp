@@ -100,14 +100,9 @@ mlprim::GBParams params(bool binary, int threads) {
 }
 
 double test_metric(bool binary, const mlprim::GradientBoosting<float>& m) {
-  const Problem& d = problem(binary);
-  const mlprim::Vector<float> pred = m.predict(d.X_test);
-  std::vector<double> p(pred.data(), pred.data() + pred.size()),
-      t(d.y_test.data(), d.y_test.data() + d.y_test.size()), w(p.size(), 1.0);
-  if (binary) return mlprim::detail::binary_auc(p, t, w);
-  double s = 0;
-  for (std::size_t i = 0; i < p.size(); ++i) s += (p[i] - t[i]) * (p[i] - t[i]);
-  return std::sqrt(s / static_cast<double>(p.size()));
+  const mlprim::Vector<float> pred = m.predict(problem(binary).X_test);
+  return mlprim::bench::test_metric(problem(binary), binary,
+                                    std::vector<float>(pred.data(), pred.data() + pred.size()));
 }
 
 void distributed_train(benchmark::State& state, bool binary) {

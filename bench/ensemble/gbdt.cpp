@@ -54,15 +54,8 @@ mlprim::GBParams params(bool binary, int threads) {
   return p;
 }
 
-/// The test metric of predictions (probabilities or values), by the same code for both.
 double test_metric(bool binary, const std::vector<float>& pred) {
-  const Vector<float>& y = problem(binary).y_test;
-  std::vector<double> p(pred.begin(), pred.end()), t(y.data(), y.data() + y.size()),
-      w(pred.size(), 1.0);
-  if (binary) return mlprim::detail::binary_auc(p, t, w);
-  double s = 0;
-  for (std::size_t i = 0; i < p.size(); ++i) s += (p[i] - t[i]) * (p[i] - t[i]);
-  return std::sqrt(s / static_cast<double>(p.size()));
+  return mlprim::bench::test_metric(problem(binary), binary, pred);
 }
 
 void check(int status) {

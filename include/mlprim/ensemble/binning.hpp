@@ -238,6 +238,17 @@ std::vector<std::uint8_t> check_cut_arguments(std::string_view fn,
   return categorical;
 }
 
+/// Feature f's bounds (and, if numeric, minimum) from its sorted samples:
+/// every category its own bin, else feature_cuts.
+template <class Sample>
+void cut_sorted_feature(HistogramCuts& cuts, std::size_t f, const std::vector<Sample>& sorted,
+                        int max_bin, std::vector<float>& bounds) {
+  if (cuts.is_categorical(static_cast<Index>(f)))
+    category_cuts(sorted, bounds);
+  else
+    feature_cuts(sorted, max_bin, bounds, cuts.min_values[f]);
+}
+
 /// Cuts from per-feature bounds.
 inline void append_bounds(HistogramCuts& cuts, const std::vector<std::vector<float>>& bounds) {
   for (const auto& b : bounds) {
@@ -264,10 +275,7 @@ HistogramCuts make_cuts(const Eigen::Ref<const RowMatrix<Scalar>>& X, int max_bi
   std::vector<std::vector<float>> bounds(static_cast<std::size_t>(p));
   cuts.min_values.assign(static_cast<std::size_t>(p), 0.0f);
   detail::for_sorted_features(X, weight, num_threads, [&](std::size_t f, const auto& sorted) {
-    if (cuts.is_categorical(static_cast<Index>(f)))
-      detail::category_cuts(sorted, bounds[f]);  // every category its own bin
-    else
-      detail::feature_cuts(sorted, max_bin, bounds[f], cuts.min_values[f]);
+    detail::cut_sorted_feature(cuts, f, sorted, max_bin, bounds[f]);
   });
   detail::append_bounds(cuts, bounds);
   return cuts;

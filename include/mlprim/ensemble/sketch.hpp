@@ -137,10 +137,7 @@ HistogramCuts make_cuts(Communicator& comm, const Eigen::Ref<const RowMatrix<Sca
     detail::FeatureSummary& m = merged[f];
     std::stable_sort(m.begin(), m.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
-    if (cuts.is_categorical(fi))
-      detail::category_cuts(m, bounds[f]);
-    else
-      detail::feature_cuts(m, max_bin, bounds[f], cuts.min_values[f]);
+    detail::cut_sorted_feature(cuts, f, m, max_bin, bounds[f]);
   });
   detail::append_bounds(cuts, bounds);
   return cuts;
