@@ -81,7 +81,7 @@ int main() {
               static_cast<long long>(n), static_cast<long long>(k), same ? "yes" : "NO");
 
   start = std::chrono::steady_clock::now();
-  const auto within = tree.radius(queries.topRows(10000), 0.05f);
+  const auto within = tree.radius_batch(queries.topRows(10000), 0.05f);
   const double radius_ms = milliseconds_since(start);
   std::printf("radius 5 cm: 10000 queries in %.0f ms, %.1f points per query on average\n",
               radius_ms, static_cast<double>(within.indices.size()) / 1e4);

@@ -153,7 +153,7 @@ void radius_ours(benchmark::State& state) {
   double found = 0;
   for (auto _ : state) {
     const auto r =
-        p.ours.radius(p.queries.topRows(m), radius30, mlprim::RadiusOptions{false, 0, threads});
+        p.ours.radius_batch(p.queries.topRows(m), radius30, mlprim::RadiusOptions{false, 0, threads});
     found = static_cast<double>(r.indices.size()) / static_cast<double>(m);
   }
   state.counters["queries"] =

@@ -4,6 +4,7 @@
 #define MLPRIM_NEIGHBORS_HPP
 
 #include "mlprim/core.hpp"
+#include "mlprim/neighbors/types.hpp"
 #include "mlprim/neighbors/metrics.hpp"
 #include "mlprim/neighbors/kdtree.hpp"
 #include "mlprim/neighbors/dynamic_kdtree.hpp"

@@ -219,7 +219,7 @@ TEST_CASE("single-query, nearest and self queries", "[neighbors]") {
   CHECK(nn.distance == want.distances(0, 0));
 
   // k-NN graph without self, against all-pairs distances with j != i.
-  const auto graph = tree.knn(3, true);
+  const auto graph = tree.knn_graph(3);
   for (mlprim::Index i = 0; i < points.rows(); ++i) {
     std::vector<std::pair<double, mlprim::Index>> others;
     for (mlprim::Index j = 0; j < points.rows(); ++j)
@@ -232,8 +232,16 @@ TEST_CASE("single-query, nearest and self queries", "[neighbors]") {
             Approx(others[static_cast<std::size_t>(j)].first).margin(1e-12));
     }
   }
-  const auto with_self = tree.knn(1, false);
+  const auto with_self = tree.knn(tree.points(), 1);
   for (mlprim::Index i = 0; i < points.rows(); ++i) CHECK(with_self.distances(i, 0) == 0.0);
+  // The deprecated knn(k, exclude_self) stays for one release.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  const auto old_graph = tree.knn(3, true), old_self = tree.knn(1, false);
+#pragma GCC diagnostic pop
+  CHECK(old_graph.indices == graph.indices);
+  CHECK(old_graph.distances == graph.distances);
+  CHECK(old_self.indices == with_self.indices);
 }
 
 TEST_CASE("radius search includes the boundary and matches brute force", "[neighbors]") {
@@ -262,7 +270,7 @@ TEST_CASE("radius search includes the boundary and matches brute force", "[neigh
   CHECK(closest[0].index == 10 * 21 + 10);
 
   const mlprim::RowMatrix<double> queries = make_points<double>(Shape::uniform, 30, 2, 9) * 20.0;
-  const auto batch = tree.radius(queries, 3.0);
+  const auto batch = tree.radius_batch(queries, 3.0);
   REQUIRE(batch.offsets.size() == 31);
   for (mlprim::Index q = 0; q < 30; ++q) {
     const auto single = tree.radius(queries.row(q), 3.0);
@@ -327,8 +335,8 @@ TEST_CASE("bad input gets a clear exception", "[neighbors]") {
   negative.eps = -0.5;
   CHECK(message([&] { tree.knn(points, 1, negative); }) ==
         "mlprim::KDTree::knn: eps = -0.5 must be non-negative");
-  CHECK(message([&] { tree.knn(10, true); }) ==
-        "mlprim::KDTree::knn: k = 10 exceeds the number of other points (9)");
+  CHECK(message([&] { tree.knn_graph(10); }) ==
+        "mlprim::KDTree::knn_graph: k = 10 exceeds the number of other points (9)");
 
   const Tree empty(mlprim::RowMatrix<double>(0, 3));
   CHECK(empty.size() == 0);

@@ -43,7 +43,7 @@ TEMPLATE_TEST_CASE("kNN matches SciPy's cKDTree for every metric", "[neighbors][
 
   const mlprim::RowMatrix<T> points = ref.at("points").cast<T>(),
                              queries = ref.at("queries").cast<T>();
-  const auto counts = mlprim::KDTree<T, 3>(points).radius(queries, T(0.1));
+  const auto counts = mlprim::KDTree<T, 3>(points).radius_batch(queries, T(0.1));
   const auto& want = ref.at("radius_counts_r0.1");
   for (mlprim::Index q = 0; q < queries.rows(); ++q)
     CHECK(counts.offsets[static_cast<std::size_t>(q) + 1] -

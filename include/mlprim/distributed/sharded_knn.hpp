@@ -91,7 +91,7 @@ class ShardedKNN {
     // Checked here, not only by the local trees: a rank with no points
     // searches nothing and must refuse the same arguments.
     detail::check_knn_k(fn, k, total_);
-    detail::check_knn_queries<Scalar>(fn, queries, dimension());
+    detail::check_knn_queries(fn, queries, dimension());
     detail::check_knn_options(fn, options);
     const Index m = queries.rows();
     const Index local_k = std::min<Index>(k, local_size());

@@ -30,9 +30,15 @@
 #include "mlprim/core/io.hpp"
 #include "mlprim/core/parallel.hpp"
 #include "mlprim/core/types.hpp"
+#include "mlprim/neighbors/detail/checks.hpp"
+#include "mlprim/neighbors/detail/finish.hpp"
 #include "mlprim/neighbors/detail/nearest_set.hpp"
-#include "mlprim/neighbors/kdtree.hpp"
+#include "mlprim/neighbors/detail/tree_build.hpp"
+#include "mlprim/neighbors/detail/tree_core.hpp"
+#include "mlprim/neighbors/detail/tree_io.hpp"
+#include "mlprim/neighbors/detail/tree_search.hpp"
 #include "mlprim/neighbors/metrics.hpp"
+#include "mlprim/neighbors/types.hpp"
 
 namespace mlprim {
 
@@ -42,22 +48,27 @@ namespace mlprim {
 /// Metric and KDTreeParams as KDTree (params apply to every bucket's tree).
 template <class Scalar, int Dim = Eigen::Dynamic, class Metric = L2>
 class DynamicKDTree {
+  static_assert(std::is_floating_point_v<Scalar>,
+                "mlprim::DynamicKDTree needs float or double points");
+  using Config = detail::TreeConfig<Scalar, Metric>;
+  using Core = detail::TreeCore<Scalar, Dim, Metric>;
+  using Search = detail::TreeSearch<Scalar, Dim, Metric>;
+  using Workspace = detail::TreeWorkspace<Scalar, Dim>;
+
  public:
-  /// The static tree each bucket holds.
-  using Tree = KDTree<Scalar, Dim, Metric>;
   /// How points and queries are passed: contiguous rows (see KDTree).
-  using Points = typename Tree::Points;
+  using Points = Eigen::Ref<const RowMatrix<Scalar>>;
 
   /// An empty tree for points of `dimension` coordinates. Throws for
   /// dimension < 1, dimension != Dim, bad params or a bad periodic box.
   explicit DynamicKDTree(Index dimension, const KDTreeParams& params = {},
                          const Metric& metric = {})
-      : proto_(make_proto(dimension, params, metric)) {}
+      : config_(make_config(dimension, params, metric)) {}
 
   /// Live points.
   Index size() const { return live_; }
   /// Coordinates per point.
-  Index dimension() const { return proto_.d_; }
+  Index dimension() const { return config_.d; }
   /// One past the largest id given so far.
   Index next_id() const { return static_cast<Index>(alive_.size()); }
   /// Whether id names a live point.
@@ -73,7 +84,7 @@ class DynamicKDTree {
     if (points.cols() != dimension())
       throw_invalid_argument(fn, "points.cols() = ", points.cols(),
                              " does not match the tree's dimension = ", dimension());
-    for (Index i = 0; i < points.rows(); ++i) proto_.check_point(fn, points.row(i).data(), i, 1);
+    for (Index i = 0; i < points.rows(); ++i) config_.check_point(fn, points.row(i).data(), i, 1);
     const Index first = next_id();
     check_at_most(fn, "the number of ids", first + points.rows(),
                   Index{std::numeric_limits<std::int32_t>::max()},
@@ -99,17 +110,18 @@ class DynamicKDTree {
     }
   }
 
-  /// KDTree::knn over the live points, reporting ids. k <= size().
+  /// KDTree::knn over the live points, reporting ids (always the trees:
+  /// options.method is ignored). k <= size().
   KnnResult<Scalar> knn(const Points& queries, Index k,
                         const KnnOptions<Scalar>& options = {}) const {
     const char* fn = "DynamicKDTree::knn";
-    proto_.check_queries(fn, queries);
-    Tree::check_k(fn, k, live_);
-    Tree::check_knn_options(fn, options);
+    detail::check_knn_queries(fn, queries, dimension());
+    detail::check_knn_k(fn, k, live_);
+    detail::check_knn_options(fn, options);
     KnnResult<Scalar> out{IndexMatrix(queries.rows(), k), RowMatrix<Scalar>(queries.rows(), k)};
     parallel_for_chunks(Index{0}, queries.rows(), options.num_threads,
                         [&](Index lo, Index hi, int) {
-                          typename Tree::Workspace work(dimension());
+                          Workspace work(dimension());
                           for (Index q = lo; q < hi; ++q)
                             knn_into(queries.row(q).data(), k, options, out.indices.row(q).data(),
                                      out.distances.row(q).data(), work);
@@ -121,12 +133,10 @@ class DynamicKDTree {
   Index knn(const Scalar* query, Index k, Index* indices, Scalar* distances,
             const KnnOptions<Scalar>& options = {}) const {
     const char* fn = "DynamicKDTree::knn";
-    Tree::check_k(fn, k, live_);
-    Tree::check_knn_options(fn, options);
-    for (Index j = 0; j < dimension(); ++j)
-      if (!std::isfinite(query[j]))
-        throw_invalid_argument(fn, "the query has a non-finite coordinate");
-    typename Tree::Workspace work(dimension());
+    detail::check_knn_k(fn, k, live_);
+    detail::check_knn_options(fn, options);
+    detail::check_query_values(fn, query, dimension());
+    Workspace work(dimension());
     return knn_into(query, k, options, indices, distances, work);
   }
 
@@ -134,48 +144,59 @@ class DynamicKDTree {
   template <class Q>
   Neighbor<Scalar> nearest(const Eigen::MatrixBase<Q>& query) const {
     Neighbor<Scalar> out;
-    typename Tree::Workspace work(dimension());
-    const Scalar* q = proto_.copy_query("DynamicKDTree::nearest", query, work);
-    Tree::check_k("DynamicKDTree::nearest", 1, live_);
+    Workspace work(dimension());
+    const Scalar* q = detail::copy_query("DynamicKDTree::nearest", config_, query, work);
+    detail::check_knn_k("DynamicKDTree::nearest", 1, live_);
     knn_into(q, 1, {}, &out.index, &out.distance, work);
     return out;
   }
 
-  /// KDTree::radius over the live points (one query vector, or one per row).
-  template <class Q>
-  auto radius(const Eigen::MatrixBase<Q>& query, Scalar r,
-              const RadiusOptions& options = {}) const {
+  /// KDTree::radius over the live points, for one query vector.
+  template <class Q, std::enable_if_t<Q::IsVectorAtCompileTime, int> = 0>
+  std::vector<Neighbor<Scalar>> radius(const Eigen::MatrixBase<Q>& query, Scalar r,
+                                       const RadiusOptions& options = {}) const {
     const char* fn = "DynamicKDTree::radius";
-    auto search = [&](const Scalar* q, std::vector<Neighbor<Scalar>>& found,
-                      typename Tree::Workspace& work) {
-      for (const Tree& tree : buckets_) tree.radius_into(q, r, options, found, work, alive());
-    };
-    if constexpr (Q::IsVectorAtCompileTime) {
-      typename Tree::Workspace work(dimension());
-      const Scalar* q = proto_.copy_query(fn, query, work);
-      Tree::check_radius(fn, r, options);
-      std::vector<Neighbor<Scalar>> out;
-      search(q, out, work);
-      proto_.finish_radius(options, out);
-      return out;
-    } else {
-      const Points queries = query.derived();
-      proto_.check_queries(fn, queries);
-      Tree::check_radius(fn, r, options);
-      return proto_.gather_radius(queries.rows(), options, [&](Index i, auto& found, auto& work) {
-        search(queries.row(i).data(), found, work);
-      });
-    }
+    Workspace work(dimension());
+    const Scalar* q = detail::copy_query(fn, config_, query, work);
+    detail::check_radius(fn, r, options);
+    std::vector<Neighbor<Scalar>> out;
+    radius_into(q, r, options, out, work);
+    detail::finish_radius(config_.metric, options, out);
+    return out;
+  }
+
+  /// KDTree::radius_batch over the live points.
+  RadiusResults<Scalar> radius_batch(const Points& queries, Scalar r,
+                                     const RadiusOptions& options = {}) const {
+    const char* fn = "DynamicKDTree::radius_batch";
+    detail::check_knn_queries(fn, queries, dimension());
+    detail::check_radius(fn, r, options);
+    return detail::gather_radius<Scalar>(
+        queries.rows(), options.num_threads, [&](Index lo, Index hi, auto& per_query) {
+          Workspace work(dimension());
+          for (Index i = lo; i < hi; ++i) {
+            auto& found = per_query[static_cast<std::size_t>(i)];
+            radius_into(queries.row(i).data(), r, options, found, work);
+            detail::finish_radius(config_.metric, options, found);
+          }
+        });
+  }
+
+  /// The earlier batched form of radius, for a matrix of queries.
+  template <class Q, std::enable_if_t<!Q::IsVectorAtCompileTime, int> = 0>
+  [[deprecated("use radius_batch(queries, r, options)")]]
+  RadiusResults<Scalar> radius(const Eigen::MatrixBase<Q>& queries, Scalar r,
+                               const RadiusOptions& options = {}) const {
+    return radius_batch(queries.derived(), r, options);
   }
 
   /// Ids of the live points inside [lower, upper], ascending.
   template <class L, class U>
   std::vector<Index> box(const Eigen::MatrixBase<L>& lower,
                          const Eigen::MatrixBase<U>& upper) const {
+    const auto [lo, hi] = detail::box_bounds("DynamicKDTree::box", config_, lower, upper);
     std::vector<Index> out;
-    proto_.box_into("DynamicKDTree::box", lower, upper, out, alive());  // checks the box
-    for (const Tree& tree : buckets_)
-      if (tree.size() > 0) tree.box_into("DynamicKDTree::box", lower, upper, out, alive());
+    for (const Core& tree : buckets_) Search(tree).box(lo.data(), hi.data(), out, alive());
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -183,7 +204,7 @@ class DynamicKDTree {
   /// Bytes held by the buckets' trees and the liveness map.
   std::size_t memory_bytes() const {
     std::size_t bytes = alive_.size();
-    for (const Tree& tree : buckets_) bytes += tree.memory_bytes();
+    for (const Core& tree : buckets_) bytes += tree.memory_bytes();
     return bytes;
   }
 
@@ -191,10 +212,10 @@ class DynamicKDTree {
   void save(std::ostream& out) const {
     io::BinaryWriter writer(out, "DynamicKDTree::save");
     writer.header(magic, format_version);
-    proto_.write_payload(writer);
+    detail::write_tree(empty_tree(), writer);
     writer.vector(alive_);
     writer.size(buckets_.size());
-    for (const Tree& tree : buckets_) tree.write_payload(writer);
+    for (const Core& tree : buckets_) detail::write_tree(tree, writer);
   }
 
   /// Reads what save() wrote, validating each tree, that ids are unique
@@ -205,25 +226,25 @@ class DynamicKDTree {
     io::BinaryReader reader(in, fn);
     reader.header(magic, format_version);
     DynamicKDTree tree;
-    tree.proto_.read_payload(reader, fn, 0);
+    tree.config_ = detail::read_tree<Scalar, Dim, Metric>(reader, fn, 0).config;
     tree.alive_ = reader.vector<std::uint8_t>("liveness", std::numeric_limits<std::int32_t>::max());
     const auto buckets = reader.size("bucket count", 32);
     std::vector<bool> stored(tree.alive_.size());
     for (std::uint64_t b = 0; b < buckets; ++b) {
-      Tree bucket;
-      bucket.read_payload(reader, fn, static_cast<std::int64_t>(tree.alive_.size()));
-      if (bucket.size() > (Index{1} << b) || bucket.d_ != tree.dimension())
-        throw_runtime_error(fn, "bucket ", b, " holds ", bucket.size(), " points of dimension ",
-                            bucket.d_, " (corrupt stream?)");
+      Core bucket = detail::read_tree<Scalar, Dim, Metric>(
+          reader, fn, static_cast<std::int64_t>(tree.alive_.size()));
+      if (bucket.n > (Index{1} << b) || bucket.config.d != tree.dimension())
+        throw_runtime_error(fn, "bucket ", b, " holds ", bucket.n, " points of dimension ",
+                            bucket.config.d, " (corrupt stream?)");
       // Every bucket searches with the forest's metric: a bucket with another
       // periodic box would measure other distances than its neighbours.
-      if (bucket.period_ != tree.proto_.period_ ||
-          bucket.params_.leaf_size != tree.proto_.params_.leaf_size ||
-          bucket.params_.split != tree.proto_.params_.split)
+      if (bucket.config.period != tree.config_.period ||
+          bucket.config.params.leaf_size != tree.config_.params.leaf_size ||
+          bucket.config.params.split != tree.config_.params.split)
         throw_runtime_error(fn, "bucket ", b,
                             " has another periodic box or build parameters than the forest "
                             "(corrupt stream?)");
-      for (Index id : bucket.index_) {
+      for (Index id : bucket.index) {
         if (stored[static_cast<std::size_t>(id)])
           throw_runtime_error(fn, "id ", id, " is stored twice (corrupt stream?)");
         stored[static_cast<std::size_t>(id)] = true;
@@ -244,9 +265,18 @@ class DynamicKDTree {
 
   DynamicKDTree() = default;
 
-  static Tree make_proto(Index dimension, const KDTreeParams& params, const Metric& metric) {
+  static Config make_config(Index dimension, const KDTreeParams& params, const Metric& metric) {
     check_positive("DynamicKDTree", "dimension", dimension);
-    return Tree("DynamicKDTree", RowMatrix<Scalar>(0, dimension), nullptr, params, metric);
+    return Config::template make<Dim>("DynamicKDTree", dimension, params, metric);
+  }
+
+  /// A tree of no points with the forest's configuration (the stream's
+  /// header record and what an emptied bucket becomes).
+  Core empty_tree() const {
+    Core core;
+    core.config = config_;
+    detail::compute_bounds(core);
+    return core;
   }
 
   auto alive() const {
@@ -256,26 +286,25 @@ class DynamicKDTree {
   /// Points held by the buckets, live or not.
   Index stored() const {
     Index total = 0;
-    for (const Tree& tree : buckets_) total += tree.size();
+    for (const Core& tree : buckets_) total += tree.n;
     return total;
   }
 
   /// Empties buckets [first, last), returning their live points and ids.
   std::pair<RowMatrix<Scalar>, std::vector<Index>> take_live(std::size_t first, std::size_t last) {
-    std::vector<std::pair<const Tree*, Index>> slots;
+    std::vector<std::pair<const Core*, Index>> slots;
     for (std::size_t b = first; b < last; ++b)
-      for (Index s = 0; s < buckets_[b].size(); ++s)
-        if (alive()(buckets_[b].index_[static_cast<std::size_t>(s)]))
-          slots.emplace_back(&buckets_[b], s);
+      for (Index s = 0; s < buckets_[b].n; ++s)
+        if (alive()(buckets_[b].id(s))) slots.emplace_back(&buckets_[b], s);
     RowMatrix<Scalar> points(static_cast<Index>(slots.size()), dimension());
     std::vector<Index> ids(slots.size());
     for (std::size_t i = 0; i < slots.size(); ++i) {
       const auto& [tree, s] = slots[i];
       points.row(static_cast<Index>(i)) =
           Eigen::Map<const RowVector<Scalar>>(tree->point(s), dimension());
-      ids[i] = tree->index_[static_cast<std::size_t>(s)];
+      ids[i] = tree->id(s);
     }
-    for (std::size_t b = first; b < last; ++b) buckets_[b] = proto_;
+    for (std::size_t b = first; b < last; ++b) buckets_[b] = empty_tree();
     return {std::move(points), std::move(ids)};
   }
 
@@ -284,14 +313,13 @@ class DynamicKDTree {
   /// way (binary-counter carry).
   void carry(RowMatrix<Scalar> points, std::vector<Index> ids, std::size_t from) {
     for (std::size_t b = from;; ++b) {
-      if (b == buckets_.size()) buckets_.push_back(proto_);
-      if (buckets_[b].size() == 0 && points.rows() <= (Index{1} << b)) {
+      if (b == buckets_.size()) buckets_.push_back(empty_tree());
+      if (buckets_[b].n == 0 && points.rows() <= (Index{1} << b)) {
         if (points.rows() > 0)
-          buckets_[b] =
-              Tree("DynamicKDTree::insert", points, ids.data(), proto_.params_, proto_.metric_);
+          buckets_[b] = detail::build_tree<Dim>("DynamicKDTree::insert", points, ids.data(), config_);
         return;
       }
-      if (buckets_[b].size() > 0) {
+      if (buckets_[b].n > 0) {
         auto [more, more_ids] = take_live(b, b + 1);
         RowMatrix<Scalar> merged(points.rows() + more.rows(), dimension());
         merged << points, more;
@@ -302,17 +330,22 @@ class DynamicKDTree {
   }
 
   Index knn_into(const Scalar* query, Index k, const KnnOptions<Scalar>& options, Index* indices,
-                 Scalar* distances, typename Tree::Workspace& work) const {
-    detail::NearestSet<Scalar> set(k, proto_.knn_limit(options), indices, distances);
-    const Scalar* q = proto_.prepare_query(query, work);
-    for (const Tree& tree : buckets_)
-      tree.search_knn(q, set, detail::search_eps_factor(proto_.metric_, options.eps), work,
-                      alive());
-    return proto_.finish_knn(set, k, indices, distances);
+                 Scalar* distances, Workspace& work) const {
+    detail::NearestSet<Scalar> set(k, detail::knn_limit(config_.metric, options.max_distance),
+                                   indices, distances);
+    const Scalar* q = detail::prepare_query(config_, query, work);
+    const Scalar factor = detail::search_eps_factor(config_.metric, options.eps);
+    for (const Core& tree : buckets_) Search(tree).knn(q, set, factor, work, alive());
+    return detail::finish_knn(config_.metric, set, k, distances, indices, distances);
   }
 
-  Tree proto_;                 // empty: holds d, params, metric and the shared helpers
-  std::vector<Tree> buckets_;  // bucket b holds at most 2^b points; empty ones are copies of proto_
+  void radius_into(const Scalar* q, Scalar r, const RadiusOptions& options,
+                   std::vector<Neighbor<Scalar>>& found, Workspace& work) const {
+    for (const Core& tree : buckets_) Search(tree).radius(q, r, options, found, work, alive());
+  }
+
+  Config config_;              // d, params, metric and periodic box of every bucket
+  std::vector<Core> buckets_;  // bucket b holds at most 2^b points; empty ones hold none
   std::vector<std::uint8_t> alive_;  // by id
   Index live_ = 0;
 };

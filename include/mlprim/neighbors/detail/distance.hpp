@@ -8,7 +8,8 @@
 // l, l + 8, ...) added pairwise at the end, which vectorises and shortens the
 // dependency chain. A search may pass `bound`: once a partial result exceeds
 // it (checked every 8 coordinates) the kernel returns early with a value that
-// is only known to exceed bound.
+// is only known to exceed bound. A non-null `used` counts the coordinates
+// actually read (the cost model of KDTree's Auto method).
 #ifndef MLPRIM_NEIGHBORS_DETAIL_DISTANCE_HPP
 #define MLPRIM_NEIGHBORS_DETAIL_DISTANCE_HPP
 
@@ -41,12 +42,14 @@ Scalar coordinate_term(const Metric& metric, Scalar diff, const Scalar* period, 
 template <int Dim, class Metric, class Scalar>
 Scalar point_distance(const Metric& metric, const Scalar* q, const Scalar* p, Index d,
                       const Scalar* period,
-                      Scalar bound = std::numeric_limits<Scalar>::infinity()) {
+                      Scalar bound = std::numeric_limits<Scalar>::infinity(),
+                      Index* used = nullptr) {
   if constexpr (Dim != Eigen::Dynamic) d = Dim;
   if (!Metric::sums || d < 8) {
     Scalar acc = 0;
     for (Index j = 0; j < d; ++j)
       acc = metric.combine(acc, coordinate_term(metric, q[j] - p[j], period, j));
+    if (used) *used += d;
     return acc;
   }
   Scalar lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -58,10 +61,14 @@ Scalar point_distance(const Metric& metric, const Scalar* q, const Scalar* p, In
   for (; j + 8 <= d; j += 8) {
     for (Index l = 0; l < 8; ++l)
       lanes[l] += coordinate_term(metric, q[j + l] - p[j + l], period, j + l);
-    if (j + 8 < d && total() > bound) return total();
+    if (j + 8 < d && total() > bound) {
+      if (used) *used += j + 8;
+      return total();
+    }
   }
   for (Index l = 0; j + l < d; ++l)
     lanes[l] += coordinate_term(metric, q[j + l] - p[j + l], period, j + l);
+  if (used) *used += d;
   return total();
 }
 
