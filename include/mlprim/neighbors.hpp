@@ -9,5 +9,7 @@
 #include "mlprim/neighbors/kdtree.hpp"
 #include "mlprim/neighbors/dynamic_kdtree.hpp"
 #include "mlprim/neighbors/bruteforce.hpp"
+#include "mlprim/neighbors/randomized_forest.hpp"
+#include "mlprim/neighbors/match.hpp"
 
 #endif  // MLPRIM_NEIGHBORS_HPP

@@ -59,6 +59,8 @@ class KDTree {
   using value_type = Scalar;
   /// The reported distance type.
   using distance_type = Scalar;
+  /// What knn takes besides queries and k.
+  using SearchOptions = KnnOptions<Scalar>;
 
   /// Builds the tree over the rows of `points` (n x d; a column-major argument
   /// is copied by Eigen). O(n log n) expected, parallel over subtrees. n = 0 is

@@ -15,6 +15,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -70,6 +71,30 @@ Scalar point_distance(const Metric& metric, const Scalar* q, const Scalar* p, In
     lanes[l] += coordinate_term(metric, q[j + l] - p[j + l], period, j + l);
   if (used) *used += d;
   return total();
+}
+
+/// The accumulated distance between two byte vectors (SIFT-style uint8
+/// descriptors) for a summing metric (L2, L1), exactly in 32-bit integers:
+/// 32 coordinates at a time (which the compiler vectorises), returning
+/// early once the partial sum exceeds `bound`. A non-null `used` counts the
+/// coordinates read. Exact while d * 255^2 < 2^31 (d < 33025).
+template <class Metric>
+std::int32_t byte_distance(const Metric& metric, const std::uint8_t* q, const std::uint8_t* p,
+                           Index d, std::int32_t bound = std::numeric_limits<std::int32_t>::max()) {
+  static_assert(Metric::sums, "mlprim: byte descriptors need a summing metric (L2 or L1)");
+  constexpr Index chunk = 32;
+  std::int32_t acc = 0;
+  Index j = 0;
+  for (; j + chunk <= d; j += chunk) {
+    std::int32_t part = 0;
+    for (Index l = 0; l < chunk; ++l)
+      part += metric.term(static_cast<std::int32_t>(q[j + l]) - static_cast<std::int32_t>(p[j + l]));
+    acc += part;
+    if (acc > bound) return acc;
+  }
+  for (; j < d; ++j)
+    acc += metric.term(static_cast<std::int32_t>(q[j]) - static_cast<std::int32_t>(p[j]));
+  return acc;
 }
 
 /// The periodic box of `metric` as Scalars, checked against d (empty for

@@ -71,6 +71,8 @@ class NearestSet {
   }
 
   Index count() const { return count_; }
+  /// k: the entries it holds when full.
+  Index capacity() const { return k_; }
 
  private:
   bool before(Scalar da, Index ia, Scalar db, Index ib) const {
