@@ -124,6 +124,15 @@ void with_optimizer(std::uint8_t variant, Fn&& fn) {
 /// The magic of the streams the BinaryReader target reads.
 inline constexpr const char* reader_magic = "MLPFUZZ1";
 
+/// The forest types the forest target loads: float and byte points.
+/// fn(Tag<RandomizedKDForest<...>>{}).
+inline constexpr int forest_variants = 2;
+template <class Fn>
+void with_forest(std::uint8_t variant, Fn&& fn) {
+  if (variant % forest_variants == 0) return fn(Tag<RandomizedKDForest<float>>{});
+  return fn(Tag<RandomizedKDForest<std::uint8_t>>{});
+}
+
 }  // namespace mlprim::fuzz
 
 #endif  // MLPRIM_TESTS_FUZZ_FUZZ_TARGETS_HPP

@@ -84,6 +84,21 @@ void geometric_seeds(const fs::path& root) {
   write(root / "dynamic_kdtree_load", 100, with_variant(1, dynamic_bytes.str()));
 }
 
+void forest_seeds(const fs::path& root) {
+  int index = 0;
+  for (std::uint8_t variant = 0; variant < mlprim::fuzz::forest_variants; ++variant)
+    mlprim::fuzz::with_forest(variant, [&](auto tag) {
+      using Forest = typename decltype(tag)::type;
+      using Scalar = typename Forest::value_type;
+      for (const mlprim::Index n : {0, 1, 40}) {
+        const mlprim::RowMatrix<Scalar> p = (points<float>(n, 6, 5 + static_cast<std::uint64_t>(n)) * 200.0f).cast<Scalar>();
+        std::ostringstream out;
+        Forest(p, mlprim::KDForestParams{2, 3, 4, 9, 1}).save(out);
+        write(root / "forest_load", index++, with_variant(variant, out.str()));
+      }
+    });
+}
+
 void optimizer_seeds(const fs::path& root) {
   int index = 0;
   for (int variant = 0; variant < 2 * mlprim::fuzz::optimizer_variants; ++variant) {
@@ -241,6 +256,7 @@ int main(int argc, char** argv) {
   reader_seeds(root);
   kdtree_seeds(root);
   geometric_seeds(root);
+  forest_seeds(root);
   optimizer_seeds(root);
   boosting_seeds(root);
   classic_seeds(root);

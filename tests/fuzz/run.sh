@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/asan}
 seconds=${2:-60}
-targets=(binary_reader kdtree_load dynamic_kdtree_load optimizer_load gradient_boosting_load
+targets=(binary_reader kdtree_load dynamic_kdtree_load forest_load optimizer_load gradient_boosting_load
          xgboost_json ensemble_load)
 
 for t in "${targets[@]}"; do

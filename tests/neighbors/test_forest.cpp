@@ -61,14 +61,14 @@ TEMPLATE_TEST_CASE("an unlimited forest search equals brute force", "[neighbors]
         if (k > n) continue;
         INFO("d = " << d << " n = " << n << " k = " << k);
         const Index top = std::min<Index>(5, d);
-        const mlprim::RandomizedKDForest<T> forest(points, mlprim::ForestParams{3, 4, top, 1, 0});
+        const mlprim::RandomizedKDForest<T> forest(points, mlprim::KDForestParams{3, 4, top, 1, 0});
         mlprim::ForestSearchOptions<T> exact;
         exact.checks = 0;
         const auto got = forest.knn(queries, k, exact);
         const auto want = mlprim::knn_bruteforce(points, queries, k);
         REQUIRE(got.indices == want.indices);
         REQUIRE(got.distances == want.distances);
-        const mlprim::RandomizedKDForest<T, mlprim::L1> l1(points, mlprim::ForestParams{4, 8, top});
+        const mlprim::RandomizedKDForest<T, mlprim::L1> l1(points, mlprim::KDForestParams{4, 8, top});
         const auto got_l1 = l1.knn(queries, k, exact);
         const auto want_l1 = mlprim::knn_bruteforce<mlprim::L1>(points, queries, k, {}, mlprim::L1{});
         REQUIRE(got_l1.indices == want_l1.indices);
@@ -115,7 +115,7 @@ TEST_CASE("byte descriptors: exact search, and distances equal float distances",
 TEST_CASE("recall never falls as the budget grows, for a fixed seed", "[neighbors][forest]") {
   const mlprim::RowMatrix<float> points = clustered(20000, 32, 3), queries = clustered(300, 32, 4);
   const auto want = mlprim::knn_bruteforce(points, queries, 2);
-  const mlprim::RandomizedKDForest<float> forest(points, mlprim::ForestParams{4, 8, 5, 42, 0});
+  const mlprim::RandomizedKDForest<float> forest(points, mlprim::KDForestParams{4, 8, 5, 42, 0});
   double previous = 0;
   mlprim::RowMatrix<float> previous_distances =
       mlprim::RowMatrix<float>::Constant(queries.rows(), 2, std::numeric_limits<float>::infinity());
@@ -139,7 +139,7 @@ TEST_CASE("recall never falls as the budget grows, for a fixed seed", "[neighbor
 TEST_CASE("the same seed gives the same forest for any thread count; save and load",
           "[neighbors][forest][io]") {
   const mlprim::RowMatrix<float> points = clustered(5000, 24, 8), queries = clustered(100, 24, 9);
-  mlprim::ForestParams params;
+  mlprim::KDForestParams params;
   params.seed = 7;
   params.num_threads = 1;
   const mlprim::RandomizedKDForest<float> one(points, params);
@@ -251,13 +251,13 @@ TEST_CASE("the forest and the matcher reject bad input", "[neighbors][forest]") 
     return std::string("no exception");
   };
   using Forest = mlprim::RandomizedKDForest<float>;
-  CHECK(message([&] { Forest(points, mlprim::ForestParams{0}); }) ==
+  CHECK(message([&] { Forest(points, mlprim::KDForestParams{0}); }) ==
         "mlprim::RandomizedKDForest: num_trees = 0 must be positive");
-  CHECK(message([&] { Forest(points, mlprim::ForestParams{4, 8, 0}); }) ==
+  CHECK(message([&] { Forest(points, mlprim::KDForestParams{4, 8, 0}); }) ==
         "mlprim::RandomizedKDForest: top_dims = 0 must be positive");
-  CHECK(message([&] { Forest(points, mlprim::ForestParams{4, 8, 7}); }) ==
+  CHECK(message([&] { Forest(points, mlprim::KDForestParams{4, 8, 7}); }) ==
         "mlprim::RandomizedKDForest: top_dims = 7 exceeds the dimension (6)");
-  CHECK(message([&] { Forest(points, mlprim::ForestParams{4, 0}); }) ==
+  CHECK(message([&] { Forest(points, mlprim::KDForestParams{4, 0}); }) ==
         "mlprim::RandomizedKDForest: leaf_size = 0 must be positive");
   mlprim::RowMatrix<float> bad = points;
   bad(3, 1) = std::numeric_limits<float>::quiet_NaN();

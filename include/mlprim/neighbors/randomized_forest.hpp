@@ -5,7 +5,7 @@
 // KDTreeIndex). Built for descriptor matching: float or std::uint8_t points
 // (SIFT's 128-byte descriptors), byte distances exact in 32-bit integers.
 //
-//   mlprim::RandomizedKDForest<std::uint8_t> forest(train, mlprim::ForestParams{});
+//   mlprim::RandomizedKDForest<std::uint8_t> forest(train, mlprim::KDForestParams{});
 //   auto result = forest.knn(queries, 2, mlprim::ForestSearchOptions<float>{.checks = 128});
 //
 // Queries are const and thread-safe. Results are KnnResult like KDTree's:
@@ -37,8 +37,10 @@
 namespace mlprim {
 
 /// Build parameters of a RandomizedKDForest (defaults: FLANN's
-/// KDTreeIndexParams trees = 4 and its 5 top-variance dimensions).
-struct ForestParams {
+/// KDTreeIndexParams trees = 4 and its 5 top-variance dimensions). Named
+/// KDForestParams because mlprim::ForestParams configures the ensemble
+/// module's random forests.
+struct KDForestParams {
   int num_trees = 4;     ///< randomized trees, >= 1 (more: better recall per check, more memory)
   Index leaf_size = 8;   ///< points per leaf at most (identical points may share a bigger leaf), >= 1
   Index top_dims = 5;    ///< the split dimension is drawn among this many of highest variance, 1..d (set it <= d below 5-D)
@@ -97,7 +99,7 @@ class RandomizedKDForest {
   /// Rng::stream(seed, t). Throws for d = 0, num_trees < 1, leaf_size < 1,
   /// top_dims outside [1, d], n >= 2^31, a non-finite coordinate (naming
   /// its row), or byte descriptors with d >= 33025.
-  RandomizedKDForest(const Points& points, const ForestParams& params = {})
+  RandomizedKDForest(const Points& points, const KDForestParams& params = {})
       : params_(params), points_(points) {
     const char* fn = "RandomizedKDForest";
     check_params(fn, params, points_.cols());
@@ -120,7 +122,7 @@ class RandomizedKDForest {
   /// Coordinates per point.
   Index dimension() const { return points_.cols(); }
   /// The build parameters.
-  const ForestParams& params() const { return params_; }
+  const KDForestParams& params() const { return params_; }
   /// The metric.
   Metric metric() const { return {}; }
   /// The points as given (n x d).
@@ -210,7 +212,7 @@ class RandomizedKDForest {
       throw_runtime_error(fn, "the stream holds a forest of scalar tag ", int{tag}, " and metric ", name,
                           "; this RandomizedKDForest has tag ", int{scalar_tag()}, " and metric ",
                           Metric::name);
-    ForestParams params;
+    KDForestParams params;
     params.num_trees = r.value<std::int32_t>("tree count");
     params.leaf_size = static_cast<Index>(r.size("leaf size", std::numeric_limits<std::int32_t>::max()));
     params.top_dims = static_cast<Index>(r.size("top dimensions", 1u << 20));
@@ -252,14 +254,14 @@ class RandomizedKDForest {
 
   struct Unbuilt {};
   /// A forest over `points` with params and no trees yet (load fills them).
-  RandomizedKDForest(Unbuilt, RowMatrix<Scalar> points, const ForestParams& params)
+  RandomizedKDForest(Unbuilt, RowMatrix<Scalar> points, const KDForestParams& params)
       : params_(params), points_(std::move(points)), trees_(static_cast<std::size_t>(params.num_trees)) {}
 
   static std::uint8_t scalar_tag() {
     return static_cast<std::uint8_t>(sizeof(Scalar) | (std::is_integral_v<Scalar> ? 0x80 : 0));
   }
 
-  static void check_params(const char* fn, const ForestParams& p, Index d) {
+  static void check_params(const char* fn, const KDForestParams& p, Index d) {
     if (d == 0) throw_invalid_argument(fn, "points.cols() = 0: points need at least one dimension");
     check_positive(fn, "num_trees", p.num_trees);
     check_positive(fn, "leaf_size", p.leaf_size);
@@ -291,7 +293,7 @@ class RandomizedKDForest {
     }
   }
 
-  ForestParams params_;
+  KDForestParams params_;
   RowMatrix<Scalar> points_;
   std::vector<Tree> trees_;
 };
