@@ -136,7 +136,7 @@ TEST_CASE("recall never falls as the budget grows, for a fixed seed", "[neighbor
   CHECK(recall_at_1(forest.knn(queries, 2, options).indices, want.indices) == 1.0);
 }
 
-TEST_CASE("the same seed gives the same forest for any thread count; save and load",
+TEST_CASE("the same seed gives the same forest for any thread count, and it saves and loads",
           "[neighbors][forest][io]") {
   const mlprim::RowMatrix<float> points = clustered(5000, 24, 8), queries = clustered(100, 24, 9);
   mlprim::KDForestParams params;

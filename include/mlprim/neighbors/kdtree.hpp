@@ -269,13 +269,16 @@ class KDTree {
   /// The listed rows by the tree, each thread's share in leaf order.
   void tree_search(const Points& queries, const std::vector<Index>& rows, Index k,
                    const KnnOptions<Scalar>& options, KnnResult<Scalar>& out) const {
-    const Search search(core_);
-    parallel_for_chunks(Index{0}, static_cast<Index>(rows.size()), options.num_threads,
-                        [&](Index lo, Index hi, int) {
-                          Workspace work(dimension());
-                          for (Index q : search.leaf_order(queries, rows.data(), lo, hi, work))
-                            knn_row(queries, q, k, options, out, work, nullptr);
-                        });
+    detail::with_tree_search(core_, [&](const auto& search) {
+      parallel_for_chunks(Index{0}, static_cast<Index>(rows.size()), options.num_threads,
+                          [&](Index lo, Index hi, int) {
+                            Workspace work(dimension());
+                            for (Index q : search.leaf_order(queries, rows.data(), lo, hi, work))
+                              search.knn_into(queries.row(q).data(), k, options,
+                                              out.indices.row(q).data(),
+                                              out.distances.row(q).data(), work);
+                          });
+    });
   }
 
   /// The listed rows by brute force over the tree's own point copy.

@@ -181,6 +181,7 @@ class RandomizedKDForest {
     w.value(params_.seed);
     w.size(size());
     w.size(dimension());
+    w.size(points_.size());
     w.array(points_.data(), static_cast<std::size_t>(points_.size()));
     for (const Tree& tree : trees_) {
       w.vector(tree.order);
@@ -226,10 +227,11 @@ class RandomizedKDForest {
     } catch (const std::invalid_argument& e) {
       corrupt(e.what());
     }
-    if (static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(d) > (std::uint64_t{1} << 40))
-      corrupt(n, " x ", d, " points");
-    RowMatrix<Scalar> points(n, d);
-    r.array(points.data(), static_cast<std::size_t>(points.size()), "points");
+    // Read as a vector, which allocates only as the data arrive.
+    const std::vector<Scalar> values = r.vector<Scalar>("points", std::uint64_t{1} << 40);
+    if (values.size() != static_cast<std::size_t>(n) * static_cast<std::size_t>(d))
+      corrupt("points hold ", values.size(), " values, not ", n, " x ", d);
+    RowMatrix<Scalar> points = Eigen::Map<const RowMatrix<Scalar>>(values.data(), n, d);
     if constexpr (std::is_floating_point_v<Scalar>)
       if (!points.allFinite()) corrupt("a point has a non-finite coordinate");
     RandomizedKDForest forest(Unbuilt{}, std::move(points), params);

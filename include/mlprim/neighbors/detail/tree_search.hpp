@@ -93,8 +93,11 @@ const Scalar* prepare_query(const TreeConfig<Scalar, Metric>& config, const Scal
   }
 }
 
-/// Branch-and-bound over one TreeCore.
-template <class Scalar, int Dim, class Metric>
+/// Branch-and-bound over one TreeCore. SearchDim fixes the dimension of the
+/// loops and the distance kernel at compile time (a core of Dim = Dynamic
+/// may be searched with the SearchDim of its actual d; the arithmetic, and
+/// so every result, is the same).
+template <class Scalar, int Dim, class Metric, int SearchDim = Dim>
 class TreeSearch {
  public:
   using Core = TreeCore<Scalar, Dim, Metric>;
@@ -203,11 +206,16 @@ class TreeSearch {
   }
 
  private:
+  Index dims() const {
+    if constexpr (SearchDim != Eigen::Dynamic) return SearchDim;
+    return core_.dims();
+  }
+
   /// Accumulated distance from q to the point in `slot`; past `bound` it may
   /// stop early with a value only known to exceed it.
   Scalar point_distance(const Scalar* q, Index slot, Scalar bound,
                         SearchStats* stats = nullptr) const {
-    return detail::point_distance<Dim>(metric_, q, core_.point(slot), core_.config.d,
+    return detail::point_distance<SearchDim>(metric_, q, core_.point(slot), core_.config.d,
                                        core_.config.period.data(), bound,
                                        stats ? &stats->coordinates : nullptr);
   }
@@ -217,7 +225,7 @@ class TreeSearch {
   Scalar root_bound(const Scalar* q, Workspace& work) const {
     Scalar acc = 0;
     Scalar* offsets = work.offsets();
-    for (Index j = 0; j < core_.dims(); ++j) {
+    for (Index j = 0; j < dims(); ++j) {
       const auto u = static_cast<std::size_t>(j);
       Scalar L = 0;
       if constexpr (Core::periodic) {
@@ -305,7 +313,7 @@ class TreeSearch {
       for (Index slot = node.child; slot < Index{node.child} - node.dim; ++slot) {
         const Scalar* p = core_.point(slot);
         bool inside = true;
-        for (Index j = 0; j < core_.dims() && inside; ++j)
+        for (Index j = 0; j < dims() && inside; ++j)
           inside = p[j] >= lower[j] && p[j] <= upper[j];
         const Index index = core_.id(slot);
         if (inside && alive(index)) out.push_back(index);
@@ -319,6 +327,26 @@ class TreeSearch {
   const Core& core_;
   const Metric& metric_;
 };
+
+/// Calls f(search) with a TreeSearch over `core` whose SearchDim is its
+/// actual dimension when Dim is Dynamic and d is 2 to 8 (unrolled loops
+/// where they pay most), else with the plain TreeSearch.
+template <class Scalar, int Dim, class Metric, class F>
+void with_tree_search(const TreeCore<Scalar, Dim, Metric>& core, F&& f) {
+  if constexpr (Dim == Eigen::Dynamic && !is_periodic<Metric>::value) {
+    switch (core.config.d) {
+      case 2: return f(TreeSearch<Scalar, Dim, Metric, 2>(core));
+      case 3: return f(TreeSearch<Scalar, Dim, Metric, 3>(core));
+      case 4: return f(TreeSearch<Scalar, Dim, Metric, 4>(core));
+      case 5: return f(TreeSearch<Scalar, Dim, Metric, 5>(core));
+      case 6: return f(TreeSearch<Scalar, Dim, Metric, 6>(core));
+      case 7: return f(TreeSearch<Scalar, Dim, Metric, 7>(core));
+      case 8: return f(TreeSearch<Scalar, Dim, Metric, 8>(core));
+      default: break;
+    }
+  }
+  f(TreeSearch<Scalar, Dim, Metric>(core));
+}
 
 /// The box [lower, upper] of a box query as Scalars: d entries each, with
 /// lower_j <= upper_j (NaN fails); throws naming fn.
