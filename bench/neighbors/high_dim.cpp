@@ -7,7 +7,8 @@
 //     plus small noise), 1 and 2 threads: mlprim's KDTree::knn with
 //     KnnMethod::Auto (counter `brute` = 1 when Auto chose the brute force),
 //     nanoflann's k-d tree, FLANN's exact KDTreeSingleIndex and FAISS's
-//     IndexFlatL2. Queries: 2000 (500 from d = 32 on, where the trees scan
+//     IndexFlatL2; and mlprim with each method forced (mlprim-tree,
+//     mlprim-brute), the runs the Auto cost model is fitted to. Queries: 2000 (500 from d = 32 on, where the trees scan
 //     nearly everything).
 // (b) approximate, SIFT-like descriptors (bench/common/descriptors.hpp:
 //     128-D bytes from low-rank Gaussian clusters), 10^6 train, 10^4 queries,
@@ -96,10 +97,11 @@ void rate(benchmark::State& state, Index queries) {
 
 constexpr Index k_exact = 10;
 
-void exact_ours(benchmark::State& state, Index d, bool clustered) {
+void exact_method(benchmark::State& state, Index d, bool clustered, mlprim::KnnMethod method) {
   auto& p = exact(d, clustered);
   mlprim::KnnOptions<float> options;
   options.num_threads = static_cast<int>(state.range(0));
+  options.method = method;
   bool brute = false;
   for (auto _ : state) {
     const auto r = p.ours.knn(p.queries, k_exact, options);
@@ -108,6 +110,18 @@ void exact_ours(benchmark::State& state, Index d, bool clustered) {
   }
   rate(state, p.queries.rows());
   state.counters["brute"] = brute ? 1 : 0;
+}
+
+void exact_ours(benchmark::State& state, Index d, bool clustered) {
+  exact_method(state, d, clustered, mlprim::KnnMethod::Auto);
+}
+// The two methods forced: the measurements detail/method_choice.hpp's cost
+// model is fitted to.
+void exact_tree(benchmark::State& state, Index d, bool clustered) {
+  exact_method(state, d, clustered, mlprim::KnnMethod::Tree);
+}
+void exact_brute(benchmark::State& state, Index d, bool clustered) {
+  exact_method(state, d, clustered, mlprim::KnnMethod::BruteForce);
 }
 
 #ifdef MLPRIM_BENCH_HAVE_NANOFLANN
@@ -319,6 +333,8 @@ void register_all() {
             ->Unit(benchmark::kMillisecond);
       };
       add("mlprim", exact_ours);
+      add("mlprim-tree", exact_tree);
+      add("mlprim-brute", exact_brute);
 #ifdef MLPRIM_BENCH_HAVE_NANOFLANN
       add("nanoflann", exact_nanoflann);
 #endif

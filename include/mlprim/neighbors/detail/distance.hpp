@@ -7,7 +7,7 @@
 // on, summing metrics keep 8 partial sums (lane l takes coordinates
 // l, l + 8, ...) added pairwise at the end, which vectorises and shortens the
 // dependency chain. A search may pass `bound`: once a partial result exceeds
-// it (checked every 32 coordinates) the kernel returns early with a value that
+// it (checked every 16 coordinates) the kernel returns early with a value that
 // is only known to exceed bound. A non-null `used` counts the coordinates
 // actually read (the cost model of KDTree's Auto method).
 #ifndef MLPRIM_NEIGHBORS_DETAIL_DISTANCE_HPP
@@ -62,7 +62,7 @@ Scalar point_distance(const Metric& metric, const Scalar* q, const Scalar* p, In
   for (; j + 8 <= d; j += 8) {
     for (Index l = 0; l < 8; ++l)
       lanes[l] += coordinate_term(metric, q[j + l] - p[j + l], period, j + l);
-    if (j + 8 < d && (j & 24) == 24 && total() > bound) {
+    if (j + 8 < d && (j & 8) == 8 && total() > bound) {
       if (used) *used += j + 8;
       return total();
     }

@@ -11,11 +11,12 @@
 // in nanoseconds per query on one thread (the brute-force constants are
 // the GEMM screen's for L2 from d = 8, the direct loop's otherwise) and the
 // rest of the queries go to the cheaper. Constants fitted on 2026-12-03 to
-// the "method" runs of bench_neighbors_kdtree (2-core AMD EPYC AVX-512 VM,
+// the mlprim-tree / mlprim-brute runs of bench_neighbors_high_dim with the
+// probe's counts for the same queries (2-core AMD EPYC AVX-512 VM,
 // GCC 12, 10^5 points, k = 10; bench/README.md): on uniform data the tree
-// wins up to d = 8 (19.5 vs 47 us per query) and the brute force from
-// d = 16 (54 vs 513 us); on clustered data of intrinsic dimension 4 the tree
-// wins at every d up to 128 (84 vs 254 us), which the probe sees.
+// wins up to d = 8 (16 vs 48 us per query) and the brute force from d = 16
+// (54 vs 502 us); on clustered data of intrinsic dimension 4 the tree wins
+// at every d up to 128 (72 vs 255 us), which the probe sees.
 #ifndef MLPRIM_NEIGHBORS_DETAIL_METHOD_CHOICE_HPP
 #define MLPRIM_NEIGHBORS_DETAIL_METHOD_CHOICE_HPP
 
