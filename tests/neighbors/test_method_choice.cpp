@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "catch.hpp"
@@ -149,4 +150,30 @@ TEST_CASE("a method that is not a KnnMethod is rejected", "[neighbors][method]")
   options.method = static_cast<KnnMethod>(7);
   CHECK_THROWS_WITH(mlprim::KDTree<double>(points).knn(points, 1, options),
                     "mlprim::KDTree::knn: method = 7 is not a KnnMethod");
+}
+
+TEMPLATE_TEST_CASE("the brute-force method agrees with the tree for every metric",
+                   "[neighbors][method]", MLPRIM_TEST_SCALARS) {
+  using T = TestType;
+  auto check = [](const auto& metric, Index d) {
+    using Metric = std::decay_t<decltype(metric)>;
+    const auto points = with_duplicates<T>(3000, d, 21);
+    mlprim::RowMatrix<T> queries = with_duplicates<T>(90, d, 22);
+    queries.array() = queries.array() * T(1.4) - T(0.2);  // some outside a periodic box
+    const mlprim::KDTree<T, Eigen::Dynamic, Metric> tree(points, {}, metric);
+    mlprim::KnnOptions<T> options;
+    options.method = KnnMethod::Tree;
+    const auto by_tree = tree.knn(queries, 7, options);
+    options.method = KnnMethod::BruteForce;
+    const auto by_brute = tree.knn(queries, 7, options);
+    INFO(Metric::name << " d = " << d);
+    REQUIRE(by_brute.indices == by_tree.indices);
+    REQUIRE(by_brute.distances == by_tree.distances);
+  };
+  for (const Index d : {2, 9}) {
+    check(mlprim::L1{}, d);
+    check(mlprim::Linf{}, d);
+    check(mlprim::Minkowski<3>{}, d);
+    check(mlprim::Periodic<>(std::vector<double>(static_cast<std::size_t>(d), 1.0)), d);
+  }
 }
