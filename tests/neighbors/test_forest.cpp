@@ -168,7 +168,7 @@ TEST_CASE("the same seed gives the same forest for any thread count, and it save
     std::istringstream truncated(bytes.substr(0, cut));
     CHECK_THROWS_AS(mlprim::RandomizedKDForest<float>::load(truncated), std::runtime_error);
   }
-  for (std::size_t at = 8; at < bytes.size(); at += bytes.size() / 131 + 1) {
+  for (std::size_t at = 8; at < bytes.size(); at += bytes.size() / 41 + 1) {
     std::string flipped = bytes;
     flipped[at] = static_cast<char>(flipped[at] ^ 0x5a);
     std::istringstream in2(flipped);
