@@ -18,6 +18,7 @@
 #include "mlprim/core/random.hpp"
 #include "mlprim/core/types.hpp"
 #include "mlprim/neighbors/detail/tree_build.hpp"
+#include "mlprim/neighbors/detail/tree_layout.hpp"
 
 namespace mlprim::detail {
 
@@ -148,13 +149,15 @@ ForestTree<Scalar> build_forest_tree(const Scalar* points, Index n, Index d, Ind
 }
 
 /// Checks a loaded tree over n points of d coordinates: `order` is a
-/// permutation of [0, n), the nodes form a tree rooted at 0 whose leaves
-/// tile `order` in sequence, no deeper than max_tree_depth(n), every cut
-/// finite and every split bounding its children's points. Throws
-/// std::runtime_error naming fn otherwise.
+/// permutation of [0, n), the nodes follow the shared layout
+/// (tree_layout.hpp) over positions of `order`, every cut is finite and
+/// every split bounds its children's points. Throws std::runtime_error
+/// naming fn otherwise.
 template <class Scalar>
 void validate_forest_tree(const ForestTree<Scalar>& tree, const Scalar* points, Index n, Index d,
                           const char* fn) {
+  using Node = typename ForestTree<Scalar>::Node;
+  using Cut = ForestCut<Scalar>;
   auto corrupt = [fn](const auto&... parts) { throw_runtime_error(fn, parts..., " (corrupt stream?)"); };
   if (static_cast<Index>(tree.order.size()) != n) corrupt("a tree orders ", tree.order.size(), " of ", n, " points");
   std::vector<bool> seen(static_cast<std::size_t>(n));
@@ -163,56 +166,20 @@ void validate_forest_tree(const ForestTree<Scalar>& tree, const Scalar* points, 
     seen[static_cast<std::size_t>(i)] = true;
   }
   if (tree.nodes.empty() != (n == 0)) corrupt("a tree has ", tree.nodes.size(), " nodes for ", n, " points");
-  if (n == 0) return;
-  const auto count = static_cast<std::int32_t>(tree.nodes.size());
-  const Index max_depth = max_tree_depth(n);
-  std::vector<bool> visited(tree.nodes.size());
-  struct Frame {
-    std::int32_t id;
-    Index depth;
+  auto coordinate = [&](Index slot, std::int32_t dim) {
+    return static_cast<Cut>(points[Index{tree.order[static_cast<std::size_t>(slot)]} * d + dim]);
   };
-  // Leaves in depth-first order must tile the order array; each split is
-  // then checked against the points of its subtree's range.
-  std::vector<Frame> stack{{0, 0}};
-  std::vector<Index> begin(tree.nodes.size()), end(tree.nodes.size());
-  std::vector<std::int32_t> post;  // internal nodes, children before parents
-  Index next = 0;
-  while (!stack.empty()) {
-    const Frame f = stack.back();
-    stack.pop_back();
-    const auto u = static_cast<std::size_t>(f.id);
-    if (visited[u] || f.depth > max_depth) corrupt("node ", f.id, " is shared, cyclic or too deep");
-    visited[u] = true;
-    const auto& node = tree.nodes[u];
-    if (node.dim < 0) {
-      const Index size = -Index{node.dim};
-      if (node.child != next || size > n - next)
-        corrupt("leaf ", f.id, " holds ", node.child, " + ", size, ", expected from ", next);
-      begin[u] = next;
-      next += size;
-      end[u] = next;
-      continue;
-    }
-    if (node.dim >= d || node.child <= f.id || node.child >= count - 1 || !std::isfinite(node.cut))
-      corrupt("node ", f.id, " has dimension ", node.dim, ", children ", node.child, ", cut ", node.cut);
-    post.push_back(f.id);
-    stack.push_back({node.child + 1, f.depth + 1});
-    stack.push_back({node.child, f.depth + 1});
-  }
-  if (next != n || std::find(visited.begin(), visited.end(), false) != visited.end())
-    corrupt("the leaves cover ", next, " of ", n, " points or some nodes are unreachable");
-  for (auto it = post.rbegin(); it != post.rend(); ++it) {
-    const auto& node = tree.nodes[static_cast<std::size_t>(*it)];
-    const auto l = static_cast<std::size_t>(node.child), r = l + 1;
-    begin[static_cast<std::size_t>(*it)] = begin[l];
-    end[static_cast<std::size_t>(*it)] = end[r];
-    for (Index s = begin[l]; s < end[l]; ++s)
-      if (!(static_cast<ForestCut<Scalar>>(points[Index{tree.order[static_cast<std::size_t>(s)]} * d + node.dim]) <= node.cut))
-        corrupt("node ", *it, " has a left point above its cut");
-    for (Index s = begin[r]; s < end[r]; ++s)
-      if (!(static_cast<ForestCut<Scalar>>(points[Index{tree.order[static_cast<std::size_t>(s)]} * d + node.dim]) >= node.cut))
-        corrupt("node ", *it, " has a right point below its cut");
-  }
+  validate_tree_layout(
+      tree.nodes, n, d, fn,
+      [&](std::int32_t id, const Node& node) {
+        if (!std::isfinite(node.cut)) corrupt("node ", id, " has cut ", node.cut);
+      },
+      [&](std::int32_t id, const Node& node, Index lb, Index le, Index rb, Index re) {
+        for (Index s = lb; s < le; ++s)
+          if (!(coordinate(s, node.dim) <= node.cut)) corrupt("node ", id, " has a left point above its cut");
+        for (Index s = rb; s < re; ++s)
+          if (!(coordinate(s, node.dim) >= node.cut)) corrupt("node ", id, " has a right point below its cut");
+      });
 }
 
 }  // namespace mlprim::detail

@@ -18,6 +18,7 @@
 #include "mlprim/core/types.hpp"
 #include "mlprim/neighbors/detail/tree_build.hpp"
 #include "mlprim/neighbors/detail/tree_core.hpp"
+#include "mlprim/neighbors/detail/tree_layout.hpp"
 
 namespace mlprim::detail {
 
@@ -55,70 +56,31 @@ void write_tree(const TreeCore<Scalar, Dim, Metric>& core, io::BinaryWriter& w) 
   w.vector(highs);
 }
 
-/// Checks that core.nodes is a tree rooted at 0 whose leaves tile the slots
-/// in order, no deeper than a build makes it, with every split's low <= high
-/// bounding its children's points; throws std::runtime_error otherwise.
+/// Checks core.nodes against the shared layout (tree_layout.hpp) and every
+/// split's low <= high bounding its children's points; throws
+/// std::runtime_error otherwise.
 template <class Scalar, int Dim, class Metric>
 void validate_nodes(const TreeCore<Scalar, Dim, Metric>& core, const char* fn) {
-  const auto& nodes = core.nodes;
-  if (nodes.empty()) return;
+  using Node = typename TreeCore<Scalar, Dim, Metric>::Node;
   auto corrupt = [fn](const auto&... parts) {
     throw_runtime_error(fn, parts..., " (corrupt stream?)");
   };
-  const Index n = core.n;
-  const Index max_depth = max_tree_depth(n);
-  const auto count = static_cast<std::int32_t>(nodes.size());
-  std::vector<Index> begin(nodes.size(), -1), end(nodes.size(), -1);
-  std::vector<bool> visited(nodes.size());
-  struct Frame {
-    std::int32_t id;
-    Index depth;
-    bool children_done;
-  };
-  std::vector<Frame> stack{{0, 0, false}};
-  Index next_slot = 0;
-  while (!stack.empty()) {
-    const Frame frame = stack.back();
-    stack.pop_back();
-    const auto u = static_cast<std::size_t>(frame.id);
-    const auto& node = nodes[u];
-    if (frame.children_done) {  // both subtrees checked: check the split
-      const auto l = static_cast<std::size_t>(node.child), r = l + 1;
-      begin[u] = begin[l];
-      end[u] = end[r];
-      for (Index s = begin[l]; s < end[l]; ++s)
-        if (!(core.point(s)[node.dim] <= node.low))
-          corrupt("node ", frame.id, " low = ", node.low, " is below a left point");
-      for (Index s = begin[r]; s < end[r]; ++s)
-        if (!(core.point(s)[node.dim] >= node.high))
-          corrupt("node ", frame.id, " high = ", node.high, " is above a right point");
-      continue;
-    }
-    if (visited[u] || frame.depth > max_depth)
-      corrupt("node ", frame.id, " is shared, cyclic or too deep");
-    visited[u] = true;
-    if (node.dim < 0) {
-      const Index leaf_count = -Index{node.dim};
-      if (node.child != next_slot || leaf_count > n - next_slot)
-        corrupt("leaf ", frame.id, " holds slots ", node.child, " + ", leaf_count,
-                ", expected from ", next_slot);
-      begin[u] = next_slot;
-      next_slot += leaf_count;
-      end[u] = next_slot;
-      continue;
-    }
-    if (node.dim >= core.config.d || node.child <= frame.id || node.child >= count - 1)
-      corrupt("node ", frame.id, " has dimension ", node.dim, " and children ", node.child);
-    // The search's cell bounds take the cut between low and high: low > high
-    // would let it bound a child that holds the query away from it (and prune).
-    if (!(node.low <= node.high))
-      corrupt("node ", frame.id, " has low = ", node.low, " above high = ", node.high);
-    stack.push_back({frame.id, frame.depth, true});
-    stack.push_back({node.child + 1, frame.depth + 1, false});
-    stack.push_back({node.child, frame.depth + 1, false});
-  }
-  if (next_slot != n || std::find(visited.begin(), visited.end(), false) != visited.end())
-    corrupt("the leaves cover ", next_slot, " of ", n, " points or some nodes are unreachable");
+  validate_tree_layout(
+      core.nodes, core.n, core.config.d, fn,
+      [&](std::int32_t id, const Node& node) {
+        // The search's cell bounds take the cut between low and high: low > high
+        // would let it bound a child that holds the query away from it (and prune).
+        if (!(node.low <= node.high))
+          corrupt("node ", id, " has low = ", node.low, " above high = ", node.high);
+      },
+      [&](std::int32_t id, const Node& node, Index lb, Index le, Index rb, Index re) {
+        for (Index s = lb; s < le; ++s)
+          if (!(core.point(s)[node.dim] <= node.low))
+            corrupt("node ", id, " low = ", node.low, " is below a left point");
+        for (Index s = rb; s < re; ++s)
+          if (!(core.point(s)[node.dim] >= node.high))
+            corrupt("node ", id, " high = ", node.high, " is above a right point");
+      });
 }
 
 /// Reads and validates what write_tree wrote. Ids must be a permutation of
