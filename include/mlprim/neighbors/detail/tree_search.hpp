@@ -116,19 +116,27 @@ class TreeSearch {
     if (!(cell <= set.bound())) return;
     auto bound = [&] { return stats && stats->capped() ? Scalar(-1) : set.bound(); };
     descend(0, q, cell, work, factor, bound, [&](Index begin, Index end) {
-          if (stats) {
-            if (stats->capped()) return;
-            stats->points += end - begin;
-            ++stats->leaves;
-          }
-          for (Index slot = begin; slot < end; ++slot) {
-            if constexpr (std::is_same_v<Alive, AllAlive>) {
-              set.offer(point_distance(q, slot, set.bound(), stats), slot);
-            } else {
-              const Index id = core_.id(slot);
-              if (alive(id)) set.offer(point_distance(q, slot, set.bound(), stats), id);
-            }
-          }
+      if (stats) {
+        if (stats->capped()) return;
+        stats->points += end - begin;
+        ++stats->leaves;
+      }
+      // Most points lose to the current k-th: test them against a copy
+      // of the bound and call offer (which also breaks ties) only for
+      // the rest.
+      Scalar worst = set.bound();
+      for (Index slot = begin; slot < end; ++slot) {
+        Index id = slot;
+        if constexpr (!std::is_same_v<Alive, AllAlive>) {
+          id = core_.id(slot);
+          if (!alive(id)) continue;
+        }
+        const Scalar dist = point_distance(q, slot, worst, stats);
+        if (dist <= worst) {
+          set.offer(dist, id);
+          worst = set.bound();
+        }
+      }
     });
   }
 
