@@ -1,8 +1,9 @@
 // mlprim attention: exact softmax attention (the materialised reference and
 // FlashAttention-2 forward and backward), linear attention with its
 // feature maps (elu+1, ReLU, Performer FAVOR+), FLASH's squared-ReLU and
-// mixed-chunk attention and gated attention unit, and rotary position
-// embeddings.
+// mixed-chunk attention and gated attention unit, rotary position
+// embeddings, KV-cache decoding with tree attention, and the acceptance
+// rules of speculative decoding.
 #ifndef MLPRIM_ATTENTION_HPP
 #define MLPRIM_ATTENTION_HPP
 
@@ -17,5 +18,7 @@
 #include "mlprim/attention/gau.hpp"
 #include "mlprim/attention/batched.hpp"
 #include "mlprim/attention/decode.hpp"
+#include "mlprim/attention/tree_attention.hpp"
+#include "mlprim/attention/speculative.hpp"
 
 #endif  // MLPRIM_ATTENTION_HPP
