@@ -5,7 +5,9 @@
 //              causal case only, so the ratio mlprim / linear shows where it overtakes flash
 // for N in {512, 1024, 4096, 16384}, plain and causal, 1 and all threads
 // (and causal flash and linear for N in {32, ..., 256} on one thread);
-// and the batched flash forward over B = 1, H = 16, N = 2048 (threads over heads).
+// and the batched flash forward over B = 1, H = 16, N = 2048 (threads over heads);
+// and tree-attention decoding of 64 draft candidates against a 4096-token
+// cache, against decoding the tree's paths one by one (tree_decode).
 // Counters: GFLOP (per second; 4 N^2 d per head, half under causal, the same
 // count credited to every implementation), of_gemm (that rate over the
 // 4096 x 64 x 4096 Eigen GEMM's on as many threads), peak_MiB (resident
@@ -13,6 +15,7 @@
 #include <Eigen/Core>
 
 #include <string>
+#include <vector>
 
 #include <mlprim/attention.hpp>
 
@@ -95,6 +98,64 @@ void multihead(benchmark::State& state) {
                          benchmark::Counter::kIsRate);
 }
 
+/// Tree attention for speculative decoding: 64 draft candidates (4 first
+/// tokens, 3 children each, 4 grandchildren each: 48 root-to-leaf paths of
+/// 3) against a 4096-token cache, 8 heads of d = 64. `mlprim:` decodes the
+/// whole tree in one attention_decode with its TreeAttentionMask; `paths:`
+/// decodes each path on its own (append its 3 tokens, causal decode,
+/// truncate), the way a tree is verified without tree attention.
+/// Counter `candidates`: tree candidates verified per second.
+void tree_decode(benchmark::State& state, bool one_call) {
+  const Index heads = 8, prefix = 4096;
+  const int threads = static_cast<int>(state.range(0));
+  std::vector<Index> parents;
+  for (Index a = 0; a < 4; ++a) parents.push_back(-1);
+  for (Index a = 0; a < 4; ++a)
+    for (Index b = 0; b < 3; ++b) parents.push_back(a);
+  for (Index c = 0; c < 12; ++c)
+    for (Index b = 0; b < 4; ++b) parents.push_back(4 + c);
+  const auto tree = mlprim::tree_attention_mask(parents);
+  const Index t = tree.size();
+  const auto keys = random_matrix(prefix + t, heads * d, 7),
+             values = random_matrix(prefix + t, heads * d, 8), q = random_matrix(t, heads * d, 9);
+  mlprim::KVCacheConfig config;
+  config.heads = heads;
+  config.dim = d;
+  config.capacity = prefix + t;
+  mlprim::KVCache<float> cache(config);
+  mlprim::AttentionOptions o;
+  o.num_threads = threads;
+  o.causal = !one_call;
+  std::vector<std::vector<Index>> paths;
+  for (Index leaf = 16; leaf < t; ++leaf) paths.push_back(tree.path(leaf));
+  for (auto _ : state) {
+    if (one_call) {
+      cache.truncate(0);
+      cache.append(0, keys, values);
+      auto out = mlprim::attention_decode(q, cache, tree, o);
+      benchmark::DoNotOptimize(out.data());
+      continue;
+    }
+    cache.truncate(0);
+    cache.append(0, keys.topRows(prefix), values.topRows(prefix));
+    for (const auto& path : paths) {
+      RowMatrix<float> pk(3, heads * d), pv(3, heads * d), pq(3, heads * d);
+      for (Index a = 0; a < 3; ++a) {
+        const Index node = path[static_cast<std::size_t>(a)];
+        pk.row(a) = keys.row(prefix + node);
+        pv.row(a) = values.row(prefix + node);
+        pq.row(a) = q.row(node);
+      }
+      cache.append(0, pk, pv);
+      auto out = mlprim::attention_decode(pq, cache, o);
+      benchmark::DoNotOptimize(out.data());
+      cache.truncate(prefix);
+    }
+  }
+  state.counters["candidates"] = benchmark::Counter(static_cast<double>(t * state.iterations()),
+                                                    benchmark::Counter::kIsRate);
+}
+
 void sizes(benchmark::internal::Benchmark* b, Index largest) {
   b->ArgNames({"N", "threads"});
   for (Index n : {512, 1024, 4096, 16384})
@@ -139,6 +200,16 @@ BENCHMARK_CAPTURE(attention, linear_causal_short, Impl::Linear, true)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(multihead)
     ->Name("mlprim:multihead_B1_H16_N2048")
+    ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tree_decode, tree, true)
+    ->Name("mlprim:tree_decode_64x4096")
+    ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tree_decode, paths, false)
+    ->Name("paths:tree_decode_64x4096")
     ->Apply(mlprim::bench::thread_counts)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
