@@ -6,6 +6,8 @@
 // for N in {512, 1024, 4096, 16384}, plain and causal, 1 and all threads
 // (and causal flash and linear for N in {32, ..., 256} on one thread);
 // and the batched flash forward over B = 1, H = 16, N = 2048 (threads over heads);
+// the block-sparse flash forward at N = 16384 with random 64 x 64 block masks
+// of 5, 10 and 25 % (sparse_random);
 // and tree-attention decoding of 64 draft candidates against a 4096-token
 // cache, against decoding the tree's paths one by one (tree_decode).
 // Counters: GFLOP (per second; 4 N^2 d per head, half under causal, the same
@@ -156,6 +158,39 @@ void tree_decode(benchmark::State& state, bool one_call) {
                                                     benchmark::Counter::kIsRate);
 }
 
+/// Block-sparse flash forward: N = 16384, a seeded random block mask of
+/// 64 x 64 blocks at range(0) percent density. Counter GFLOP counts the
+/// kept scores only (4 d per score), so it compares with the dense
+/// kernel's GFLOP as per-kept-score throughput.
+void sparse_random(benchmark::State& state) {
+  const Index n = 16384, block = 64, blocks = n / block;
+  const double density = static_cast<double>(state.range(0)) / 100.0;
+  const int threads = static_cast<int>(state.range(1));
+  const auto q = random_matrix(n, d, 1), k = random_matrix(n, d, 2), v = random_matrix(n, d, 3);
+  mlprim::Rng rng(17);
+  std::vector<std::vector<Index>> kept(static_cast<std::size_t>(blocks));
+  Index kept_blocks = 0;
+  for (auto& row : kept)
+    for (Index kb = 0; kb < blocks; ++kb)
+      if (rng.uniform<double>() < density) {
+        row.push_back(kb);
+        ++kept_blocks;
+      }
+  mlprim::AttentionOptions o;
+  o.num_threads = threads;
+  o.sparsity = mlprim::block_mask_pattern(kept, n, n, block, block);
+  for (auto _ : state) {
+    auto r = mlprim::flash_attention(q, k, v, o);
+    benchmark::DoNotOptimize(r.out.data());
+  }
+  const double flops = 4.0 * double(kept_blocks) * double(block * block) * double(d);
+  state.counters["GFLOP"] =
+      benchmark::Counter(1e-9 * flops * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["of_gemm"] =
+      benchmark::Counter(flops * double(state.iterations()) / mlprim::bench::gemm_roofline(threads),
+                         benchmark::Counter::kIsRate);
+}
+
 void sizes(benchmark::internal::Benchmark* b, Index largest) {
   b->ArgNames({"N", "threads"});
   for (Index n : {512, 1024, 4096, 16384})
@@ -201,6 +236,12 @@ BENCHMARK_CAPTURE(attention, linear_causal_short, Impl::Linear, true)
 BENCHMARK(multihead)
     ->Name("mlprim:multihead_B1_H16_N2048")
     ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(sparse_random)
+    ->Name("mlprim:sparse_random_N16384")
+    ->ArgNames({"percent", "threads"})
+    ->ArgsProduct({{5, 10, 25}, {1, 2}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(tree_decode, tree, true)

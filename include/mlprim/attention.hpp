@@ -8,6 +8,7 @@
 #define MLPRIM_ATTENTION_HPP
 
 #include "mlprim/core.hpp"
+#include "mlprim/attention/sparsity.hpp"
 #include "mlprim/attention/options.hpp"
 #include "mlprim/attention/reference.hpp"
 #include "mlprim/attention/flash.hpp"

@@ -188,9 +188,8 @@ TEST_CASE("speculative decoding rejects bad distributions, tokens and options",
   REQUIRE_THAT(exception_message<std::invalid_argument>(
                    [&] { mlprim::typical_acceptance(target.topRows(1), tree); }),
                Catch::Contains("probs has 1 rows, the tree 1 candidates"));
-  REQUIRE_THAT(exception_message<std::invalid_argument>([&] {
-                 mlprim::typical_acceptance(target, mlprim::CandidateTree({-1}, {5}));
-               }),
+  REQUIRE_THAT(exception_message<std::invalid_argument>(
+                   [&] { mlprim::typical_acceptance(target, mlprim::CandidateTree({-1}, {5})); }),
                Catch::Contains("tokens[0] = 5"));
   mlprim::TypicalOptions o;
   o.temperature = -1;

@@ -125,8 +125,8 @@ TEST_CASE("tree attention rejects malformed trees and position-based options",
     return exception_message<std::invalid_argument>(
         [&] { mlprim::tree_attention_mask(std::move(parents)); });
   };
-  REQUIRE_THAT(message({-1, 1}), Catch::Contains("tree_attention_mask") &&
-                                     Catch::Contains("parents[1] = 1"));
+  REQUIRE_THAT(message({-1, 1}),
+               Catch::Contains("tree_attention_mask") && Catch::Contains("parents[1] = 1"));
   REQUIRE_THAT(message({-1, -2}), Catch::Contains("parents[1] = -2"));
   REQUIRE_THAT(message({2, -1, -1}), Catch::Contains("parents[0] = 2"));
   const auto tree = mlprim::tree_attention_mask({-1, 0, 0});
@@ -145,14 +145,12 @@ TEST_CASE("tree attention rejects malformed trees and position-based options",
   mlprim::AttentionOptions alibi;
   alibi.alibi_slope = 0.5;
   REQUIRE_THROWS_AS(mlprim::attention_decode(q, cache, tree, alibi), std::invalid_argument);
-  REQUIRE_THAT(exception_message<std::invalid_argument>([&] {
-                 mlprim::attention_decode(q.topRows(2), cache, tree);
-               }),
+  REQUIRE_THAT(exception_message<std::invalid_argument>(
+                   [&] { mlprim::attention_decode(q.topRows(2), cache, tree); }),
                Catch::Contains("q_new has 2 rows, the tree 3 candidates"));
   const auto big = mlprim::tree_attention_mask({-1, 0, 1, 2, 3, 4});
-  REQUIRE_THAT(exception_message<std::invalid_argument>([&] {
-                 mlprim::attention_decode(random_matrix<double>(6, 4, 3), cache, big);
-               }),
+  REQUIRE_THAT(exception_message<std::invalid_argument>(
+                   [&] { mlprim::attention_decode(random_matrix<double>(6, 4, 3), cache, big); }),
                Catch::Contains("the cache only 5 tokens"));
   RowMatrix<double> bias = RowMatrix<double>::Zero(3, 4);
   mlprim::AttentionOptions wrong_bias;

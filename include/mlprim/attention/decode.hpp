@@ -246,6 +246,8 @@ RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<
   if (t > n)
     throw_invalid_argument(fn, "q_new has ", t, " rows, the cache only ", n,
                            " tokens (append first)");
+  if (options.sparsity)
+    throw_invalid_argument(fn, "a sparsity pattern is not supported by attention_decode yet");
   const Index group = hq / c.heads,
               splits = std::max<Index>(1, (n + detail::decode_split - 1) / detail::decode_split);
   std::vector<detail::ResolvedAttention<Acc>> resolved;

@@ -50,7 +50,8 @@ void score_tile(const ResolvedAttention<Acc>& r, Index i0, Index j0, Eigen::Ref<
       const Index j = j0 + b;
       const Acc z = r.scale * s(a, b);
       if (capped) (*capped)(a, b) = r.softcap > 0 ? r.softcap * std::tanh(z / r.softcap) : z;
-      s(a, b) = j >= begin && j < end ? r.score(z, i, j) : -std::numeric_limits<Acc>::infinity();
+      s(a, b) = j >= begin && j < end && r.rule_keeps(i, j) ? r.score(z, i, j)
+                                                            : -std::numeric_limits<Acc>::infinity();
     }
   }
 }
@@ -76,6 +77,47 @@ void mask_tile(const ResolvedAttention<Acc>& r, Index i0, Index j0, Eigen::Ref<R
     s.row(a).head(begin).setConstant(-std::numeric_limits<Acc>::infinity());
     s.row(a).tail(s.cols() - end).setConstant(-std::numeric_limits<Acc>::infinity());
   }
+}
+
+/// Sets the entries of a tile that a sparsity pattern's element rule drops
+/// to -inf (the tile lies inside kept blocks).
+template <class Acc>
+void mask_rule(const ResolvedAttention<Acc>& r, Index i0, Index j0, Eigen::Ref<RowMatrix<Acc>> s) {
+  if (!r.sparsity || !r.sparsity->has_rule()) return;
+  for (Index a = 0; a < s.rows(); ++a)
+    for (Index b = 0; b < s.cols(); ++b)
+      if (!r.sparsity->rule_keeps(i0 + a, j0 + b)) s(a, b) = -std::numeric_limits<Acc>::infinity();
+}
+
+/// Calls fn(j0, cols) for the key tiles of at most `width` keys that rows
+/// [i0, i0 + rows) visit inside [lo, hi): the whole range, or with a
+/// sparsity pattern (whose query blocks the rows lie in: i0 is a multiple
+/// of block_q and rows <= block_q) only its kept key blocks.
+template <class Acc, class Fn>
+void for_each_key_tile(const ResolvedAttention<Acc>& r, Index i0, Index lo, Index hi, Index width,
+                       const Fn& fn) {
+  auto tiles = [&](Index begin, Index end) {
+    for (Index j0 = begin; j0 < end; j0 += width) fn(j0, std::min(width, end - j0));
+  };
+  if (r.sparsity)
+    r.sparsity->for_each_key_run(i0 / r.sparsity->block_q(), lo, hi, tiles);
+  else
+    tiles(lo, hi);
+}
+
+/// Calls fn(i0, rows) for the query tiles of at most `height` rows that see
+/// key tile [j0, ...): all of [0, nq), or with a sparsity pattern (j0 a
+/// multiple of block_k, the tile within one key block) the query blocks
+/// that keep its key block.
+template <class Acc, class Fn>
+void for_each_query_tile(const ResolvedAttention<Acc>& r, Index j0, Index height, const Fn& fn) {
+  auto tiles = [&](Index begin, Index end) {
+    for (Index i0 = begin; i0 < end; i0 += height) fn(i0, std::min(height, end - i0));
+  };
+  if (r.sparsity)
+    r.sparsity->for_each_query_run(j0 / r.sparsity->block_k(), tiles);
+  else
+    tiles(0, r.nq);
 }
 
 /// False when no row of [i0, i1) can see a key of [j0, j1) (the visible
@@ -113,7 +155,10 @@ AttentionOutput<T> flash_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::
   // wasted work: query tiles of half the height halve that waste.
   const bool banded = options.causal || options.window_left >= 0 || options.window_right >= 0;
   const Index nq = r.nq, dv = v.cols(), bc = detail::flash_key_tile;
-  const Index br = banded ? detail::flash_query_tile / 2 : detail::flash_query_tile;
+  // With a sparsity pattern a query tile is one of its query blocks.
+  const Index br = r.sparsity ? r.sparsity->block_q()
+                   : banded   ? detail::flash_query_tile / 2
+                              : detail::flash_query_tile;
   AttentionOutput<T> result{RowMatrix<T>(nq, dv), Vector<Acc>(nq)};
   const Index tiles = (nq + br - 1) / br;
   parallel_for(
@@ -123,15 +168,16 @@ AttentionOutput<T> flash_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::
         Vector<Acc> m = Vector<Acc>::Constant(rows, -inf), l = Vector<Acc>::Zero(rows), m_new(rows),
                     shift(rows);
         const Index keys_begin = r.key_begin(i0), keys_end = r.key_end(i0 + rows - 1);
-        for (Index j0 = keys_begin; j0 < keys_end; j0 += bc) {
-          const Index cols = std::min(bc, keys_end - j0);
-          if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) continue;
+        detail::for_each_key_tile(r, i0, keys_begin, keys_end, bc, [&](Index j0, Index cols) {
+          if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) return;
           auto scores = s.leftCols(cols);
           scores.noalias() = q.middleRows(i0, rows) * k.middleRows(j0, cols).transpose();
           if (!plain) {
             detail::score_tile<Acc>(r, i0, j0, scores, nullptr);
-          } else if (!detail::tile_fully_visible(r, i0, i0 + rows, j0, j0 + cols)) {
-            detail::mask_tile<Acc>(r, i0, j0, scores);
+          } else {
+            if (!detail::tile_fully_visible(r, i0, i0 + rows, j0, j0 + cols))
+              detail::mask_tile<Acc>(r, i0, j0, scores);
+            detail::mask_rule<Acc>(r, i0, j0, scores);
           }
           // Online softmax (a NaN score makes its row NaN through exp and the sums).
           m_new = m.cwiseMax(scores.rowwise().maxCoeff());
@@ -144,7 +190,7 @@ AttentionOutput<T> flash_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::
           detail::add_masked_product<Acc>(
               acc, scores, v_rows, j0, [&](Index a, Index b) { return r.visible(i0 + a, j0 + b); });
           m = m_new;
-        }
+        });
         for (Index a = 0; a < rows; ++a) {
           Acc mm = m(a), ll = l(a);
           if (r.has_sink) {  // the sink joins the denominator only
@@ -192,7 +238,12 @@ AttentionGradients<T> flash_attention_backward(
   const RowMatrix<Acc> d_out = dO.template cast<Acc>();
   const Vector<Acc> row_lse = lse.derived().reshaped().template cast<Acc>();
   const Vector<Acc> delta = (d_out.array() * O.template cast<Acc>().array()).rowwise().sum();
+  // A sparsity pattern sets the tiles of the pass that owns them: key tiles
+  // are its key blocks in the first pass, query tiles its query blocks in
+  // the second.
   const Index br = detail::flash_query_tile, bc = detail::flash_key_tile;
+  const Index key_tile = r.sparsity ? r.sparsity->block_k() : bc,
+              query_tile = r.sparsity ? r.sparsity->block_q() : br;
   // Masked entries must give exactly 0 in P and dZ, and nothing in the
   // products (see detail/masked_product.hpp). Entry (i, j) can only come out
   // non-finite when query row i (Q, dO, O through D, a NaN lse) or key j
@@ -232,33 +283,34 @@ AttentionGradients<T> flash_attention_backward(
   };
 
   AttentionGradients<T> g{RowMatrix<T>(nq, d), RowMatrix<T>(nk, d), RowMatrix<T>(nk, dv)};
-  const Index key_tiles = (nk + bc - 1) / bc, query_tiles = (nq + br - 1) / br;
+  const Index key_tiles = (nk + key_tile - 1) / key_tile,
+              query_tiles = (nq + query_tile - 1) / query_tile;
   const int threads = resolve_threads(fn, options.num_threads);
   parallel_for(Index{0}, key_tiles, threads, [&](Index task) {
-    const Index j0 = detail::balanced_tile(task, key_tiles) * bc, cols = std::min(bc, nk - j0);
+    const Index j0 = detail::balanced_tile(task, key_tiles) * key_tile,
+                cols = std::min(key_tile, nk - j0);
     RowMatrix<Acc> dk = RowMatrix<Acc>::Zero(cols, d), dvv = RowMatrix<Acc>::Zero(cols, dv), p, dz,
                    capped;
-    for (Index i0 = 0; i0 < nq; i0 += br) {
-      const Index rows = std::min(br, nq - i0);
-      if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) continue;
+    detail::for_each_query_tile(r, j0, br, [&](Index i0, Index rows) {
+      if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) return;
       gradient_tile(i0, rows, j0, cols, p, dz, capped);
       const auto visible = [&](Index a, Index b) { return r.visible(i0 + a, j0 + b); };
       detail::add_masked_transposed_product<Acc>(dvv, p, d_out_rows, i0, visible);
       detail::add_masked_transposed_product<Acc>(dk, dz, q_rows, i0, visible);
-    }
+    });
     g.dK.middleRows(j0, cols) = (r.scale * dk).template cast<T>();
     g.dV.middleRows(j0, cols) = dvv.template cast<T>();
   });
   parallel_for(Index{0}, query_tiles, threads, [&](Index task) {
-    const Index i0 = detail::balanced_tile(task, query_tiles) * br, rows = std::min(br, nq - i0);
+    const Index i0 = detail::balanced_tile(task, query_tiles) * query_tile,
+                rows = std::min(query_tile, nq - i0);
     RowMatrix<Acc> dq = RowMatrix<Acc>::Zero(rows, d), p, dz, capped;
-    for (Index j0 = 0; j0 < nk; j0 += bc) {
-      const Index cols = std::min(bc, nk - j0);
-      if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) continue;
+    detail::for_each_key_tile(r, i0, 0, nk, bc, [&](Index j0, Index cols) {
+      if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) return;
       gradient_tile(i0, rows, j0, cols, p, dz, capped);
       detail::add_masked_product<Acc>(dq, dz, k_rows, j0,
                                       [&](Index a, Index b) { return r.visible(i0 + a, j0 + b); });
-    }
+    });
     g.dQ.middleRows(i0, rows) = (r.scale * dq).template cast<T>();
   });
   return g;

@@ -35,6 +35,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "mlprim/attention/sparsity.hpp"
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/parallel.hpp"
 #include "mlprim/core/types.hpp"
@@ -94,6 +95,9 @@ struct AttentionOptions {
   std::vector<double>
       alibi_slopes;  ///< batched calls: one ALiBi slope per query head (overrides alibi_slope)
   std::vector<double> sinks;  ///< batched calls: one sink logit per query head (overrides sink)
+  /// Block-sparse scores (sparsity.hpp): only the pattern's scores exist;
+  /// the flash kernels visit only its kept blocks. Built for Nq x Nk.
+  std::optional<SparsityPattern> sparsity;
 };
 
 /// ALiBi slopes for `heads` heads (Press et al. 2022): the geometric sequence
@@ -125,6 +129,12 @@ struct ResolvedAttention {
   AttentionBias bias;
   bool has_sink;
   Acc sink;
+  const SparsityPattern* sparsity;  // the options' pattern, or null
+
+  /// Whether the sparsity pattern keeps score (i, j) (true without one).
+  bool pattern_keeps(Index i, Index j) const { return !sparsity || sparsity->keeps(i, j); }
+  /// Whether the pattern's element rule keeps (i, j) of a kept block.
+  bool rule_keeps(Index i, Index j) const { return !sparsity || sparsity->rule_keeps(i, j); }
 
   /// First visible key of row i (may be >= end: nothing visible).
   Index key_begin(Index i) const {
@@ -144,7 +154,8 @@ struct ResolvedAttention {
   /// exactly nothing, even when their key or value holds NaN or infinity.
   bool visible(Index i, Index j) const {
     return j >= key_begin(i) && j < key_end(i) &&
-           (bias.empty() || bias(i, j) != -std::numeric_limits<double>::infinity());
+           (bias.empty() || bias(i, j) != -std::numeric_limits<double>::infinity()) &&
+           pattern_keeps(i, j);
   }
   /// The score s_ij from z = scale * q_i . k_j (the key is in the row's
   /// range); -inf where the bias is -inf, whatever z is.
@@ -217,6 +228,10 @@ ResolvedAttention<Acc> resolve_attention(const char* fn, Index nq, Index nk, Ind
   // A sink of -inf adds exp(-inf) = 0 to the denominator: no sink at all.
   r.has_sink = o.sink.has_value() && *o.sink != -std::numeric_limits<double>::infinity();
   r.sink = r.has_sink ? finite_in<Acc>(fn, "sink", *o.sink) : Acc(0);
+  r.sparsity = o.sparsity ? &*o.sparsity : nullptr;
+  if (r.sparsity && (r.sparsity->rows() != nq || r.sparsity->cols() != nk))
+    throw_invalid_argument(fn, "sparsity was built for ", r.sparsity->rows(), " x ",
+                           r.sparsity->cols(), " scores, the call has ", nq, " x ", nk);
   return r;
 }
 

@@ -40,7 +40,7 @@ AttentionProbabilities<Acc> attention_probabilities(const ResolvedAttention<Acc>
       const Acc z = out.capped(i, j);
       if (r.softcap > 0) out.capped(i, j) = r.softcap * std::tanh(z / r.softcap);
       if (j < begin || j >= end) continue;
-      out.p(i, j) = r.score(z, i, j);
+      out.p(i, j) = r.pattern_keeps(i, j) ? r.score(z, i, j) : -inf;
       if (!(out.p(i, j) <= m)) m = out.p(i, j);  // a NaN score wins, so NaN inputs give NaN rows
     }
     if (m == -inf) {  // nothing visible and no sink: zeros, lse = -inf
