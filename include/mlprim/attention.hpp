@@ -9,6 +9,7 @@
 
 #include "mlprim/core.hpp"
 #include "mlprim/attention/sparsity.hpp"
+#include "mlprim/attention/sparse_patterns.hpp"
 #include "mlprim/attention/options.hpp"
 #include "mlprim/attention/reference.hpp"
 #include "mlprim/attention/flash.hpp"
