@@ -194,3 +194,102 @@ TEST_CASE("sparsity patterns reject bad blocks and mismatched calls", "[attentio
       exception_message<std::invalid_argument>([&] { mlprim::flash_attention(q, q, q, o); }),
       Catch::Contains("sparsity was built for 16 x 8 scores, the call has 8 x 8"));
 }
+
+TEMPLATE_TEST_CASE("attention_decode reads a sparsity pattern over positions",
+                   "[attention][sparsity][decode]", float, double) {
+  using T = TestType;
+  const double tol = std::is_same_v<T, float> ? 2e-5 : 1e-12;
+  const Index hq = 2, d = 16, n = 1300, t = 3;
+  mlprim::KVCacheConfig config;
+  config.heads = 1;
+  config.dim = d;
+  mlprim::KVCache<T> cache(config);
+  const auto keys = random_matrix<T>(n, d, 21), values = random_matrix<T>(n, d, 22);
+  cache.append(0, keys, values);
+  const auto q = random_matrix<T>(t, hq * d, 23);
+  // Built for a longer generation than the cache holds so far.
+  const std::vector<mlprim::SparsityPattern> patterns = {
+      mlprim::strided_pattern(1400, 37, 64), mlprim::bigbird_pattern(1400, 64, 1, 1, 2, 9)};
+  for (const bool per_head : {false, true}) {
+    INFO((per_head ? "one pattern per head" : "one pattern for all heads"));
+    mlprim::AttentionOptions o;
+    o.causal = true;
+    if (per_head)
+      o.sparsities = patterns;
+    else
+      o.sparsity = patterns[0];
+    RowMatrix<mlprim::AccumulatorT<T>> lse;
+    const RowMatrix<T> got = mlprim::attention_decode(q, cache, o, 0, &lse);
+    for (Index h = 0; h < hq; ++h) {
+      const auto& pattern = patterns[per_head ? static_cast<std::size_t>(h) : 0];
+      RowMatrix<double> bias(t, n);
+      for (Index a = 0; a < t; ++a)
+        for (Index j = 0; j < n; ++j) bias(a, j) = pattern.keeps(n - t + a, j) ? 0.0 : minus_inf;
+      mlprim::AttentionOptions dense;
+      dense.causal = true;
+      dense.bias = bias;
+      const auto want = mlprim::flash_attention(q.middleCols(h * d, d).template cast<double>(),
+                                                keys.template cast<double>(),
+                                                values.template cast<double>(), dense);
+      for (Index a = 0; a < t; ++a) {
+        REQUIRE(std::abs(double(lse(a, h)) - want.lse(a)) <= tol * (1 + std::abs(want.lse(a))));
+        for (Index c = 0; c < d; ++c)
+          REQUIRE(std::abs(double(got(a, h * d + c)) - want.out(a, c)) <=
+                  tol * (1 + std::abs(want.out(a, c))));
+      }
+    }
+  }
+  mlprim::AttentionOptions short_pattern;
+  short_pattern.sparsity = mlprim::strided_pattern(1000, 37);
+  REQUIRE_THAT(
+      mlprim::test::exception_message<std::invalid_argument>(
+          [&] { mlprim::attention_decode(q, cache, short_pattern); }),
+      Catch::Contains("sparsity was built for 1000 x 1000 positions, the cache holds 1300"));
+}
+
+TEST_CASE("batched flash attention takes one pattern per head", "[attention][sparsity]") {
+  const Index batch = 2, seq = 100, hq = 2, hkv = 1, d = 8;
+  mlprim::AttentionShape shape;
+  shape.batch = batch;
+  shape.seq_q = seq;
+  shape.heads_q = hq;
+  shape.heads_kv = hkv;
+  shape.dim = d;
+  const auto q = random_matrix<double>(batch * seq, hq * d, 31),
+             k = random_matrix<double>(batch * seq, hkv * d, 32),
+             v = random_matrix<double>(batch * seq, hkv * d, 33),
+             d_out = random_matrix<double>(batch * seq, hq * d, 34);
+  mlprim::AttentionOptions o;
+  o.sparsities = {mlprim::longformer_pattern(seq, 5, {0}, 16),
+                  mlprim::fixed_pattern(seq, 10, 2, 16)};
+  RowMatrix<double> out(batch * seq, hq * d), dq(batch * seq, hq * d), dk(batch * seq, hkv * d),
+      dv(batch * seq, hkv * d);
+  RowMatrix<double> lse(batch * seq, hq);
+  mlprim::flash_attention(q.data(), k.data(), v.data(), out.data(), lse.data(), shape, o);
+  mlprim::flash_attention_backward(q.data(), k.data(), v.data(), out.data(), d_out.data(),
+                                   lse.data(), dq.data(), dk.data(), dv.data(), shape, o);
+  for (Index b = 0; b < batch; ++b) {
+    RowMatrix<double> dk_sum = RowMatrix<double>::Zero(seq, d), dv_sum = dk_sum;
+    for (Index h = 0; h < hq; ++h) {
+      mlprim::AttentionOptions one;
+      one.sparsity = o.sparsities[static_cast<std::size_t>(h)];
+      const RowMatrix<double> qh = q.block(b * seq, h * d, seq, d),
+                              kh = k.block(b * seq, 0, seq, d), vh = v.block(b * seq, 0, seq, d),
+                              dh = d_out.block(b * seq, h * d, seq, d);
+      const auto want = mlprim::flash_attention(qh, kh, vh, one);
+      REQUIRE((out.block(b * seq, h * d, seq, d) - want.out).cwiseAbs().maxCoeff() <= 1e-14);
+      const auto g = mlprim::flash_attention_backward(qh, kh, vh, want.out, dh, want.lse, one);
+      REQUIRE((dq.block(b * seq, h * d, seq, d) - g.dQ).cwiseAbs().maxCoeff() <= 1e-13);
+      dk_sum += g.dK;
+      dv_sum += g.dV;
+    }
+    REQUIRE((dk.block(b * seq, 0, seq, d) - dk_sum).cwiseAbs().maxCoeff() <= 1e-13);
+    REQUIRE((dv.block(b * seq, 0, seq, d) - dv_sum).cwiseAbs().maxCoeff() <= 1e-13);
+  }
+  o.sparsities.pop_back();
+  REQUIRE_THAT(mlprim::test::exception_message<std::invalid_argument>([&] {
+                 mlprim::flash_attention(q.data(), k.data(), v.data(), out.data(), lse.data(),
+                                         shape, o);
+               }),
+               Catch::Contains("sparsities has 1 patterns, heads_q = 2"));
+}

@@ -17,7 +17,11 @@
 //   m = max_c m_c,  out = sum_c e^(m_c - m) o_c / sum_c e^(m_c - m) l_c,
 //   lse = m + log sum_c e^(m_c - m) l_c.
 // The split depends on the cache length only, so the result does not depend
-// on the thread count. Grouped-query heads as in the batched layout.
+// on the thread count. Grouped-query heads as in the batched layout. A
+// sparsity pattern is read over positions (built for at least the cache's
+// length, as for the whole sequence being generated): new row a is position
+// n - t + a; splits holding none of its kept blocks are skipped, and inside
+// a split the dropped scores are masked.
 #ifndef MLPRIM_ATTENTION_DECODE_HPP
 #define MLPRIM_ATTENTION_DECODE_HPP
 
@@ -194,6 +198,20 @@ namespace detail {
 /// Keys per flash-decoding split.
 inline constexpr Index decode_split = 512;
 
+/// False when a sparsity pattern keeps no key block of [j0, j1) for any of
+/// the t new rows (always true without one): the split is skipped.
+template <class Acc>
+bool split_kept(const ResolvedAttention<Acc>& r, Index t, Index j0, Index j1) {
+  if (!r.sparsity) return true;
+  const Index bq = r.sparsity->block_q(), bk = r.sparsity->block_k();
+  for (Index b = r.pattern_offset / bq; b <= (r.pattern_offset + t - 1) / bq; ++b) {
+    const auto [first, last] = r.sparsity->kept(b);
+    const Index* at = std::lower_bound(first, last, j0 / bk);
+    if (at != last && *at * bk < j1) return true;
+  }
+  return false;
+}
+
 /// Partial softmax attention of rows q over keys [j0, j0 + k.rows()) of the
 /// resolved problem r: unnormalised output o, row maxima m and sums l.
 template <class Acc>
@@ -203,6 +221,10 @@ void decode_partial(const ResolvedAttention<Acc>& r, const RowMatrix<Acc>& q,
   constexpr Acc inf = std::numeric_limits<Acc>::infinity();
   RowMatrix<Acc> s = q * k.transpose();
   score_tile<Acc>(r, 0, j0, s, nullptr);
+  if (r.sparsity)  // blocks the pattern drops inside this split
+    for (Index a = 0; a < s.rows(); ++a)
+      for (Index b = 0; b < s.cols(); ++b)
+        if (!r.pattern_keeps(a, j0 + b)) s(a, b) = -inf;
   m.resize(q.rows());
   l.resize(q.rows());
   for (Index a = 0; a < s.rows(); ++a) {
@@ -246,14 +268,25 @@ RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<
   if (t > n)
     throw_invalid_argument(fn, "q_new has ", t, " rows, the cache only ", n,
                            " tokens (append first)");
-  if (options.sparsity)
-    throw_invalid_argument(fn, "a sparsity pattern is not supported by attention_decode yet");
   const Index group = hq / c.heads,
               splits = std::max<Index>(1, (n + detail::decode_split - 1) / detail::decode_split);
+  // Patterns cover positions: the new rows are positions n - t .. n - 1.
+  auto pattern_of = [&](Index h) -> const SparsityPattern* {
+    if (!options.sparsities.empty()) return &options.sparsities[static_cast<std::size_t>(h)];
+    return options.sparsity ? &*options.sparsity : nullptr;
+  };
   std::vector<detail::ResolvedAttention<Acc>> resolved;
-  for (Index h = 0; h < hq; ++h)
-    resolved.push_back(detail::resolve_attention<Acc>(fn, t, n, d, d, n,
-                                                      detail::head_options(fn, options, h, hq)));
+  for (Index h = 0; h < hq; ++h) {
+    auto head = detail::head_options(fn, options, h, hq);
+    head.sparsity.reset();
+    resolved.push_back(detail::resolve_attention<Acc>(fn, t, n, d, d, n, head));
+    const SparsityPattern* pattern = pattern_of(h);
+    if (pattern && (pattern->rows() < n || pattern->cols() < n))
+      throw_invalid_argument(fn, "sparsity was built for ", pattern->rows(), " x ", pattern->cols(),
+                             " positions, the cache holds ", n);
+    resolved.back().sparsity = pattern;
+    resolved.back().pattern_offset = n - t;
+  }
   std::vector<RowMatrix<Acc>> o(static_cast<std::size_t>(hq * splits));
   std::vector<Vector<Acc>> m(o.size()), l(o.size());
   parallel_for(Index{0}, hq * splits, options.num_threads, [&](Index task) {
@@ -261,7 +294,7 @@ RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<
     const Index len = std::min(detail::decode_split, n - j0);
     const auto& r = resolved[static_cast<std::size_t>(h)];
     const auto u = static_cast<std::size_t>(task);
-    if (!detail::tile_visible(r, 0, t, j0, j0 + len)) {
+    if (!detail::tile_visible(r, 0, t, j0, j0 + len) || !detail::split_kept(r, t, j0, j0 + len)) {
       o[u].setZero(t, dv);
       m[u].setConstant(t, -inf);
       l[u].setZero(t);

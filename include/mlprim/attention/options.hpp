@@ -98,6 +98,8 @@ struct AttentionOptions {
   /// Block-sparse scores (sparsity.hpp): only the pattern's scores exist;
   /// the flash kernels visit only its kept blocks. Built for Nq x Nk.
   std::optional<SparsityPattern> sparsity;
+  /// Batched calls: one pattern per query head (overrides sparsity).
+  std::vector<SparsityPattern> sparsities;
 };
 
 /// ALiBi slopes for `heads` heads (Press et al. 2022): the geometric sequence
@@ -130,11 +132,16 @@ struct ResolvedAttention {
   bool has_sink;
   Acc sink;
   const SparsityPattern* sparsity;  // the options' pattern, or null
+  Index pattern_offset = 0;         // query row i is the pattern's row i + pattern_offset
 
   /// Whether the sparsity pattern keeps score (i, j) (true without one).
-  bool pattern_keeps(Index i, Index j) const { return !sparsity || sparsity->keeps(i, j); }
+  bool pattern_keeps(Index i, Index j) const {
+    return !sparsity || sparsity->keeps(i + pattern_offset, j);
+  }
   /// Whether the pattern's element rule keeps (i, j) of a kept block.
-  bool rule_keeps(Index i, Index j) const { return !sparsity || sparsity->rule_keeps(i, j); }
+  bool rule_keeps(Index i, Index j) const {
+    return !sparsity || sparsity->rule_keeps(i + pattern_offset, j);
+  }
 
   /// First visible key of row i (may be >= end: nothing visible).
   Index key_begin(Index i) const {
@@ -235,8 +242,8 @@ ResolvedAttention<Acc> resolve_attention(const char* fn, Index nq, Index nk, Ind
   return r;
 }
 
-/// The options of query head h: its ALiBi slope and sink, and the threads
-/// left to the one-head kernel.
+/// The options of query head h: its ALiBi slope, sink and sparsity pattern,
+/// and the threads left to the one-head kernel.
 inline AttentionOptions head_options(const char* fn, const AttentionOptions& o, Index h,
                                      Index heads) {
   if (!o.alibi_slopes.empty() && static_cast<Index>(o.alibi_slopes.size()) != heads)
@@ -244,7 +251,12 @@ inline AttentionOptions head_options(const char* fn, const AttentionOptions& o, 
                            " entries, heads_q = ", heads);
   if (!o.sinks.empty() && static_cast<Index>(o.sinks.size()) != heads)
     throw_invalid_argument(fn, "sinks has ", o.sinks.size(), " entries, heads_q = ", heads);
+  if (!o.sparsities.empty() && static_cast<Index>(o.sparsities.size()) != heads)
+    throw_invalid_argument(fn, "sparsities has ", o.sparsities.size(),
+                           " patterns, heads_q = ", heads);
   AttentionOptions head = o;
+  head.sparsities.clear();
+  if (!o.sparsities.empty()) head.sparsity = o.sparsities[static_cast<std::size_t>(h)];
   if (!o.alibi_slopes.empty()) head.alibi_slope = o.alibi_slopes[static_cast<std::size_t>(h)];
   if (!o.sinks.empty()) head.sink = o.sinks[static_cast<std::size_t>(h)];
   return head;

@@ -85,8 +85,8 @@ inline TreeAttentionMask tree_attention_mask(std::vector<Index> parents) {
 /// tree.sees(i, j); the result equals decoding each root-to-leaf path on
 /// its own (causal over the path). Options as attention_decode, with the
 /// tree's mask added to a given bias (t x cache tokens); causal is implied
-/// (and harmless). Windows and ALiBi measure distances by row position,
-/// which a tree does not have: they are rejected.
+/// (and harmless). Windows, ALiBi and sparsity patterns are laid out by row
+/// position, which a tree does not have: they are rejected.
 template <class DQ, class T>
 RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<T>& cache,
                               const TreeAttentionMask& tree, const AttentionOptions& options = {},
@@ -102,6 +102,10 @@ RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<
     throw_invalid_argument(fn, "window_left = ", options.window_left,
                            ", window_right = ", options.window_right,
                            ": windows need row positions, which tree candidates do not have");
+  if (options.sparsity || !options.sparsities.empty())
+    throw_invalid_argument(fn,
+                           "a sparsity pattern needs row positions, which tree candidates do "
+                           "not have (pass the pattern's scores as the bias)");
   if (options.alibi_slope != 0 || !options.alibi_slopes.empty())
     throw_invalid_argument(fn, "ALiBi needs row positions, which tree candidates do not have");
   if (!options.bias.empty() && (options.bias.rows() != t || options.bias.cols() != n))
