@@ -7,7 +7,8 @@
 // (and causal flash and linear for N in {32, ..., 256} on one thread);
 // and the batched flash forward over B = 1, H = 16, N = 2048 (threads over heads);
 // the block-sparse flash forward at N = 16384 with random 64 x 64 block masks
-// of 5, 10 and 25 % (sparse_random);
+// of 5, 10 and 25 % (sparse_random) and the published patterns (strided,
+// fixed, Longformer, BigBird: sparse_named);
 // and tree-attention decoding of 64 draft candidates against a 4096-token
 // cache, against decoding the tree's paths one by one (tree_decode).
 // Counters: GFLOP (per second; 4 N^2 d per head, half under causal, the same
@@ -191,6 +192,45 @@ void sparse_random(benchmark::State& state) {
                          benchmark::Counter::kIsRate);
 }
 
+enum class Pattern { Strided, Fixed, Longformer, BigBird };
+
+/// The published patterns at N = 16384 and their usual settings: strided and
+/// fixed with stride 128 (about sqrt(N), as Child et al.), fixed with c = 8;
+/// Longformer with a window of 256 each side and 16 global tokens; BigBird
+/// with 64-token blocks, 3 window blocks, 2 global and 3 random. Counter
+/// GFLOP counts kept scores only (counted once, outside the timed loop);
+/// `density` is the kept fraction of the N^2 scores.
+void sparse_named(benchmark::State& state, Pattern which) {
+  const Index n = 16384;
+  const int threads = static_cast<int>(state.range(0));
+  const auto q = random_matrix(n, d, 1), k = random_matrix(n, d, 2), v = random_matrix(n, d, 3);
+  std::vector<Index> global;
+  for (Index g = 0; g < 16; ++g) global.push_back(g * (n / 16));
+  mlprim::AttentionOptions o;
+  o.num_threads = threads;
+  o.sparsity = which == Pattern::Strided      ? mlprim::strided_pattern(n, 128)
+               : which == Pattern::Fixed      ? mlprim::fixed_pattern(n, 128, 8)
+               : which == Pattern::Longformer ? mlprim::longformer_pattern(n, 256, global)
+                                              : mlprim::bigbird_pattern(n, 64, 1, 2, 3, 11);
+  const auto& p = *o.sparsity;
+  double kept = 0;
+  for (Index b = 0; b < p.query_blocks(); ++b) {
+    const auto [first, last] = p.kept(b);
+    for (auto kb = first; kb != last; ++kb)
+      for (Index i = b * p.block_q(); i < std::min(n, (b + 1) * p.block_q()); ++i)
+        for (Index j = *kb * p.block_k(); j < std::min(n, (*kb + 1) * p.block_k()); ++j)
+          kept += p.rule_keeps(i, j) ? 1 : 0;
+  }
+  for (auto _ : state) {
+    auto r = mlprim::flash_attention(q, k, v, o);
+    benchmark::DoNotOptimize(r.out.data());
+  }
+  const double flops = 4.0 * kept * double(d);
+  state.counters["GFLOP"] =
+      benchmark::Counter(1e-9 * flops * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["density"] = kept / (double(n) * double(n));
+}
+
 void sizes(benchmark::internal::Benchmark* b, Index largest) {
   b->ArgNames({"N", "threads"});
   for (Index n : {512, 1024, 4096, 16384})
@@ -242,6 +282,26 @@ BENCHMARK(sparse_random)
     ->Name("mlprim:sparse_random_N16384")
     ->ArgNames({"percent", "threads"})
     ->ArgsProduct({{5, 10, 25}, {1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(sparse_named, strided, Pattern::Strided)
+    ->Name("mlprim:sparse_strided_N16384")
+    ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(sparse_named, fixed, Pattern::Fixed)
+    ->Name("mlprim:sparse_fixed_N16384")
+    ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(sparse_named, longformer, Pattern::Longformer)
+    ->Name("mlprim:sparse_longformer_N16384")
+    ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(sparse_named, bigbird, Pattern::BigBird)
+    ->Name("mlprim:sparse_bigbird_N16384")
+    ->Apply(mlprim::bench::thread_counts)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(tree_decode, tree, true)
