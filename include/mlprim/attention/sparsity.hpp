@@ -74,14 +74,17 @@ class SparsityPattern {
             fill[static_cast<std::size_t>(blocks_[static_cast<std::size_t>(at)])]++)] = b;
   }
 
-  /// Query rows (Nq) and keys (Nk) of the score matrix.
+  /// Query rows (Nq) of the score matrix.
   Index rows() const { return nq_; }
+  /// Keys (Nk) of the score matrix.
   Index cols() const { return nk_; }
-  /// Block sizes.
+  /// Query rows per block.
   Index block_q() const { return block_q_; }
+  /// Keys per block.
   Index block_k() const { return block_k_; }
-  /// Number of query blocks and of key blocks.
+  /// Number of query blocks, ceil(Nq / block_q).
   Index query_blocks() const { return static_cast<Index>(row_start_.size()) - 1; }
+  /// Number of key blocks, ceil(Nk / block_k).
   Index key_blocks() const { return static_cast<Index>(col_start_.size()) - 1; }
   /// Kept blocks in all.
   Index kept_blocks() const { return static_cast<Index>(blocks_.size()); }
