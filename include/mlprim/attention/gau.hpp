@@ -18,6 +18,7 @@
 #include <optional>
 #include <utility>
 
+#include "mlprim/attention/detail/scale.hpp"
 #include "mlprim/attention/relu2.hpp"
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/memory.hpp"
@@ -157,7 +158,7 @@ class GatedAttentionUnit {
   }
 
   double scale() const {
-    return config_.scale ? *config_.scale : 1 / std::sqrt(double(config_.key_dim));
+    return detail::attention_scale(config_.scale, config_.key_dim);
   }
 
   void check_config() const {

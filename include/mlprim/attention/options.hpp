@@ -35,6 +35,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "mlprim/attention/detail/scale.hpp"
 #include "mlprim/attention/sparsity.hpp"
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/parallel.hpp"
@@ -218,9 +219,7 @@ ResolvedAttention<Acc> resolve_attention(const char* fn, Index nq, Index nk, Ind
     throw_invalid_argument(fn, "bias is ", o.bias.rows(), " x ", o.bias.cols(), ", the scores ", nq,
                            " x ", nk);
   ResolvedAttention<Acc> r;
-  r.scale = finite_in<Acc>(
-      fn, "scale",
-      o.scale ? *o.scale : 1.0 / std::sqrt(static_cast<double>(std::max<Index>(d, 1))));
+  r.scale = finite_in<Acc>(fn, "scale", attention_scale(o.scale, d));
   r.softcap = finite_in<Acc>(fn, "softcap", o.softcap);
   r.alibi_slope = finite_in<Acc>(fn, "alibi_slope", o.alibi_slope);
   r.nq = nq;

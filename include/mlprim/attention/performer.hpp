@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "mlprim/attention/detail/scale.hpp"
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/random.hpp"
 #include "mlprim/core/types.hpp"
@@ -55,8 +56,7 @@ class PerformerFeatures {
       check_positive("PerformerFeatures", "scale", *options.scale);
       check_finite("PerformerFeatures", "scale", *options.scale);
     }
-    root_scale_ =
-        std::sqrt(options.scale ? *options.scale : 1.0 / std::sqrt(static_cast<double>(dim)));
+    root_scale_ = std::sqrt(detail::attention_scale(options.scale, dim));
     projection_.resize(num_features, dim);
     redraw(seed);
   }

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <optional>
 
+#include "mlprim/attention/detail/scale.hpp"
 #include "mlprim/attention/detail/masked_product.hpp"
 #include "mlprim/attention/options.hpp"
 #include "mlprim/core/error.hpp"
@@ -91,9 +92,7 @@ RowMatrix<T> mixed_chunk_attention(const Eigen::MatrixBase<DQ>& Q, const Eigen::
     throw_invalid_argument(fn, "Kl.cols() = ", Kl.cols(),
                            " does not match Ql.cols() = ", Ql.cols());
   if (options.scale) check_finite(fn, "scale", *options.scale);
-  const Acc scale = static_cast<Acc>(
-      options.scale ? *options.scale
-                    : 1.0 / std::sqrt(static_cast<double>(std::max<Index>(Q.cols(), 1))));
+  const Acc scale = static_cast<Acc>(detail::attention_scale(options.scale, Q.cols()));
   const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(),
                        v = V.template cast<Acc>();
   const RowMatrix<Acc> ql = Ql.template cast<Acc>(), kl = Kl.template cast<Acc>();
