@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "mlprim/attention/detail/masked_product.hpp"
-#include "mlprim/attention/flash.hpp"
+#include "mlprim/attention/detail/tiles.hpp"
 #include "mlprim/attention/options.hpp"
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/memory.hpp"
