@@ -129,7 +129,7 @@ RowMatrix<double> normalise_rows(const RowMatrix<double>& x, mlprim::OutputNorm 
   for (Index i = 0; i < x.rows(); ++i) {
     LD mean = 0, square = 0;
     for (Index c = 0; c < x.cols(); ++c) mean += x(i, c);
-    mean = norm.kind == mlprim::OutputNorm::LayerNorm ? mean / LD(x.cols()) : 0;
+    mean = norm.kind == mlprim::OutputNorm::Kind::LayerNorm ? mean / LD(x.cols()) : 0;
     for (Index c = 0; c < x.cols(); ++c) square += (x(i, c) - mean) * (x(i, c) - mean);
     const LD root = std::sqrt(square / LD(x.cols()) + LD(norm.eps));
     for (Index c = 0; c < x.cols(); ++c) y(i, c) = double((x(i, c) - mean) / root);
@@ -143,9 +143,9 @@ TEMPLATE_TEST_CASE("TransNormer output norms follow their formulas", "[attention
   const double tol = 10 * mlprim::test::Tolerance<T>::relative;
   const auto q = random_matrix<T>(70, 6, 3), k = random_matrix<T>(70, 6, 4),
              v = random_matrix<T>(70, 9, 5);
-  for (auto kind : {mlprim::OutputNorm::RMSNorm, mlprim::OutputNorm::LayerNorm})
+  for (auto kind : {mlprim::OutputNorm::Kind::RMSNorm, mlprim::OutputNorm::Kind::LayerNorm})
     for (bool causal : {false, true}) {
-      INFO("norm " << kind << (causal ? " causal" : ""));
+      INFO("norm " << static_cast<int>(kind) << (causal ? " causal" : ""));
       mlprim::LinearAttentionOptions o;
       o.normalize = false;
       o.causal = causal;
@@ -201,7 +201,7 @@ void check_backward(const FeatureMap& phi, const std::string& name, bool normali
   for (bool causal : {false, true})
     for (Index chunk : {1, 4, 64}) {
       if (!causal && chunk > 1) continue;
-      INFO(name << (normalize ? " normalised" : "") << " norm " << norm.kind
+      INFO(name << (normalize ? " normalised" : "") << " norm " << static_cast<int>(norm.kind)
                 << (causal ? " causal, chunk " : " ") << chunk);
       mlprim::LinearAttentionOptions o;
       o.causal = causal;
@@ -214,8 +214,8 @@ void check_backward(const FeatureMap& phi, const std::string& name, bool normali
 }
 
 TEST_CASE("linear attention backward matches central finite differences", "[attention][linear]") {
-  const mlprim::OutputNorm none, rms{mlprim::OutputNorm::RMSNorm, 1e-5},
-      layer{mlprim::OutputNorm::LayerNorm, 1e-5};
+  const mlprim::OutputNorm none, rms{mlprim::OutputNorm::Kind::RMSNorm, 1e-5},
+      layer{mlprim::OutputNorm::Kind::LayerNorm, 1e-5};
   check_backward(mlprim::EluPlusOne{}, "elu+1", true, none);
   check_backward(mlprim::EluPlusOne{}, "elu+1", false, none);
   check_backward(mlprim::SquaredRelu{}, "relu^2", false, rms);
@@ -371,7 +371,7 @@ TEST_CASE("linear attention and its gradients match PyTorch", "[attention][linea
     };
     if (name == "linear_transnormer") {
       o.normalize = false;
-      o.output_norm = {mlprim::OutputNorm::LayerNorm, 1e-5};
+      o.output_norm = {mlprim::OutputNorm::Kind::LayerNorm, 1e-5};
       check_all(mlprim::Relu{});
     } else {
       check_all(mlprim::EluPlusOne{});

@@ -268,7 +268,7 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q,
   const Acc eps = static_cast<Acc>(options.eps);
   if (options.normalize) num.array().colwise() /= den.array() + eps;  // num is now the output y
   RowMatrix<Acc> g = dO.template cast<Acc>();
-  if (options.output_norm.kind != OutputNorm::None) {
+  if (options.output_norm.kind != OutputNorm::Kind::None) {
     RowMatrix<Acc> normed = num;
     detail::apply_output_norm(options.output_norm, normed);
     detail::output_norm_backward(options.output_norm, normed,

@@ -16,9 +16,9 @@ namespace mlprim {
 ///   LayerNorm: y = (x - mean(x)) / sqrt(var(x) + eps)   (biased variance)
 struct OutputNorm {
   /// Which normalisation (None leaves the rows as they are).
-  enum Kind { None, RMSNorm, LayerNorm };
-  Kind kind = None;   ///< the normalisation applied
-  double eps = 1e-6;  ///< added to the mean square before the square root, > 0
+  enum class Kind { None, RMSNorm, LayerNorm };
+  Kind kind = Kind::None;  ///< the normalisation applied
+  double eps = 1e-6;       ///< added to the mean square before the square root, > 0
 };
 
 namespace detail {
@@ -30,7 +30,7 @@ Vector<Acc> output_norm_scale(const OutputNorm& norm, const RowMatrix<Acc>& x) {
   Vector<Acc> rms(x.rows());
   for (Index i = 0; i < x.rows(); ++i) {
     auto row = x.row(i).array();
-    const Acc mean = norm.kind == OutputNorm::LayerNorm ? row.mean() : Acc(0);
+    const Acc mean = norm.kind == OutputNorm::Kind::LayerNorm ? row.mean() : Acc(0);
     rms(i) = std::sqrt((row - mean).square().mean() + static_cast<Acc>(norm.eps));
   }
   return rms;
@@ -39,11 +39,11 @@ Vector<Acc> output_norm_scale(const OutputNorm& norm, const RowMatrix<Acc>& x) {
 /// Applies `norm` to every row of y in place.
 template <class Acc>
 void apply_output_norm(const OutputNorm& norm, RowMatrix<Acc>& y) {
-  if (norm.kind == OutputNorm::None) return;
+  if (norm.kind == OutputNorm::Kind::None) return;
   const Vector<Acc> rms = output_norm_scale(norm, y);
   for (Index i = 0; i < y.rows(); ++i) {
     auto row = y.row(i).array();
-    if (norm.kind == OutputNorm::LayerNorm) row -= row.mean();
+    if (norm.kind == OutputNorm::Kind::LayerNorm) row -= row.mean();
     row /= rms(i);
   }
 }
@@ -54,11 +54,11 @@ void apply_output_norm(const OutputNorm& norm, RowMatrix<Acc>& y) {
 template <class Acc>
 void output_norm_backward(const OutputNorm& norm, const RowMatrix<Acc>& y, const Vector<Acc>& rms,
                           RowMatrix<Acc>& g) {
-  if (norm.kind == OutputNorm::None) return;
+  if (norm.kind == OutputNorm::Kind::None) return;
   for (Index i = 0; i < y.rows(); ++i) {
     auto gi = g.row(i).array();
     const Acc gy = (gi * y.row(i).array()).mean();
-    if (norm.kind == OutputNorm::LayerNorm) gi -= gi.mean();
+    if (norm.kind == OutputNorm::Kind::LayerNorm) gi -= gi.mean();
     gi = (gi - y.row(i).array() * gy) / rms(i);
   }
 }
