@@ -225,8 +225,8 @@ TEST_CASE("batched calls reject null buffers and bad thread counts in their own 
         }) == "mlprim::flash_attention: k = null, but the layout gives it 10 x 2 x 4 values");
   mlprim::flash_attention(x.data(), x.data(), x.data(), out.data(), nullptr, s);  // lse optional
   CHECK(message([&] {
-          mlprim::linear_attention(x.data(), x.data(), x.data(), out.data(), s, mlprim::Relu{}, {},
-                                   -1);
+          mlprim::linear_attention(x.data(), x.data(), x.data(), out.data(), s,
+                                   mlprim::ReluFeatures{}, {}, -1);
         }) == "mlprim::linear_attention: num_threads = -1 must be >= 0 (0 means all threads)");
   CHECK(message([&] {
           mlprim::relu2_attention(x.data(), x.data(), x.data(), static_cast<float*>(nullptr), s);

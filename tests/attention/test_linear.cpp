@@ -110,17 +110,17 @@ void check_array_form(const FeatureMap& phi, const char* name) {
 
 TEST_CASE("the array forms of the feature maps equal their scalar forms", "[attention][linear]") {
   check_array_form(mlprim::EluPlusOne{}, "elu+1");
-  check_array_form(mlprim::Relu{}, "relu");
-  check_array_form(mlprim::SquaredRelu{}, "relu^2");
-  check_array_form(mlprim::Identity{}, "identity");
+  check_array_form(mlprim::ReluFeatures{}, "relu");
+  check_array_form(mlprim::SquaredReluFeatures{}, "relu^2");
+  check_array_form(mlprim::IdentityFeatures{}, "identity");
 }
 
 TEMPLATE_TEST_CASE("linear attention equals its quadratic form in every mode",
                    "[attention][linear]", MLPRIM_TEST_SCALARS) {
   check_feature_map<TestType>(mlprim::EluPlusOne{}, "elu+1");
-  check_feature_map<TestType>(mlprim::Relu{}, "relu");
-  check_feature_map<TestType>(mlprim::SquaredRelu{}, "relu^2");
-  check_feature_map<TestType>(mlprim::Identity{}, "identity");
+  check_feature_map<TestType>(mlprim::ReluFeatures{}, "relu");
+  check_feature_map<TestType>(mlprim::SquaredReluFeatures{}, "relu^2");
+  check_feature_map<TestType>(mlprim::IdentityFeatures{}, "identity");
 }
 
 /// Rows of x normalised by the definitions of OutputNorm, in long double.
@@ -151,14 +151,14 @@ TEMPLATE_TEST_CASE("TransNormer output norms follow their formulas", "[attention
       o.causal = causal;
       o.chunk = 16;
       o.output_norm = {kind, 1e-5};
-      const auto want =
-          normalise_rows(quadratic_form(q, k, v, mlprim::Relu{}, causal, false, 0), o.output_norm);
-      check_close(mlprim::linear_attention(q, k, v, mlprim::Relu{}, o), want, tol);
+      const auto want = normalise_rows(
+          quadratic_form(q, k, v, mlprim::ReluFeatures{}, causal, false, 0), o.output_norm);
+      check_close(mlprim::linear_attention(q, k, v, mlprim::ReluFeatures{}, o), want, tol);
       if (!causal) continue;
       mlprim::LinearAttentionState<T> state(6, 9, o);
       RowMatrix<T> stepped(70, 9);
       for (Index t = 0; t < 70; ++t)
-        stepped.row(t) = state.step(q.row(t), k.row(t), v.row(t), mlprim::Relu{});
+        stepped.row(t) = state.step(q.row(t), k.row(t), v.row(t), mlprim::ReluFeatures{});
       check_close(stepped, want, tol);
     }
 }
@@ -218,9 +218,9 @@ TEST_CASE("linear attention backward matches central finite differences", "[atte
       layer{mlprim::OutputNorm::Kind::LayerNorm, 1e-5};
   check_backward(mlprim::EluPlusOne{}, "elu+1", true, none);
   check_backward(mlprim::EluPlusOne{}, "elu+1", false, none);
-  check_backward(mlprim::SquaredRelu{}, "relu^2", false, rms);
-  check_backward(mlprim::Relu{}, "relu", false, layer);
-  check_backward(mlprim::Identity{}, "identity", false, none);
+  check_backward(mlprim::SquaredReluFeatures{}, "relu^2", false, rms);
+  check_backward(mlprim::ReluFeatures{}, "relu", false, layer);
+  check_backward(mlprim::IdentityFeatures{}, "identity", false, none);
   check_backward(mlprim::EluPlusOne{}, "elu+1", true, layer);
   // The stabiliser cancels exactly when normalised with eps = 0.
   check_backward(mlprim::PerformerFeatures<double>(4, 9, 1), "performer", true, none);
@@ -372,7 +372,7 @@ TEST_CASE("linear attention and its gradients match PyTorch", "[attention][linea
     if (name == "linear_transnormer") {
       o.normalize = false;
       o.output_norm = {mlprim::OutputNorm::Kind::LayerNorm, 1e-5};
-      check_all(mlprim::Relu{});
+      check_all(mlprim::ReluFeatures{});
     } else {
       check_all(mlprim::EluPlusOne{});
     }
@@ -382,9 +382,9 @@ TEST_CASE("linear attention and its gradients match PyTorch", "[attention][linea
 TEST_CASE("feature maps follow their formulas", "[attention][linear]") {
   CHECK(mlprim::EluPlusOne{}(0.5) == 1.5);
   CHECK(mlprim::EluPlusOne{}(-2.0) == std::exp(-2.0));
-  CHECK(mlprim::Relu{}(-1.0) == 0.0);
-  CHECK(mlprim::SquaredRelu{}(3.0) == 9.0);
-  CHECK(mlprim::SquaredRelu{}(-3.0) == 0.0);
+  CHECK(mlprim::ReluFeatures{}(-1.0) == 0.0);
+  CHECK(mlprim::SquaredReluFeatures{}(3.0) == 9.0);
+  CHECK(mlprim::SquaredReluFeatures{}(-3.0) == 0.0);
 }
 
 TEST_CASE("linear attention rejects bad shapes and options", "[attention][linear]") {
@@ -406,7 +406,8 @@ TEST_CASE("linear attention rejects bad shapes and options", "[attention][linear
   CHECK(message([&] { mlprim::linear_attention(q, q, v.topRows(4), mlprim::EluPlusOne{}, o); }) ==
         "mlprim::linear_attention: num_threads = -1 must be non-negative");
   CHECK(message([&] {
-          mlprim::linear_attention_backward(q, k, v, RowMatrix<double>::Ones(4, 3), mlprim::Relu{});
+          mlprim::linear_attention_backward(q, k, v, RowMatrix<double>::Ones(4, 3),
+                                            mlprim::ReluFeatures{});
         }) == "mlprim::linear_attention_backward: dO is 4 x 3, the output 4 x 2");
   CHECK(message([&] { mlprim::PerformerFeatures<float>(3, 0); }) ==
         "mlprim::PerformerFeatures: num_features = 0 must be positive");
@@ -436,6 +437,6 @@ TEST_CASE("linear attention rejects bad shapes and options", "[attention][linear
   CHECK(message([&] { mlprim::LinearAttentionState<double>(4, -2); }) ==
         "mlprim::LinearAttentionState: dv = -2 must be positive");
   CHECK(message([&] {
-          mlprim::linear_attention(q, RowMatrix<double>::Ones(5, 4), v, mlprim::Relu{});
+          mlprim::linear_attention(q, RowMatrix<double>::Ones(5, 4), v, mlprim::ReluFeatures{});
         }) == "mlprim::linear_attention: K.cols() = 4 does not match Q.cols() = 3");
 }

@@ -1,8 +1,10 @@
 // Feature maps of linear attention: phi applied to queries and keys so that
 // softmax(q k^T) becomes phi(q) phi(k)^T. Elementwise maps (EluPlusOne,
-// Relu, SquaredRelu, Identity, or any type with S operator()(S) and
-// S derivative(S), optionally with array forms) keep d features; row maps
-// (PerformerFeatures, performer.hpp) map d entries to m features.
+// ReluFeatures, SquaredReluFeatures, IdentityFeatures, or any type with
+// S operator()(S) and S derivative(S), optionally with array forms) keep d
+// features; row maps (PerformerFeatures, performer.hpp) map d entries to m
+// features. The names say Features so that they cannot be mistaken for
+// the activations of the same name.
 #ifndef MLPRIM_ATTENTION_FEATURE_MAPS_HPP
 #define MLPRIM_ATTENTION_FEATURE_MAPS_HPP
 
@@ -48,7 +50,7 @@ struct EluPlusOne {
   }
 };
 /// phi(x) = max(x, 0).
-struct Relu {
+struct ReluFeatures {
   /// phi(x) for one entry.
   template <class S>
   S operator()(S x) const {
@@ -71,7 +73,7 @@ struct Relu {
   }
 };
 /// phi(x) = max(x, 0)^2.
-struct SquaredRelu {
+struct SquaredReluFeatures {
   /// phi(x) for one entry.
   template <class S>
   S operator()(S x) const {
@@ -94,7 +96,7 @@ struct SquaredRelu {
   }
 };
 /// phi(x) = x (no feature map; unnormalised linear attention).
-struct Identity {
+struct IdentityFeatures {
   /// phi(x) for one entry.
   template <class S>
   S operator()(S x) const {

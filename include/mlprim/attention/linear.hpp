@@ -12,10 +12,10 @@
 // chunk, state carried across chunks), which runs as small matrix products
 // and is faster.
 //
-// A feature map is either elementwise (EluPlusOne, Relu, SquaredRelu,
-// Identity, or any type with S operator()(S) and S derivative(S), optionally
-// with the array forms described below) or maps whole rows of d entries to m
-// features (PerformerFeatures).
+// A feature map (feature_maps.hpp) is either elementwise (EluPlusOne,
+// ReluFeatures, SquaredReluFeatures, IdentityFeatures, or any type with
+// S operator()(S) and S derivative(S), optionally with array forms) or maps
+// whole rows of d entries to m features (PerformerFeatures).
 #ifndef MLPRIM_ATTENTION_LINEAR_HPP
 #define MLPRIM_ATTENTION_LINEAR_HPP
 
