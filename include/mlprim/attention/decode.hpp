@@ -221,10 +221,15 @@ void decode_partial(const ResolvedAttention<Acc>& r, const RowMatrix<Acc>& q,
   constexpr Acc inf = std::numeric_limits<Acc>::infinity();
   RowMatrix<Acc> s = q * k.transpose();
   score_tile<Acc>(r, 0, j0, s, nullptr);
-  if (r.sparsity)  // blocks the pattern drops inside this split
+  if (r.sparsity) {  // the key blocks the pattern drops (score_tile applied its rule)
+    const Index bq = r.sparsity->block_q(), bk = r.sparsity->block_k();
     for (Index a = 0; a < s.rows(); ++a)
-      for (Index b = 0; b < s.cols(); ++b)
-        if (!r.pattern_keeps(a, j0 + b)) s(a, b) = -inf;
+      for (Index kb = j0 / bk; kb * bk < j0 + s.cols(); ++kb)
+        if (!r.sparsity->block_kept((a + r.pattern_offset) / bq, kb)) {
+          const Index lo = std::max(kb * bk, j0), hi = std::min((kb + 1) * bk, j0 + s.cols());
+          s.row(a).segment(lo - j0, hi - lo).setConstant(-inf);
+        }
+  }
   m.resize(q.rows());
   l.resize(q.rows());
   for (Index a = 0; a < s.rows(); ++a) {
