@@ -56,6 +56,22 @@ TEMPLATE_TEST_CASE("tree attention decode equals decoding every path on its own"
   config.dim_v = dv;
   mlprim::KVCache<T> cache(config);
   cache.append(0, keys, values);  // the prefix, then the candidates in tree order
+  // The reference: the prefix and one path's candidates alone in a cache,
+  // their rows decoded causally with `o`; lse into `path_lse`.
+  auto decode_path = [&](const std::vector<Index>& path, mlprim::AttentionOptions o,
+                         RowMatrix<mlprim::AccumulatorT<T>>* path_lse) {
+    const Index m = static_cast<Index>(path.size());
+    mlprim::KVCache<T> alone(config);
+    alone.append(0, keys.topRows(prefix), values.topRows(prefix));
+    RowMatrix<T> path_q(m, hq * d);
+    for (Index a = 0; a < m; ++a) {
+      const Index node = path[static_cast<std::size_t>(a)];
+      alone.append(0, keys.row(prefix + node), values.row(prefix + node));
+      path_q.row(a) = q.row(node);
+    }
+    o.causal = true;
+    return RowMatrix<T>(mlprim::attention_decode(path_q, alone, o, 0, path_lse));
+  };
   for (const bool with_sinks : {false, true}) {
     mlprim::AttentionOptions o;
     if (with_sinks) o.sinks = {0.5, -1.0, 2.0, 0.0};
@@ -66,27 +82,14 @@ TEMPLATE_TEST_CASE("tree attention decode equals decoding every path on its own"
     for (const Index leaf : {4, 6, 7, 8}) {
       INFO("leaf " << leaf << (with_sinks ? ", sinks" : ""));
       const auto path = tree.path(leaf);
-      const Index m = static_cast<Index>(path.size());
-      mlprim::KVCache<T> alone(config);
-      alone.append(0, keys.topRows(prefix), values.topRows(prefix));
-      RowMatrix<T> path_q(m, hq * d);
-      for (Index a = 0; a < m; ++a) {
-        const Index node = path[static_cast<std::size_t>(a)];
-        alone.append(0, keys.row(prefix + node), values.row(prefix + node));
-        path_q.row(a) = q.row(node);
-      }
-      auto causal = o;
-      causal.causal = true;
       RowMatrix<mlprim::AccumulatorT<T>> path_lse;
-      const RowMatrix<T> want = mlprim::attention_decode(path_q, alone, causal, 0, &path_lse);
-      for (Index a = 0; a < m; ++a) {
+      const RowMatrix<T> want = decode_path(path, o, &path_lse);
+      for (Index a = 0; a < static_cast<Index>(path.size()); ++a) {
         const Index node = path[static_cast<std::size_t>(a)];
-        for (Index c = 0; c < hq * dv; ++c)
-          REQUIRE(std::abs(double(got(node, c)) - double(want(a, c))) <=
-                  tol * (1 + std::abs(double(want(a, c)))));
-        for (Index h = 0; h < hq; ++h)
-          REQUIRE(std::abs(double(lse(node, h)) - double(path_lse(a, h))) <=
-                  tol * (1 + std::abs(double(path_lse(a, h)))));
+        mlprim::test::check_close(RowMatrix<T>(got.row(node)),
+                                  RowMatrix<double>(want.row(a).template cast<double>()), tol);
+        mlprim::test::check_close(RowMatrix<mlprim::AccumulatorT<T>>(lse.row(node)),
+                                  RowMatrix<double>(path_lse.row(a).template cast<double>()), tol);
       }
     }
   }
@@ -97,24 +100,13 @@ TEMPLATE_TEST_CASE("tree attention decode equals decoding every path on its own"
     mlprim::AttentionOptions o;
     o.bias = bias;
     const RowMatrix<T> got = mlprim::attention_decode(q, cache, tree, o);
-    const auto path = tree.path(8);
     RowMatrix<double> bias_path = RowMatrix<double>::Zero(4, prefix + 4);
     bias_path(3, 3) = -std::numeric_limits<double>::infinity();
-    mlprim::KVCache<T> alone(config);
-    alone.append(0, keys.topRows(prefix), values.topRows(prefix));
-    RowMatrix<T> path_q(4, hq * d);
-    for (Index a = 0; a < 4; ++a) {
-      const Index node = path[static_cast<std::size_t>(a)];
-      alone.append(0, keys.row(prefix + node), values.row(prefix + node));
-      path_q.row(a) = q.row(node);
-    }
-    mlprim::AttentionOptions causal;
-    causal.causal = true;
-    causal.bias = bias_path;
-    const RowMatrix<T> want = mlprim::attention_decode(path_q, alone, causal);
-    for (Index c = 0; c < hq * dv; ++c)
-      REQUIRE(std::abs(double(got(8, c)) - double(want(3, c))) <=
-              tol * (1 + std::abs(double(want(3, c)))));
+    mlprim::AttentionOptions on_path;
+    on_path.bias = bias_path;
+    const RowMatrix<T> want = decode_path(tree.path(8), on_path, nullptr);
+    mlprim::test::check_close(RowMatrix<T>(got.row(8)),
+                              RowMatrix<double>(want.row(3).template cast<double>()), tol);
   }
 }
 
