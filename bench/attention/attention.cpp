@@ -89,8 +89,8 @@ void multihead(benchmark::State& state) {
   mlprim::AttentionOptions o;
   o.num_threads = threads;
   for (auto _ : state) {
-    mlprim::flash_attention(q.data(), k.data(), v.data(), out.data(), static_cast<float*>(nullptr),
-                            s, o);
+    auto r = mlprim::flash_attention(q.data(), k.data(), v.data(), out.data(), s, o);
+    benchmark::DoNotOptimize(r.lse.data());
     benchmark::DoNotOptimize(out.data());
   }
   const double flops = 4.0 * double(heads) * double(n) * double(n) * double(d);
@@ -121,7 +121,7 @@ void tree_decode(benchmark::State& state, bool one_call) {
   const Index t = tree.size();
   const auto keys = random_matrix(prefix + t, heads * d, 7),
              values = random_matrix(prefix + t, heads * d, 8), q = random_matrix(t, heads * d, 9);
-  mlprim::KVCacheConfig config;
+  mlprim::KVCacheParams config;
   config.heads = heads;
   config.dim = d;
   config.capacity = prefix + t;
@@ -135,8 +135,8 @@ void tree_decode(benchmark::State& state, bool one_call) {
     if (one_call) {
       cache.truncate(0);
       cache.append(0, keys, values);
-      auto out = mlprim::attention_decode(q, cache, tree, o);
-      benchmark::DoNotOptimize(out.data());
+      auto r = mlprim::attention_decode(q, cache, tree, o);
+      benchmark::DoNotOptimize(r.out.data());
       continue;
     }
     cache.truncate(0);
@@ -150,8 +150,8 @@ void tree_decode(benchmark::State& state, bool one_call) {
         pq.row(a) = q.row(node);
       }
       cache.append(0, pk, pv);
-      auto out = mlprim::attention_decode(pq, cache, o);
-      benchmark::DoNotOptimize(out.data());
+      auto r = mlprim::attention_decode(pq, cache, o);
+      benchmark::DoNotOptimize(r.out.data());
       cache.truncate(prefix);
     }
   }

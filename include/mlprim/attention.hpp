@@ -11,6 +11,7 @@
 #include "mlprim/attention/sparsity.hpp"
 #include "mlprim/attention/sparse_patterns.hpp"
 #include "mlprim/attention/options.hpp"
+#include "mlprim/attention/shape.hpp"
 #include "mlprim/attention/reference.hpp"
 #include "mlprim/attention/flash.hpp"
 #include "mlprim/attention/rotary.hpp"

@@ -92,7 +92,7 @@ TEST_CASE("batched attention equals the one-head functions on every head", "[att
     const Index tq = oq.back(), tk = ok.back();
     const auto q = random_buffer(tq * s.heads_q * s.dim, 1), k = random_buffer(tk * hkv * s.dim, 2);
     const auto v = random_buffer(tk * hkv * dv, 3), w = random_buffer(tq * s.heads_q * dv, 4);
-    mlprim::AttentionOptions o;
+    mlprim::BatchedAttentionOptions o;
     o.causal = true;
     o.window_left = 6;
     o.alibi_slopes = mlprim::alibi_slopes(s.heads_q);
@@ -100,30 +100,34 @@ TEST_CASE("batched attention equals the one-head functions on every head", "[att
     for (int threads : {1, 2}) {
       INFO(threads << " threads");
       o.num_threads = threads;
-      std::vector<double> ref(static_cast<std::size_t>(tq * s.heads_q * dv)), out(ref.size()),
-          lse(static_cast<std::size_t>(tq * s.heads_q));
+      std::vector<double> ref(static_cast<std::size_t>(tq * s.heads_q * dv)), out(ref.size());
       std::vector<double> dq(q.size()), dk(k.size()), dvv(v.size());
       mlprim::scaled_dot_product_attention(q.data(), k.data(), v.data(), ref.data(), s, o);
-      mlprim::flash_attention(q.data(), k.data(), v.data(), out.data(), lse.data(), s, o);
+      const auto forward = mlprim::flash_attention(q.data(), k.data(), v.data(), out.data(), s, o);
+      REQUIRE(forward.lse.rows() == tq);
+      REQUIRE(forward.lse.cols() == s.heads_q);
+      const std::vector<double> lse(forward.lse.data(), forward.lse.data() + forward.lse.size());
       mlprim::flash_attention_backward(q.data(), k.data(), v.data(), out.data(), w.data(),
-                                       lse.data(), dq.data(), dk.data(), dvv.data(), s, o);
+                                       forward.lse, dq.data(), dk.data(), dvv.data(), s, o);
       mlprim::LinearAttentionOptions lo;
       lo.chunk = 4;
+      lo.num_threads = threads;
       std::vector<double> lin(ref.size()), ldq(q.size()), ldk(k.size()), ldv(v.size()),
           rel(ref.size()), mix(ref.size());
       mlprim::linear_attention(q.data(), k.data(), v.data(), lin.data(), s, mlprim::EluPlusOne{},
-                               lo, threads);
+                               lo);
       mlprim::linear_attention_backward(q.data(), k.data(), v.data(), w.data(), ldq.data(),
-                                        ldk.data(), ldv.data(), s, mlprim::EluPlusOne{}, lo,
-                                        threads);
+                                        ldk.data(), ldv.data(), s, mlprim::EluPlusOne{}, lo);
       mlprim::Relu2AttentionOptions ro;
       ro.causal = true;
-      mlprim::relu2_attention(q.data(), k.data(), v.data(), rel.data(), s, ro, threads);
+      ro.window_left = 6;
+      ro.num_threads = threads;
+      mlprim::relu2_attention(q.data(), k.data(), v.data(), rel.data(), s, ro);
       const bool square = oq == ok;
       mlprim::MixedChunkOptions mo;
       mo.chunk = 3;
-      if (square)
-        mlprim::mixed_chunk_attention(q.data(), k.data(), v.data(), mix.data(), s, mo, threads);
+      mo.num_threads = threads;
+      if (square) mlprim::mixed_chunk_attention(q.data(), k.data(), v.data(), mix.data(), s, mo);
       for (Index b = 0; b < s.batch; ++b)
         for (Index hk = 0; hk < hkv; ++hk) {
           const auto kh = head(k, ok, b, hk, hkv, s.dim), vh = head(v, ok, b, hk, hkv, dv);
@@ -135,8 +139,6 @@ TEST_CASE("batched attention equals the one-head functions on every head", "[att
             const auto qh = head(q, oq, b, h, s.heads_q, s.dim),
                        wh = head(w, oq, b, h, s.heads_q, dv);
             mlprim::AttentionOptions one = o;
-            one.alibi_slopes.clear();
-            one.sinks.clear();
             one.alibi_slope = o.alibi_slopes[static_cast<std::size_t>(h)];
             one.sink = o.sinks[static_cast<std::size_t>(h)];
             require_equal(head(ref, oq, b, h, s.heads_q, dv),
@@ -180,7 +182,7 @@ TEST_CASE("batched attention rejects bad shapes", "[attention][batched]") {
   s.dim = 2;
   s.heads_q = 6;
   s.heads_kv = 4;
-  auto run = [&] { mlprim::flash_attention(x.data(), x.data(), x.data(), out.data(), nullptr, s); };
+  auto run = [&] { mlprim::flash_attention(x.data(), x.data(), x.data(), out.data(), s); };
   CHECK(message(run) == "mlprim::flash_attention: heads_q = 6 is not a multiple of heads_kv = 4");
   s.heads_kv = 3;
   s.cu_seqlens_q = {0, 3};
@@ -192,7 +194,7 @@ TEST_CASE("batched attention rejects bad shapes", "[attention][batched]") {
   s.cu_seqlens_q = {1, 3, 4};
   CHECK(message(run) == "mlprim::flash_attention: cu_seqlens_q[0] = 1 must be 0");
   s.cu_seqlens_q.clear();
-  mlprim::AttentionOptions o;
+  mlprim::BatchedAttentionOptions o;
   o.sinks = {1.0};
   CHECK(message([&] {
           mlprim::scaled_dot_product_attention(x.data(), x.data(), x.data(), out.data(), s, o);
@@ -210,23 +212,22 @@ TEST_CASE("batched calls reject null buffers and bad thread counts in their own 
   s.dim = 4;
   s.heads_q = 2;
   const std::size_t size = 2 * 5 * 2 * 4;
-  std::vector<float> x(size, 0.5f), out(size), lse(2 * 5 * 2), g(size);
-  // Regression: a null lse (the forward's is optional) was dereferenced.
+  std::vector<float> x(size, 0.5f), out(size), g(size);
+  const RowMatrix<float> short_lse = RowMatrix<float>::Zero(9, 2);
   CHECK(message([&] {
           mlprim::flash_attention_backward(x.data(), x.data(), x.data(), out.data(), x.data(),
-                                           static_cast<const float*>(nullptr), g.data(), g.data(),
-                                           g.data(), s);
+                                           short_lse, g.data(), g.data(), g.data(), s);
         }) ==
-        "mlprim::flash_attention_backward: lse (the forward's log-sum-exps) = null, but the "
-        "layout gives it 10 x 2 x 1 values");
+        "mlprim::flash_attention_backward: lse is 9 x 2, the forward's 10 x 2 (total_q x heads_q)");
   CHECK(message([&] {
           mlprim::flash_attention(x.data(), static_cast<const float*>(nullptr), x.data(),
-                                  out.data(), lse.data(), s);
+                                  out.data(), s);
         }) == "mlprim::flash_attention: k = null, but the layout gives it 10 x 2 x 4 values");
-  mlprim::flash_attention(x.data(), x.data(), x.data(), out.data(), nullptr, s);  // lse optional
+  mlprim::LinearAttentionOptions negative;
+  negative.num_threads = -1;
   CHECK(message([&] {
           mlprim::linear_attention(x.data(), x.data(), x.data(), out.data(), s,
-                                   mlprim::ReluFeatures{}, {}, -1);
+                                   mlprim::ReluFeatures{}, negative);
         }) == "mlprim::linear_attention: num_threads = -1 must be >= 0 (0 means all threads)");
   CHECK(message([&] {
           mlprim::relu2_attention(x.data(), x.data(), x.data(), static_cast<float*>(nullptr), s);

@@ -25,7 +25,7 @@ TEMPLATE_TEST_CASE("attention_decode equals reference attention over the cache",
   using T = TestType;
   const double tol = std::is_same_v<T, float> ? 2e-5 : 1e-12;
   const Index hq = 4, hkv = 2, d = 16, dv = 8, n = 1300, t = 3;
-  mlprim::KVCacheConfig config;
+  mlprim::KVCacheParams config;
   config.layers = 2;
   config.heads = hkv;
   config.dim = d;
@@ -41,7 +41,7 @@ TEMPLATE_TEST_CASE("attention_decode equals reference attention over the cache",
   const auto q = random_matrix<T>(t, hq * d, 3);
   struct Case {
     std::string name;
-    mlprim::AttentionOptions options;
+    mlprim::BatchedAttentionOptions options;
   };
   std::vector<Case> cases(5);
   cases[0].name = "plain";
@@ -61,12 +61,15 @@ TEMPLATE_TEST_CASE("attention_decode equals reference attention over the cache",
       INFO(c.name << ", " << threads << " threads");
       auto o = c.options;
       o.num_threads = threads;
-      RowMatrix<mlprim::AccumulatorT<T>> lse;
-      RowMatrix<T> got = mlprim::attention_decode(q, cache, o, 1, &lse);
+      const auto decoded = mlprim::attention_decode(q, cache, o, 1);
+      const auto &got = decoded.out, &lse = decoded.lse;
+      REQUIRE(lse.rows() == t);
+      REQUIRE(lse.cols() == hq);
       for (Index h = 0; h < hq; ++h) {
-        auto one = mlprim::detail::head_options("test", o, h, hq);
-        one.alibi_slopes.clear();
-        one.sinks.clear();
+        mlprim::AttentionOptions one = o;  // head h's slope and sink
+        const auto u = static_cast<std::size_t>(h);
+        if (!o.alibi_slopes.empty()) one.alibi_slope = o.alibi_slopes[u];
+        if (!o.sinks.empty()) one.sink = o.sinks[u];
         const RowMatrix<double> kh = cache.keys(1, h / 2).template cast<double>();
         const RowMatrix<double> vh = cache.values(1, h / 2).template cast<double>();
         const RowMatrix<double> qh = q.middleCols(h * d, d).template cast<double>();
@@ -85,7 +88,7 @@ TEST_CASE("generation token by token reproduces causal attention", "[attention][
   const Index heads = 2, d = 8, n = 40;
   const auto q = random_matrix<double>(n, heads * d, 4), k = random_matrix<double>(n, heads * d, 5);
   const auto v = random_matrix<double>(n, heads * d, 6);
-  mlprim::KVCacheConfig config;
+  mlprim::KVCacheParams config;
   config.heads = heads;
   config.dim = d;
   config.max_tokens = n;
@@ -95,7 +98,7 @@ TEST_CASE("generation token by token reproduces causal attention", "[attention][
   RowMatrix<double> stepped(n, heads * d);
   for (Index i = 0; i < n; ++i) {
     cache.append(0, k.row(i), v.row(i));
-    stepped.row(i) = mlprim::attention_decode(q.row(i), cache, o);
+    stepped.row(i) = mlprim::attention_decode(q.row(i), cache, o).out;
   }
   for (Index h = 0; h < heads; ++h) {
     const RowMatrix<double> want = mlprim::scaled_dot_product_attention(
@@ -106,7 +109,7 @@ TEST_CASE("generation token by token reproduces causal attention", "[attention][
   // Roll back the last 10 tokens and decode again: as if they were never there.
   cache.truncate(30);
   REQUIRE(cache.size() == 30);
-  const RowMatrix<double> again = mlprim::attention_decode(q.row(29), cache, o);
+  const RowMatrix<double> again = mlprim::attention_decode(q.row(29), cache, o).out;
   CHECK((again - stepped.row(29)).norm() <= 1e-14);
   auto message = [](auto&& fn) {
     return mlprim::test::exception_message<std::invalid_argument>(fn);
@@ -125,7 +128,7 @@ TEST_CASE("generation token by token reproduces causal attention", "[attention][
   cache.clear();
   CHECK(message([&] { mlprim::attention_decode(q.row(0), cache); }) ==
         "mlprim::attention_decode: q_new has 1 rows, the cache only 0 tokens (append first)");
-  CHECK(message([&] { mlprim::KVCache<float>(mlprim::KVCacheConfig{}); }) ==
+  CHECK(message([&] { mlprim::KVCache<float>(mlprim::KVCacheParams{}); }) ==
         "mlprim::KVCache: dim = 0 must be positive");
 }
 
@@ -133,7 +136,7 @@ TEST_CASE("a cache whose size overflows or exceeds memory is rejected", "[attent
   auto message = [](auto&& fn) {
     return mlprim::test::exception_message<std::invalid_argument>(fn);
   };
-  mlprim::KVCacheConfig config;
+  mlprim::KVCacheParams config;
   config.dim = 4;
   // Regression: heads * tokens * dim overflowed, the storage stayed empty and
   // append() wrote through it (SIGSEGV).

@@ -439,4 +439,13 @@ TEST_CASE("linear attention rejects bad shapes and options", "[attention][linear
   CHECK(message([&] {
           mlprim::linear_attention(q, RowMatrix<double>::Ones(5, 4), v, mlprim::ReluFeatures{});
         }) == "mlprim::linear_attention: K.cols() = 4 does not match Q.cols() = 3");
+  // Softmax-only fields have no meaning here: rejected, never ignored.
+  o = {};
+  o.softcap = 30;
+  CHECK(message([&] { mlprim::linear_attention(q, k, v, mlprim::ReluFeatures{}, o); }) ==
+        "mlprim::linear_attention: softcap is not supported here");
+  o = {};
+  o.scale = 0.5;
+  CHECK(message([&] { mlprim::LinearAttentionState<double>(4, 2, o); }) ==
+        "mlprim::LinearAttentionState: scale is not supported here");
 }

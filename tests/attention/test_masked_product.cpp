@@ -171,12 +171,12 @@ TEST_CASE("decoding leaves a masked non-finite value out", "[attention][decode]"
              q = random_matrix<double>(t, heads * d, 22);
   const auto v = random_matrix<double>(n, heads * d, 23);
   auto decode = [&](const RowMatrix<double>& values) {
-    mlprim::KVCacheConfig config;
+    mlprim::KVCacheParams config;
     config.heads = heads;
     config.dim = d;
     mlprim::KVCache<double> cache(config);
     cache.append(0, k, values);
-    return mlprim::attention_decode(q, cache, causal());
+    return mlprim::attention_decode(q, cache, causal()).out;
   };
   const Index bad = n - t + 5;  // the 6th new token: rows 0..4 do not see it
   for (const double value : {kNaN, kInf}) {
@@ -266,14 +266,14 @@ TEST_CASE("windows longer than the sequences are unbounded", "[attention]") {
       CHECK(mlprim::flash_attention(q, k, v, wide).out == want.out);
     }
   }
-  mlprim::KVCacheConfig config;
+  mlprim::KVCacheParams config;
   config.dim = 8;
   mlprim::KVCache<double> cache(config);
   const auto k = random_matrix<double>(30, 8, 54), q = random_matrix<double>(3, 8, 55);
   cache.append(0, k, k);
   mlprim::AttentionOptions wide;
   wide.window_left = int_max;
-  CHECK(mlprim::attention_decode(q, cache, wide) == mlprim::attention_decode(q, cache));
+  CHECK(mlprim::attention_decode(q, cache, wide).out == mlprim::attention_decode(q, cache).out);
 }
 
 TEST_CASE("a sink of -inf is no sink, and +inf is rejected, in every kernel", "[attention]") {
@@ -291,13 +291,13 @@ TEST_CASE("a sink of -inf is no sink, and +inf is rejected, in every kernel", "[
   CHECK(flash.out.allFinite());
   CHECK(mlprim::scaled_dot_product_attention(q, k, v, minus) ==
         mlprim::scaled_dot_product_attention(q, k, v, none));
-  mlprim::KVCacheConfig config;
+  mlprim::KVCacheParams config;
   config.dim = 4;
   mlprim::KVCache<double> cache(config);
   cache.append(0, k, v);
   const RowMatrix<double> last = q.bottomRows(3);
-  CHECK(mlprim::attention_decode(last, cache, minus) ==
-        mlprim::attention_decode(last, cache, none));
+  CHECK(mlprim::attention_decode(last, cache, minus).out ==
+        mlprim::attention_decode(last, cache, none).out);
 
   mlprim::AttentionOptions plus = causal();
   plus.sink = kInf;

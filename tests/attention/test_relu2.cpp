@@ -3,7 +3,9 @@
 #include <mlprim/attention.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "matrix_checks.hpp"
 #include "catch.hpp"
@@ -108,13 +110,94 @@ TEMPLATE_TEST_CASE("mixed-chunk attention follows its definition", "[attention][
     }
 }
 
+TEMPLATE_TEST_CASE("relu2 attention honours windows, ALiBi, softcap and sparsity",
+                   "[attention][relu2]", MLPRIM_TEST_SCALARS) {
+  using T = TestType;
+  const double tol = 10 * mlprim::test::Tolerance<T>::relative;
+  const Index nq = 29, nk = 41, d = 8, offset = nk - nq;
+  const auto q = random_matrix<T>(nq, d, 21), k = random_matrix<T>(nk, d, 22),
+             v = random_matrix<T>(nk, 5, 23);
+  const RowMatrix<double> qd = q.template cast<double>(), kd = k.template cast<double>(),
+                          vd = v.template cast<double>();
+  // Blocks of 8 x 8, every other key block kept for even query blocks, and
+  // inside kept blocks only scores with i + j even.
+  std::vector<std::vector<Index>> kept(4);
+  for (Index b = 0; b < 4; ++b)
+    for (Index kb = 0; kb < 6; ++kb)
+      if (b % 2 == 1 || kb % 2 == 0) kept[std::size_t(b)].push_back(kb);
+  const auto keep = [&](Index i, Index j) {
+    return (i / 8 % 2 == 1 || j / 8 % 2 == 0) && (i + j) % 2 == 0;
+  };
+  mlprim::Relu2AttentionOptions o;
+  o.scale = 0.7;
+  o.window_left = 9;
+  o.window_right = 3;
+  o.alibi_slope = 0.05;
+  o.softcap = 2.5;
+  for (bool sparse : {false, true}) {
+    INFO((sparse ? "sparse" : "dense"));
+    if (sparse)
+      o.sparsity = mlprim::block_mask_pattern(kept, nq, nk, 8, 8,
+                                              [](Index i, Index j) { return (i + j) % 2 == 0; });
+    const auto want = weighted_sum(nq, vd, [&](Index i, Index j) -> LD {
+      const Index pos = i + offset;
+      if (j < pos - 9 || j > pos + 3 || (sparse && !keep(i, j))) return 0;
+      const LD z = LD(0.7) * dot(qd, i, kd, j);
+      const LD s = LD(2.5) * std::tanh(z / LD(2.5)) - LD(0.05) * LD(std::abs(pos - j));
+      return relu2(s) / LD(nk);
+    });
+    check_close(mlprim::relu2_attention(q, k, v, o), want, tol);
+  }
+}
+
+TEST_CASE("relu2, mixed-chunk, rotary and the GAU give the same numbers on any thread count",
+          "[attention][relu2]") {
+  const Index n = 150, d = 8;  // three blocks of relu2_attention's 64 rows
+  const auto q = random_matrix<float>(n, d, 31), k = random_matrix<float>(n, d, 32),
+             v = random_matrix<float>(n, 6, 33);
+  for (bool causal : {false, true}) {
+    INFO((causal ? "causal" : "full"));
+    mlprim::Relu2AttentionOptions r1, r2;
+    r1.causal = r2.causal = causal;
+    r1.num_threads = 1;
+    r2.num_threads = 2;
+    CHECK(mlprim::relu2_attention(q, k, v, r1) == mlprim::relu2_attention(q, k, v, r2));
+    mlprim::MixedChunkOptions m1, m2;
+    m1.chunk = m2.chunk = 32;
+    m1.causal = m2.causal = causal;
+    m1.num_threads = 1;
+    m2.num_threads = 2;
+    CHECK(mlprim::mixed_chunk_attention(q, k, v, m1) == mlprim::mixed_chunk_attention(q, k, v, m2));
+    mlprim::GauParams g1;
+    g1.dim = d;
+    g1.key_dim = 4;
+    g1.chunk = causal ? 32 : 0;
+    g1.causal = causal;
+    g1.num_threads = 1;
+    mlprim::GauParams g2 = g1;
+    g2.num_threads = 2;
+    const mlprim::GatedAttentionUnit<float> gau1(g1, 5), gau2(g2, 5);
+    CHECK(gau1.forward(q) == gau2.forward(q));
+  }
+  std::vector<Index> positions(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) positions[std::size_t(i)] = 3 * i + 1;
+  RowMatrix<float> x1 = q, x2 = q;
+  mlprim::RotaryOptions o1, o2;
+  o1.num_threads = 1;
+  o2.num_threads = 2;
+  mlprim::apply_rotary(x1, positions, o1);
+  mlprim::apply_rotary(x2, positions, o2);
+  CHECK(x1 == x2);
+  CHECK(x1 != q);
+}
+
 TEST_CASE("the gated attention unit follows its definition", "[attention][gau]") {
   const Index n = 21, d = 6;
   const auto x = random_matrix<double>(n, d, 11);
   for (Index chunk : {0, 5})
     for (bool causal : {false, true}) {
       INFO("chunk " << chunk << (causal ? " causal" : ""));
-      mlprim::GauConfig config;
+      mlprim::GauParams config;
       config.dim = d;
       config.key_dim = 4;
       config.chunk = chunk;
@@ -181,7 +264,26 @@ TEST_CASE("squared-ReLU attention and the GAU reject bad input", "[attention][re
       "mlprim::mixed_chunk_attention: Q, K, Ql, Kl, V have 4, 5, 4, 5, 4 rows; all must be equal");
   CHECK(message([&] { mlprim::relu2_attention(a, RowMatrix<double>::Ones(5, 2), b); }) ==
         "mlprim::relu2_attention: K.cols() = 2 does not match Q.cols() = 3");
-  mlprim::GauConfig config;
+  // A kernel never ignores an option it does not implement.
+  mlprim::Relu2AttentionOptions with_sink;
+  with_sink.sink = 0.0;
+  CHECK(message([&] { mlprim::relu2_attention(a, a, a, with_sink); }) ==
+        "mlprim::relu2_attention: sink is not supported here");
+  mlprim::MixedChunkOptions windowed;
+  windowed.window_left = 2;
+  CHECK(message([&] { mlprim::mixed_chunk_attention(a, a, a, windowed); }) ==
+        "mlprim::mixed_chunk_attention: a window (window_left / window_right) is not supported "
+        "here");
+  mlprim::MixedChunkOptions biased;
+  const RowMatrix<double> bias = RowMatrix<double>::Zero(4, 4);
+  biased.bias = bias;
+  CHECK(message([&] { mlprim::mixed_chunk_attention(a, a, a, biased); }) ==
+        "mlprim::mixed_chunk_attention: bias is not supported here");
+  mlprim::Relu2AttentionOptions threads;
+  threads.num_threads = -1;
+  CHECK(message([&] { mlprim::relu2_attention(a, a, a, threads); }).find("num_threads = -1") !=
+        std::string::npos);
+  mlprim::GauParams config;
   CHECK(message([&] { mlprim::GatedAttentionUnit<float>(config, 1); }) ==
         "mlprim::GatedAttentionUnit: dim = 0 must be positive");
   config.dim = 3;

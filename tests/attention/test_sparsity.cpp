@@ -185,7 +185,7 @@ TEMPLATE_TEST_CASE("attention_decode reads a sparsity pattern over positions",
   using T = TestType;
   const double tol = std::is_same_v<T, float> ? 2e-5 : 1e-12;
   const Index hq = 2, d = 16, n = 1300, t = 3;
-  mlprim::KVCacheConfig config;
+  mlprim::KVCacheParams config;
   config.heads = 1;
   config.dim = d;
   mlprim::KVCache<T> cache(config);
@@ -197,14 +197,14 @@ TEMPLATE_TEST_CASE("attention_decode reads a sparsity pattern over positions",
       mlprim::strided_pattern(1400, 37, 64), mlprim::bigbird_pattern(1400, 64, 1, 1, 2, 9)};
   for (const bool per_head : {false, true}) {
     INFO((per_head ? "one pattern per head" : "one pattern for all heads"));
-    mlprim::AttentionOptions o;
+    mlprim::BatchedAttentionOptions o;
     o.causal = true;
     if (per_head)
       o.sparsities = patterns;
     else
       o.sparsity = patterns[0];
-    RowMatrix<mlprim::AccumulatorT<T>> lse;
-    const RowMatrix<T> got = mlprim::attention_decode(q, cache, o, 0, &lse);
+    const auto decoded = mlprim::attention_decode(q, cache, o, 0);
+    const auto &got = decoded.out, &lse = decoded.lse;
     for (Index h = 0; h < hq; ++h) {
       const auto& pattern = patterns[per_head ? static_cast<std::size_t>(h) : 0];
       RowMatrix<double> bias(t, n);
@@ -244,15 +244,14 @@ TEST_CASE("batched flash attention takes one pattern per head", "[attention][spa
              k = random_matrix<double>(batch * seq, hkv * d, 32),
              v = random_matrix<double>(batch * seq, hkv * d, 33),
              d_out = random_matrix<double>(batch * seq, hq * d, 34);
-  mlprim::AttentionOptions o;
+  mlprim::BatchedAttentionOptions o;
   o.sparsities = {mlprim::longformer_pattern(seq, 5, {0}, 16),
                   mlprim::fixed_pattern(seq, 10, 2, 16)};
   RowMatrix<double> out(batch * seq, hq * d), dq(batch * seq, hq * d), dk(batch * seq, hkv * d),
       dv(batch * seq, hkv * d);
-  RowMatrix<double> lse(batch * seq, hq);
-  mlprim::flash_attention(q.data(), k.data(), v.data(), out.data(), lse.data(), shape, o);
+  const auto forward = mlprim::flash_attention(q.data(), k.data(), v.data(), out.data(), shape, o);
   mlprim::flash_attention_backward(q.data(), k.data(), v.data(), out.data(), d_out.data(),
-                                   lse.data(), dq.data(), dk.data(), dv.data(), shape, o);
+                                   forward.lse, dq.data(), dk.data(), dv.data(), shape, o);
   for (Index b = 0; b < batch; ++b) {
     RowMatrix<double> dk_sum = RowMatrix<double>::Zero(seq, d), dv_sum = dk_sum;
     for (Index h = 0; h < hq; ++h) {
@@ -263,6 +262,7 @@ TEST_CASE("batched flash attention takes one pattern per head", "[attention][spa
                               dh = d_out.block(b * seq, h * d, seq, d);
       const auto want = mlprim::flash_attention(qh, kh, vh, one);
       REQUIRE((out.block(b * seq, h * d, seq, d) - want.out).cwiseAbs().maxCoeff() <= 1e-14);
+      REQUIRE((forward.lse.col(h).segment(b * seq, seq) - want.lse).cwiseAbs().maxCoeff() <= 1e-14);
       const auto g = mlprim::flash_attention_backward(qh, kh, vh, want.out, dh, want.lse, one);
       REQUIRE((dq.block(b * seq, h * d, seq, d) - g.dQ).cwiseAbs().maxCoeff() <= 1e-13);
       dk_sum += g.dK;
@@ -273,8 +273,7 @@ TEST_CASE("batched flash attention takes one pattern per head", "[attention][spa
   }
   o.sparsities.pop_back();
   REQUIRE_THAT(mlprim::test::exception_message<std::invalid_argument>([&] {
-                 mlprim::flash_attention(q.data(), k.data(), v.data(), out.data(), lse.data(),
-                                         shape, o);
+                 mlprim::flash_attention(q.data(), k.data(), v.data(), out.data(), shape, o);
                }),
                Catch::Contains("sparsities has 1 patterns, heads_q = 2"));
 }

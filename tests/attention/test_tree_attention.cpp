@@ -50,16 +50,15 @@ TEMPLATE_TEST_CASE("tree attention decode equals decoding every path on its own"
   const auto keys = random_matrix<T>(prefix + t, hkv * d, 11);
   const auto values = random_matrix<T>(prefix + t, hkv * dv, 12);
   const auto q = random_matrix<T>(t, hq * d, 13);
-  mlprim::KVCacheConfig config;
+  mlprim::KVCacheParams config;
   config.heads = hkv;
   config.dim = d;
   config.dim_v = dv;
   mlprim::KVCache<T> cache(config);
   cache.append(0, keys, values);  // the prefix, then the candidates in tree order
   // The reference: the prefix and one path's candidates alone in a cache,
-  // their rows decoded causally with `o`; lse into `path_lse`.
-  auto decode_path = [&](const std::vector<Index>& path, mlprim::AttentionOptions o,
-                         RowMatrix<mlprim::AccumulatorT<T>>* path_lse) {
+  // their rows decoded causally with `o`.
+  auto decode_path = [&](const std::vector<Index>& path, mlprim::BatchedAttentionOptions o) {
     const Index m = static_cast<Index>(path.size());
     mlprim::KVCache<T> alone(config);
     alone.append(0, keys.topRows(prefix), values.topRows(prefix));
@@ -70,20 +69,20 @@ TEMPLATE_TEST_CASE("tree attention decode equals decoding every path on its own"
       path_q.row(a) = q.row(node);
     }
     o.causal = true;
-    return RowMatrix<T>(mlprim::attention_decode(path_q, alone, o, 0, path_lse));
+    return mlprim::attention_decode(path_q, alone, o, 0);
   };
   for (const bool with_sinks : {false, true}) {
-    mlprim::AttentionOptions o;
+    mlprim::BatchedAttentionOptions o;
     if (with_sinks) o.sinks = {0.5, -1.0, 2.0, 0.0};
-    RowMatrix<mlprim::AccumulatorT<T>> lse;
-    const RowMatrix<T> got = mlprim::attention_decode(q, cache, tree, o, 0, &lse);
+    const auto decoded = mlprim::attention_decode(q, cache, tree, o, 0);
+    const auto &got = decoded.out, &lse = decoded.lse;
     REQUIRE(got.rows() == t);
     REQUIRE(got.cols() == hq * dv);
     for (const Index leaf : {4, 6, 7, 8}) {
       INFO("leaf " << leaf << (with_sinks ? ", sinks" : ""));
       const auto path = tree.path(leaf);
-      RowMatrix<mlprim::AccumulatorT<T>> path_lse;
-      const RowMatrix<T> want = decode_path(path, o, &path_lse);
+      const auto alone = decode_path(path, o);
+      const auto &want = alone.out, &path_lse = alone.lse;
       for (Index a = 0; a < static_cast<Index>(path.size()); ++a) {
         const Index node = path[static_cast<std::size_t>(a)];
         mlprim::test::check_close(RowMatrix<T>(got.row(node)),
@@ -99,12 +98,12 @@ TEMPLATE_TEST_CASE("tree attention decode equals decoding every path on its own"
     bias(8, 3) = -std::numeric_limits<double>::infinity();
     mlprim::AttentionOptions o;
     o.bias = bias;
-    const RowMatrix<T> got = mlprim::attention_decode(q, cache, tree, o);
+    const RowMatrix<T> got = mlprim::attention_decode(q, cache, tree, o).out;
     RowMatrix<double> bias_path = RowMatrix<double>::Zero(4, prefix + 4);
     bias_path(3, 3) = -std::numeric_limits<double>::infinity();
     mlprim::AttentionOptions on_path;
     on_path.bias = bias_path;
-    const RowMatrix<T> want = decode_path(tree.path(8), on_path, nullptr);
+    const RowMatrix<T> want = decode_path(tree.path(8), on_path).out;
     mlprim::test::check_close(RowMatrix<T>(got.row(8)),
                               RowMatrix<double>(want.row(3).template cast<double>()), tol);
   }
@@ -123,7 +122,7 @@ TEST_CASE("tree attention rejects malformed trees and position-based options",
   REQUIRE_THAT(message({2, -1, -1}), Catch::Contains("parents[0] = 2"));
   const auto tree = mlprim::tree_attention_mask({-1, 0, 0});
   REQUIRE_THROWS_AS(tree.path(3), std::invalid_argument);
-  mlprim::KVCacheConfig config;
+  mlprim::KVCacheParams config;
   config.dim = 4;
   mlprim::KVCache<double> cache(config);
   const auto kv = random_matrix<double>(5, 4, 1);

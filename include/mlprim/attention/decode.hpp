@@ -42,7 +42,7 @@
 namespace mlprim {
 
 /// Shape of a KVCache.
-struct KVCacheConfig {
+struct KVCacheParams {
   Index layers = 1;      ///< model layers, each with its own keys and values
   Index heads = 1;       ///< key/value heads (heads_kv)
   Index dim = 0;         ///< d of the keys
@@ -50,6 +50,9 @@ struct KVCacheConfig {
   Index capacity = 0;    ///< tokens to reserve up front
   Index max_tokens = 0;  ///< 0 = grow without bound; else appending past it throws
 };
+
+/// The former name of KVCacheParams, kept for one release.
+using KVCacheConfig [[deprecated("renamed KVCacheParams")]] = KVCacheParams;
 
 /// Keys and values of every token so far, per layer and head (see the
 /// header comment).
@@ -59,28 +62,30 @@ class KVCache {
   /// A read-only view of one (layer, head): tokens x dim, contiguous.
   using HeadView = Eigen::Map<const RowMatrix<T>>;
 
-  /// An empty cache of config.capacity tokens per layer. Throws
+  /// An empty cache of params.capacity tokens per layer. Throws
   /// std::invalid_argument for a non-positive layers, heads or dim, a negative
   /// dim_v, capacity or max_tokens, or storage that overflows or exceeds memory.
-  explicit KVCache(const KVCacheConfig& config) : config_(config) {
+  explicit KVCache(const KVCacheParams& params) : params_(params) {
     const char* fn = "KVCache";
-    check_positive(fn, "layers", config.layers);
-    check_positive(fn, "heads", config.heads);
-    check_positive(fn, "dim", config.dim);
-    check_non_negative(fn, "dim_v", config.dim_v);
-    check_non_negative(fn, "capacity", config.capacity);
-    check_non_negative(fn, "max_tokens", config.max_tokens);
-    if (config_.dim_v == 0) config_.dim_v = config_.dim;
-    checked_product(fn, "heads * dim", config_.heads, config_.dim);
-    checked_product(fn, "heads * dim_v", config_.heads, config_.dim_v);
-    keys_.resize(static_cast<std::size_t>(config.layers));
-    values_.resize(static_cast<std::size_t>(config.layers));
-    sizes_.assign(static_cast<std::size_t>(config.layers), 0);
-    grow(fn, "capacity", config.capacity);
+    check_positive(fn, "layers", params.layers);
+    check_positive(fn, "heads", params.heads);
+    check_positive(fn, "dim", params.dim);
+    check_non_negative(fn, "dim_v", params.dim_v);
+    check_non_negative(fn, "capacity", params.capacity);
+    check_non_negative(fn, "max_tokens", params.max_tokens);
+    if (params_.dim_v == 0) params_.dim_v = params_.dim;
+    checked_product(fn, "heads * dim", params_.heads, params_.dim);
+    checked_product(fn, "heads * dim_v", params_.heads, params_.dim_v);
+    keys_.resize(static_cast<std::size_t>(params.layers));
+    values_.resize(static_cast<std::size_t>(params.layers));
+    sizes_.assign(static_cast<std::size_t>(params.layers), 0);
+    grow(fn, "capacity", params.capacity);
   }
 
   /// The shape (dim_v resolved).
-  const KVCacheConfig& config() const { return config_; }
+  const KVCacheParams& params() const { return params_; }
+  /// The former name of params(), kept for one release.
+  [[deprecated("renamed params()")]] const KVCacheParams& config() const { return params_; }
   /// Tokens held by `layer`.
   Index size(Index layer = 0) const { return sizes_[checked_layer("KVCache::size", layer)]; }
   /// Tokens every layer can hold before it reallocates.
@@ -98,7 +103,7 @@ class KVCache {
   void append(Index layer, const Eigen::MatrixBase<DK>& keys, const Eigen::MatrixBase<DV>& values) {
     const char* fn = "KVCache::append";
     const std::size_t l = checked_layer(fn, layer);
-    const Index heads = config_.heads, d = config_.dim, dv = config_.dim_v, t = keys.rows();
+    const Index heads = params_.heads, d = params_.dim, dv = params_.dim_v, t = keys.rows();
     if (keys.cols() != heads * d)
       throw_invalid_argument(fn, "keys.cols() = ", keys.cols(), ", heads * dim = ", heads * d);
     if (values.cols() != heads * dv)
@@ -108,12 +113,12 @@ class KVCache {
       throw_invalid_argument(fn, "values.rows() = ", values.rows(),
                              " does not match keys.rows() = ", t);
     const Index needed = sizes_[l] + t;
-    if (config_.max_tokens > 0 && needed > config_.max_tokens)
+    if (params_.max_tokens > 0 && needed > params_.max_tokens)
       throw_invalid_argument(fn, "appending ", t, " tokens to ", sizes_[l],
-                             " exceeds max_tokens = ", config_.max_tokens);
+                             " exceeds max_tokens = ", params_.max_tokens);
     if (needed > capacity_) {
       Index grown = std::max<Index>(needed, 2 * capacity_);
-      if (config_.max_tokens > 0) grown = std::min(grown, config_.max_tokens);
+      if (params_.max_tokens > 0) grown = std::min(grown, params_.max_tokens);
       grow(fn, "the token count", grown);
     }
     for (Index h = 0; h < heads; ++h) {
@@ -129,13 +134,13 @@ class KVCache {
   HeadView keys(Index layer, Index head) const {
     const std::size_t l = checked_layer("KVCache::keys", layer);
     check_head("KVCache::keys", head);
-    return HeadView(keys_[l].data() + head * capacity_ * config_.dim, sizes_[l], config_.dim);
+    return HeadView(keys_[l].data() + head * capacity_ * params_.dim, sizes_[l], params_.dim);
   }
   /// Values of (layer, head): size(layer) x dim_v, contiguous.
   HeadView values(Index layer, Index head) const {
     const std::size_t l = checked_layer("KVCache::values", layer);
     check_head("KVCache::values", head);
-    return HeadView(values_[l].data() + head * capacity_ * config_.dim_v, sizes_[l], config_.dim_v);
+    return HeadView(values_[l].data() + head * capacity_ * params_.dim_v, sizes_[l], params_.dim_v);
   }
 
   /// Keeps the first `tokens` tokens of every layer (layers shorter stay).
@@ -150,15 +155,15 @@ class KVCache {
   /// reserve(tokens), with errors naming fn and `field` (what set tokens).
   void grow(const char* fn, const char* field, Index tokens) {
     check_non_negative(fn, field, tokens);
-    if (config_.max_tokens > 0 && tokens > config_.max_tokens)
+    if (params_.max_tokens > 0 && tokens > params_.max_tokens)
       throw_invalid_argument(fn, field, " = ", tokens,
-                             " exceeds max_tokens = ", config_.max_tokens);
+                             " exceeds max_tokens = ", params_.max_tokens);
     if (tokens <= capacity_) return;
-    const Index heads = config_.heads, d = config_.dim, dv = config_.dim_v;
+    const Index heads = params_.heads, d = params_.dim, dv = params_.dim_v;
     const Index key_values =
-        checked_product(fn, "layers * heads * tokens * dim", config_.layers, heads, tokens, d);
+        checked_product(fn, "layers * heads * tokens * dim", params_.layers, heads, tokens, d);
     const Index value_values =
-        checked_product(fn, "layers * heads * tokens * dim_v", config_.layers, heads, tokens, dv);
+        checked_product(fn, "layers * heads * tokens * dim_v", params_.layers, heads, tokens, dv);
     check_allocation(
         fn, field,
         static_cast<std::uint64_t>(key_values) + static_cast<std::uint64_t>(value_values),
@@ -178,16 +183,16 @@ class KVCache {
   }
 
   std::size_t checked_layer(const char* fn, Index layer) const {
-    if (layer < 0 || layer >= config_.layers)
-      throw_invalid_argument(fn, "layer = ", layer, " is outside [0, ", config_.layers, ")");
+    if (layer < 0 || layer >= params_.layers)
+      throw_invalid_argument(fn, "layer = ", layer, " is outside [0, ", params_.layers, ")");
     return static_cast<std::size_t>(layer);
   }
   void check_head(const char* fn, Index head) const {
-    if (head < 0 || head >= config_.heads)
-      throw_invalid_argument(fn, "head = ", head, " is outside [0, ", config_.heads, ")");
+    if (head < 0 || head >= params_.heads)
+      throw_invalid_argument(fn, "head = ", head, " is outside [0, ", params_.heads, ")");
   }
 
-  KVCacheConfig config_;
+  KVCacheParams params_;
   Index capacity_ = 0;
   std::vector<std::vector<T>> keys_, values_;  // per layer: [heads, capacity, dim]
   std::vector<Index> sizes_;
@@ -249,19 +254,25 @@ void decode_partial(const ResolvedAttention<Acc>& r, const RowMatrix<Acc>& q,
 
 }  // namespace detail
 
+/// Results of attention_decode: the new rows' outputs and log-sum-exps.
+template <class T>
+struct DecodeOutput {
+  RowMatrix<T> out;                ///< t x heads_q * dim_v, tokens laid out [heads_q, dim_v]
+  RowMatrix<AccumulatorT<T>> lse;  ///< t x heads_q (-inf for a row with nothing visible)
+};
+
 /// Attention of the newest t query rows q_new (t x heads_q * dim, tokens laid
 /// out [heads_q, dim]) to `layer` of the cache, whose last t tokens are
-/// theirs; returns t x heads_q * dim_v. Options as flash_attention (per-head
-/// alibi_slopes / sinks for heads_q heads); parallel over heads x 512-key
-/// chunks (see the header comment). Optional lse receives t x heads_q.
+/// theirs. Options as flash_attention, with per-head ALiBi slopes, sinks and
+/// patterns for heads_q heads; parallel over heads x 512-key chunks (see the
+/// header comment).
 template <class DQ, class T>
-RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<T>& cache,
-                              const AttentionOptions& options = {}, Index layer = 0,
-                              RowMatrix<AccumulatorT<T>>* lse = nullptr) {
+DecodeOutput<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<T>& cache,
+                                 const BatchedAttentionOptions& options = {}, Index layer = 0) {
   using Acc = AccumulatorT<T>;
   constexpr Acc inf = std::numeric_limits<Acc>::infinity();
   const char* fn = "attention_decode";
-  const auto& c = cache.config();
+  const auto& c = cache.params();
   const Index d = c.dim, dv = c.dim_v, t = q_new.rows(), n = cache.size(layer);
   if (q_new.cols() % d != 0 || q_new.cols() == 0)
     throw_invalid_argument(fn, "q_new.cols() = ", q_new.cols(),
@@ -275,17 +286,14 @@ RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<
                            " tokens (append first)");
   const Index group = hq / c.heads,
               splits = std::max<Index>(1, (n + detail::decode_split - 1) / detail::decode_split);
-  // Patterns cover positions: the new rows are positions n - t .. n - 1.
-  auto pattern_of = [&](Index h) -> const SparsityPattern* {
-    if (!options.sparsities.empty()) return &options.sparsities[static_cast<std::size_t>(h)];
-    return options.sparsity ? &*options.sparsity : nullptr;
-  };
+  detail::check_per_head(fn, options, hq);
   std::vector<detail::ResolvedAttention<Acc>> resolved;
   for (Index h = 0; h < hq; ++h) {
-    auto head = detail::head_options(fn, options, h, hq);
-    head.sparsity.reset();
-    resolved.push_back(detail::resolve_attention<Acc>(fn, t, n, d, d, n, head));
-    const SparsityPattern* pattern = pattern_of(h);
+    // Patterns cover positions: the new rows are positions n - t .. n - 1.
+    auto head = detail::head_fields(options, h);
+    const SparsityPattern* pattern = head.sparsity;
+    head.sparsity = nullptr;
+    resolved.push_back(detail::resolve_attention<Acc>(fn, t, n, d, d, n, options, head));
     if (pattern && (pattern->rows() < n || pattern->cols() < n))
       throw_invalid_argument(fn, "sparsity was built for ", pattern->rows(), " x ", pattern->cols(),
                              " positions, the cache holds ", n);
@@ -294,7 +302,7 @@ RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<
   }
   std::vector<RowMatrix<Acc>> o(static_cast<std::size_t>(hq * splits));
   std::vector<Vector<Acc>> m(o.size()), l(o.size());
-  parallel_for(Index{0}, hq * splits, options.num_threads, [&](Index task) {
+  parallel_for(Index{0}, hq * splits, resolve_threads(fn, options.num_threads), [&](Index task) {
     const Index h = task / splits, j0 = (task % splits) * detail::decode_split;
     const Index len = std::min(detail::decode_split, n - j0);
     const auto& r = resolved[static_cast<std::size_t>(h)];
@@ -311,8 +319,7 @@ RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<
         cache.values(layer, h / group).middleRows(j0, len).template cast<Acc>();
     detail::decode_partial(r, q, k, v, j0, o[u], m[u], l[u]);
   });
-  RowMatrix<T> out(t, hq * dv);
-  if (lse) lse->resize(t, hq);
+  DecodeOutput<T> result{RowMatrix<T>(t, hq * dv), RowMatrix<Acc>(t, hq)};
   for (Index h = 0; h < hq; ++h) {
     const auto& r = resolved[static_cast<std::size_t>(h)];
     for (Index a = 0; a < t; ++a) {
@@ -330,12 +337,12 @@ RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<
         sum += w * l[u](a);
         acc += w * o[u].row(a);
       }
-      out.block(a, h * dv, 1, dv) =
+      result.out.block(a, h * dv, 1, dv) =
           top == -inf ? RowVector<T>::Zero(dv) : RowVector<T>((acc / sum).template cast<T>());
-      if (lse) (*lse)(a, h) = top == -inf ? -inf : top + std::log(sum);
+      result.lse(a, h) = top == -inf ? -inf : top + std::log(sum);
     }
   }
-  return out;
+  return result;
 }
 
 }  // namespace mlprim

@@ -22,26 +22,31 @@
 #include "mlprim/attention/relu2.hpp"
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/memory.hpp"
+#include "mlprim/core/parallel.hpp"
 #include "mlprim/core/random.hpp"
 #include "mlprim/core/types.hpp"
 
 namespace mlprim {
 
 /// Shape and attention of a GatedAttentionUnit.
-struct GauConfig {
+struct GauParams {
   Index dim = 0;        ///< model width d
   Index expansion = 2;  ///< e = expansion * d (the paper's default 2)
   Index key_dim = 128;  ///< s, the width of the shared Z (the paper's 128)
   Index chunk = 0;      ///< 0: relu2_attention over all tokens; else mixed-chunk with this chunk
   bool causal = false;  ///< bottom-right aligned causal mask in the attention
   std::optional<double> scale;  ///< of the quadratic scores; default 1 / sqrt(s)
+  int num_threads = 0;  ///< threads of the attention (0 = all); 1 also keeps the products serial
 };
+
+/// The former name of GauParams, kept for one release.
+using GauConfig [[deprecated("renamed GauParams")]] = GauParams;
 
 /// Forward GAU / FLASH layer (see the header comment), weights in T.
 template <class T>
 class GatedAttentionUnit {
  public:
-  /// The layer's parameters; shapes follow GauConfig (e = expansion * dim).
+  /// The layer's parameters; shapes follow GauParams (e = expansion * dim).
   struct Weights {
     RowMatrix<T> Wu;     ///< d x e: the gate U
     RowMatrix<T> Wv;     ///< d x e: the values V
@@ -55,12 +60,12 @@ class GatedAttentionUnit {
     RowMatrix<T> beta;   ///< 4 x s
   };
 
-  /// A layer with given weights (checked against the config's shapes).
-  GatedAttentionUnit(const GauConfig& config, Weights weights)
-      : config_(config), w_(std::move(weights)) {
-    check_config();
+  /// A layer with given weights (checked against the params' shapes).
+  GatedAttentionUnit(const GauParams& params, Weights weights)
+      : params_(params), w_(std::move(weights)) {
+    check_params();
     const char* fn = "GatedAttentionUnit";
-    const Index d = config.dim, e = expanded_width(), s = config.key_dim;
+    const Index d = params.dim, e = expanded_width(), s = params.key_dim;
     auto check = [&](const char* name, Index rows, Index cols, Index want_rows, Index want_cols) {
       if (rows != want_rows || cols != want_cols)
         throw_invalid_argument(fn, name, " is ", rows, " x ", cols, ", expected ", want_rows, " x ",
@@ -80,9 +85,9 @@ class GatedAttentionUnit {
 
   /// A layer initialised from `seed`: matrices N(0, 1/fan_in), biases and
   /// offsets 0, scales gamma N(1, 0.02^2) (so Q and K differ from the start).
-  GatedAttentionUnit(const GauConfig& config, std::uint64_t seed) : config_(config) {
-    check_config();
-    const Index d = config.dim, e = expanded_width(), s = config.key_dim;
+  GatedAttentionUnit(const GauParams& params, std::uint64_t seed) : params_(params) {
+    check_params();
+    const Index d = params.dim, e = expanded_width(), s = params.key_dim;
     const char* fn = "GatedAttentionUnit";
     // Wu, Wv, Wo (d x e each) and Wz (d x s), drawn in double first.
     const auto weights =
@@ -108,7 +113,9 @@ class GatedAttentionUnit {
   }
 
   /// The shape and attention of the layer.
-  const GauConfig& config() const { return config_; }
+  const GauParams& params() const { return params_; }
+  /// The former name of params(), kept for one release.
+  [[deprecated("renamed params()")]] const GauParams& config() const { return params_; }
   /// The parameters, as given or drawn.
   const Weights& weights() const { return w_; }
 
@@ -116,9 +123,12 @@ class GatedAttentionUnit {
   template <class DX>
   RowMatrix<T> forward(const Eigen::MatrixBase<DX>& X) const {
     using Acc = AccumulatorT<T>;
-    if (X.cols() != config_.dim)
+    if (X.cols() != params_.dim)
       throw_invalid_argument("GatedAttentionUnit::forward", "X.cols() = ", X.cols(),
-                             " does not match dim = ", config_.dim);
+                             " does not match dim = ", params_.dim);
+    const int threads = resolve_threads("GatedAttentionUnit::forward", params_.num_threads);
+    std::optional<detail::SerialProductsScope> serial;
+    if (threads == 1) serial.emplace();
     const RowMatrix<Acc> x = X.template cast<Acc>();
     auto silu_layer = [&](const RowMatrix<T>& w, const RowVector<T>& b) {
       RowMatrix<Acc> h = x * w.template cast<Acc>();
@@ -133,16 +143,18 @@ class GatedAttentionUnit {
       return p;
     };
     RowMatrix<Acc> attended;
-    if (config_.chunk == 0) {
+    if (params_.chunk == 0) {
       Relu2AttentionOptions o;
       o.scale = scale();
-      o.causal = config_.causal;
+      o.causal = params_.causal;
+      o.num_threads = threads;
       attended = relu2_attention(projected(0), projected(1), v, o);
     } else {
       MixedChunkOptions o;
-      o.chunk = config_.chunk;
-      o.causal = config_.causal;
+      o.chunk = params_.chunk;
+      o.causal = params_.causal;
       o.scale = scale();
+      o.num_threads = threads;
       attended =
           mixed_chunk_attention(projected(0), projected(1), projected(2), projected(3), v, o);
     }
@@ -154,24 +166,22 @@ class GatedAttentionUnit {
  private:
   /// e = expansion * dim, checked for overflow.
   Index expanded_width() const {
-    return checked_product("GatedAttentionUnit", "expansion * dim", config_.expansion, config_.dim);
+    return checked_product("GatedAttentionUnit", "expansion * dim", params_.expansion, params_.dim);
   }
 
-  double scale() const {
-    return detail::attention_scale(config_.scale, config_.key_dim);
-  }
+  double scale() const { return detail::attention_scale(params_.scale, params_.key_dim); }
 
-  void check_config() const {
+  void check_params() const {
     const char* fn = "GatedAttentionUnit";
-    check_positive(fn, "dim", config_.dim);
-    check_positive(fn, "expansion", config_.expansion);
+    check_positive(fn, "dim", params_.dim);
+    check_positive(fn, "expansion", params_.expansion);
     expanded_width();
-    check_positive(fn, "key_dim", config_.key_dim);
-    check_non_negative(fn, "chunk", config_.chunk);
-    if (config_.scale) check_finite(fn, "scale", *config_.scale);
+    check_positive(fn, "key_dim", params_.key_dim);
+    check_non_negative(fn, "chunk", params_.chunk);
+    if (params_.scale) check_finite(fn, "scale", *params_.scale);
   }
 
-  GauConfig config_;
+  GauParams params_;
   Weights w_;
 };
 

@@ -30,21 +30,22 @@
 #include "mlprim/attention/feature_maps.hpp"
 #include "mlprim/attention/output_norm.hpp"
 #include "mlprim/attention/options.hpp"
+#include "mlprim/attention/shape.hpp"
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/parallel.hpp"
 #include "mlprim/core/prefetch.hpp"
 #include "mlprim/core/types.hpp"
 
 namespace mlprim {
-/// Options of linear_attention and linear_attention_backward.
-struct LinearAttentionOptions {
-  bool causal = false;     ///< row i attends to rows j <= i (needs Nk == N)
+/// Options of linear_attention and linear_attention_backward: causal and
+/// num_threads of HeadOptions (the other fields are rejected: a feature map
+/// sets its own scale, e.g. PerformerOptions::scale), and the fields below.
+struct LinearAttentionOptions : HeadOptions {
   bool normalize = true;   ///< divide by phi(q) . z + eps
   double eps = 1e-6;       ///< added to the normaliser (Katharopoulos et al.'s value), >= 0
   Index chunk = 64;        ///< causal: tokens per chunk of the chunked form, >= 1
   bool recurrent = false;  ///< causal forward: the token-by-token recurrence instead of chunks
   OutputNorm output_norm;  ///< applied to every output row last
-  int num_threads = 0;  ///< threads over chunks in the causal chunked forms and backward (0 = all)
 };
 
 namespace detail {
@@ -169,6 +170,7 @@ void check_linear_attention(const char* fn, const Eigen::MatrixBase<DQ>& Q,
     throw_invalid_argument(fn, "K.cols() = ", K.cols(), " does not match Q.cols() = ", Q.cols());
   if (V.rows() != K.rows())
     throw_invalid_argument(fn, "V.rows() = ", V.rows(), " does not match K.rows() = ", K.rows());
+  reject_unsupported(fn, o, head_field::causal);
   if (o.causal && K.rows() != Q.rows())
     throw_invalid_argument(fn, "causal needs K.rows() = ", K.rows(),
                            " to equal Q.rows() = ", Q.rows());
@@ -346,6 +348,47 @@ AttentionGradients<T> linear_attention_backward(const Eigen::MatrixBase<DQ>& Q,
   grads.dK = detail::feature_rows_backward(phi, k, fk, dfk, true).template cast<T>();
   grads.dV = dvv.template cast<T>();
   return grads;
+}
+
+/// Batched linear_attention with feature map phi (layout in
+/// attention/shape.hpp; threads over batch x heads, then over chunks).
+template <class T, class FeatureMap>
+void linear_attention(const T* q, const T* k, const T* v, T* out, const AttentionShape& shape,
+                      const FeatureMap& phi, const LinearAttentionOptions& options = {}) {
+  detail::map_heads("linear_attention", shape, q, k, v, out, options.num_threads,
+                    [&](const auto& qh, const auto& kh, const auto& vh) {
+                      return linear_attention(qh, kh, vh, phi, options);
+                    });
+}
+
+/// Batched linear_attention_backward; dk and dv sum over each group's query heads.
+template <class T, class FeatureMap>
+void linear_attention_backward(const T* q, const T* k, const T* v, const T* d_out, T* dq, T* dk,
+                               T* dv, const AttentionShape& shape, const FeatureMap& phi,
+                               const LinearAttentionOptions& options = {}) {
+  using Acc = AccumulatorT<T>;
+  const char* fn = "linear_attention_backward";
+  const auto l = detail::resolve_shape(fn, shape);
+  detail::require_inputs(fn, q, k, v, l);
+  detail::require_query_buffer(fn, "d_out", d_out, l, l.dv);
+  detail::require_query_buffer(fn, "dq", dq, l, l.d);
+  detail::require_key_buffer(fn, "dk", dk, l, l.d);
+  detail::require_key_buffer(fn, "dv", dv, l, l.dv);
+  detail::for_each_head(fn, l, l.hkv, options.num_threads, [&](Index b, Index hk) {
+    RowMatrix<Acc> dk_sum = RowMatrix<Acc>::Zero(l.len_k(b), l.d),
+                   dv_sum = RowMatrix<Acc>::Zero(l.len_k(b), l.dv);
+    for (Index h = hk * l.group; h < (hk + 1) * l.group; ++h) {
+      auto g = linear_attention_backward(
+          l.view(q, l.q_offsets, b, h, l.hq, l.d), l.view(k, l.k_offsets, b, hk, l.hkv, l.d),
+          l.view(v, l.k_offsets, b, hk, l.hkv, l.dv), l.view(d_out, l.q_offsets, b, h, l.hq, l.dv),
+          phi, options);
+      l.view(dq, l.q_offsets, b, h, l.hq, l.d) = g.dQ;
+      dk_sum += g.dK.template cast<Acc>();
+      dv_sum += g.dV.template cast<Acc>();
+    }
+    l.view(dk, l.k_offsets, b, hk, l.hkv, l.d) = dk_sum.template cast<T>();
+    l.view(dv, l.k_offsets, b, hk, l.hkv, l.dv) = dv_sum.template cast<T>();
+  });
 }
 
 }  // namespace mlprim

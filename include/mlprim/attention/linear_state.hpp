@@ -27,11 +27,13 @@ class LinearAttentionState {
   using Acc = AccumulatorT<T>;
 
   /// State for m features and dv-dimensional values.
-  /// Throws std::invalid_argument (before allocating) for m or dv < 1, or
-  /// an eps that is negative or not finite.
+  /// Throws std::invalid_argument (before allocating) for m or dv < 1, an
+  /// eps that is negative or not finite, or a HeadOptions field the
+  /// recurrence has no use for (causal is implied and may be set).
   LinearAttentionState(Index m, Index dv, const LinearAttentionOptions& options = {})
       : options_(options) {
     const char* fn = "LinearAttentionState";
+    detail::reject_unsupported(fn, options, detail::head_field::causal);
     check_positive(fn, "m", m);
     check_positive(fn, "dv", dv);
     check_non_negative(fn, "eps", options.eps);

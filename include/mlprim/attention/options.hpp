@@ -81,9 +81,12 @@ class AttentionBias {
   Index rows_ = 0, cols_ = 0, row_stride_ = 0, col_stride_ = 0;
 };
 
-/// Options of scaled_dot_product_attention, flash_attention and their
-/// backward passes. Defaults match PyTorch's scaled_dot_product_attention.
-struct AttentionOptions {
+/// The per-head options every attention kernel's options extend: the score
+/// terms and masks of the header comment, the sparsity pattern and the
+/// threads. A kernel honours the fields its doc comment lists and rejects
+/// any other that is set (std::invalid_argument), never ignoring one.
+/// Defaults match PyTorch's scaled_dot_product_attention.
+struct HeadOptions {
   std::optional<double> scale;  ///< default 1 / sqrt(d)
   bool causal = false;          ///< bottom-right aligned (see the header comment)
   Index window_left = -1;   ///< keys at most this many positions before the query's; -1 = unbounded
@@ -92,15 +95,29 @@ struct AttentionOptions {
   double alibi_slope = 0;   ///< this head's ALiBi slope (0 = off); see alibi_slopes()
   double softcap = 0;       ///< s = softcap * tanh(s / softcap) when > 0 (Gemma 2); 0 = off
   std::optional<double> sink;  ///< an extra softmax logit with no value vector (attention sink)
-  int num_threads = 0;         ///< threads over query (or key) tiles in the flash kernels (0 = all)
-  std::vector<double>
-      alibi_slopes;  ///< batched calls: one ALiBi slope per query head (overrides alibi_slope)
-  std::vector<double> sinks;  ///< batched calls: one sink logit per query head (overrides sink)
   /// Block-sparse scores (sparsity.hpp): only the pattern's scores exist;
   /// the flash kernels visit only its kept blocks. Built for Nq x Nk.
   std::optional<SparsityPattern> sparsity;
-  /// Batched calls: one pattern per query head (overrides sparsity).
-  std::vector<SparsityPattern> sparsities;
+  int num_threads = 0;  ///< threads of the call (0 = all); results do not depend on it
+};
+
+/// Options of the one-head softmax attentions (scaled_dot_product_attention,
+/// flash_attention and their backward passes): every HeadOptions field.
+using AttentionOptions = HeadOptions;
+
+/// Options of the calls over many heads (the batched [batch, seq, heads,
+/// dim] entry points and attention_decode): the options every head shares,
+/// and optional per-query-head vectors that override one field each.
+struct BatchedAttentionOptions : AttentionOptions {
+  std::vector<double> alibi_slopes;  ///< one ALiBi slope per query head (overrides alibi_slope)
+  std::vector<double> sinks;         ///< one sink logit per query head (overrides sink)
+  std::vector<SparsityPattern> sparsities;  ///< one pattern per query head (overrides sparsity)
+
+  /// No per-head vectors: every field at its default.
+  BatchedAttentionOptions() = default;
+  /// The same options for every head.
+  BatchedAttentionOptions(const AttentionOptions& shared)  // NOLINT: implicit by design
+      : AttentionOptions(shared) {}
 };
 
 /// ALiBi slopes for `heads` heads (Press et al. 2022): the geometric sequence
@@ -198,10 +215,69 @@ Acc finite_in(const char* fn, const char* name, double value) {
   return converted;
 }
 
-/// Checks shapes and options (naming fn) and resolves them.
+/// The fields a batched call may set per query head, over the shared ones.
+struct HeadOverrides {
+  double alibi_slope;
+  std::optional<double> sink;
+  const SparsityPattern* sparsity;
+};
+
+/// The overrides that keep options o's own fields.
+inline HeadOverrides own_fields(const HeadOptions& o) {
+  return {o.alibi_slope, o.sink, o.sparsity ? &*o.sparsity : nullptr};
+}
+
+/// Checks that every per-head vector of o has `heads` entries.
+inline void check_per_head(const char* fn, const BatchedAttentionOptions& o, Index heads) {
+  if (!o.alibi_slopes.empty() && static_cast<Index>(o.alibi_slopes.size()) != heads)
+    throw_invalid_argument(fn, "alibi_slopes has ", o.alibi_slopes.size(),
+                           " entries, heads_q = ", heads);
+  if (!o.sinks.empty() && static_cast<Index>(o.sinks.size()) != heads)
+    throw_invalid_argument(fn, "sinks has ", o.sinks.size(), " entries, heads_q = ", heads);
+  if (!o.sparsities.empty() && static_cast<Index>(o.sparsities.size()) != heads)
+    throw_invalid_argument(fn, "sparsities has ", o.sparsities.size(),
+                           " patterns, heads_q = ", heads);
+}
+
+/// Query head h's ALiBi slope, sink and pattern (check_per_head first).
+inline HeadOverrides head_fields(const BatchedAttentionOptions& o, Index h) {
+  HeadOverrides f = own_fields(o);
+  const auto u = static_cast<std::size_t>(h);
+  if (!o.alibi_slopes.empty()) f.alibi_slope = o.alibi_slopes[u];
+  if (!o.sinks.empty()) f.sink = o.sinks[u];
+  if (!o.sparsities.empty()) f.sparsity = &o.sparsities[u];
+  return f;
+}
+
+/// HeadOptions fields, for reject_unsupported.
+namespace head_field {
+constexpr unsigned scale = 1, causal = 2, windows = 4, bias = 8, alibi = 16, softcap = 32,
+                   sink = 64, sparsity = 128;
+}  // namespace head_field
+
+/// Throws, naming fn and the field, when o sets a field outside `honoured`
+/// (a mask of head_field values): a kernel never ignores an option.
+inline void reject_unsupported(const char* fn, const HeadOptions& o, unsigned honoured) {
+  auto reject = [&](unsigned field, bool set, const char* what) {
+    if (set && !(honoured & field)) throw_invalid_argument(fn, what, " is not supported here");
+  };
+  reject(head_field::scale, o.scale.has_value(), "scale");
+  reject(head_field::causal, o.causal, "causal");
+  reject(head_field::windows, o.window_left != -1 || o.window_right != -1,
+         "a window (window_left / window_right)");
+  reject(head_field::bias, !o.bias.empty(), "bias");
+  reject(head_field::alibi, o.alibi_slope != 0, "ALiBi (alibi_slope)");
+  reject(head_field::softcap, o.softcap != 0, "softcap");
+  reject(head_field::sink, o.sink.has_value(), "sink");
+  reject(head_field::sparsity, o.sparsity.has_value(), "a sparsity pattern");
+}
+
+/// Checks shapes and options (naming fn) and resolves them, with the head's
+/// slope, sink and pattern taken from `head` (see head_fields).
 template <class Acc>
 ResolvedAttention<Acc> resolve_attention(const char* fn, Index nq, Index nk, Index d, Index dk,
-                                         Index nv, const AttentionOptions& o) {
+                                         Index nv, const HeadOptions& o,
+                                         const HeadOverrides& head) {
   if (dk != d) throw_invalid_argument(fn, "K.cols() = ", dk, " does not match Q.cols() = ", d);
   if (nv != nk) throw_invalid_argument(fn, "V.rows() = ", nv, " does not match K.rows() = ", nk);
   if (o.window_left < -1)
@@ -209,8 +285,8 @@ ResolvedAttention<Acc> resolve_attention(const char* fn, Index nq, Index nk, Ind
   if (o.window_right < -1)
     throw_invalid_argument(fn, "window_right = ", o.window_right, " must be >= -1");
   check_non_negative(fn, "softcap", o.softcap);
-  if (o.sink && std::isnan(*o.sink)) throw_invalid_argument(fn, "sink = nan has no meaning");
-  if (o.sink && *o.sink == std::numeric_limits<double>::infinity())
+  if (head.sink && std::isnan(*head.sink)) throw_invalid_argument(fn, "sink = nan has no meaning");
+  if (head.sink && *head.sink == std::numeric_limits<double>::infinity())
     throw_invalid_argument(fn,
                            "sink = inf would take all the attention (every output 0); pass a "
                            "finite logit, or -inf for no sink");
@@ -221,7 +297,7 @@ ResolvedAttention<Acc> resolve_attention(const char* fn, Index nq, Index nk, Ind
   ResolvedAttention<Acc> r;
   r.scale = finite_in<Acc>(fn, "scale", attention_scale(o.scale, d));
   r.softcap = finite_in<Acc>(fn, "softcap", o.softcap);
-  r.alibi_slope = finite_in<Acc>(fn, "alibi_slope", o.alibi_slope);
+  r.alibi_slope = finite_in<Acc>(fn, "alibi_slope", head.alibi_slope);
   r.nq = nq;
   r.nk = nk;
   r.offset = nk - nq;
@@ -232,33 +308,20 @@ ResolvedAttention<Acc> resolve_attention(const char* fn, Index nq, Index nk, Ind
   r.window_right = o.window_right >= nq + nk ? -1 : o.window_right;
   r.bias = o.bias;
   // A sink of -inf adds exp(-inf) = 0 to the denominator: no sink at all.
-  r.has_sink = o.sink.has_value() && *o.sink != -std::numeric_limits<double>::infinity();
-  r.sink = r.has_sink ? finite_in<Acc>(fn, "sink", *o.sink) : Acc(0);
-  r.sparsity = o.sparsity ? &*o.sparsity : nullptr;
+  r.has_sink = head.sink.has_value() && *head.sink != -std::numeric_limits<double>::infinity();
+  r.sink = r.has_sink ? finite_in<Acc>(fn, "sink", *head.sink) : Acc(0);
+  r.sparsity = head.sparsity;
   if (r.sparsity && (r.sparsity->rows() != nq || r.sparsity->cols() != nk))
     throw_invalid_argument(fn, "sparsity was built for ", r.sparsity->rows(), " x ",
                            r.sparsity->cols(), " scores, the call has ", nq, " x ", nk);
   return r;
 }
 
-/// The options of query head h: its ALiBi slope, sink and sparsity pattern,
-/// and the threads left to the one-head kernel.
-inline AttentionOptions head_options(const char* fn, const AttentionOptions& o, Index h,
-                                     Index heads) {
-  if (!o.alibi_slopes.empty() && static_cast<Index>(o.alibi_slopes.size()) != heads)
-    throw_invalid_argument(fn, "alibi_slopes has ", o.alibi_slopes.size(),
-                           " entries, heads_q = ", heads);
-  if (!o.sinks.empty() && static_cast<Index>(o.sinks.size()) != heads)
-    throw_invalid_argument(fn, "sinks has ", o.sinks.size(), " entries, heads_q = ", heads);
-  if (!o.sparsities.empty() && static_cast<Index>(o.sparsities.size()) != heads)
-    throw_invalid_argument(fn, "sparsities has ", o.sparsities.size(),
-                           " patterns, heads_q = ", heads);
-  AttentionOptions head = o;
-  head.sparsities.clear();
-  if (!o.sparsities.empty()) head.sparsity = o.sparsities[static_cast<std::size_t>(h)];
-  if (!o.alibi_slopes.empty()) head.alibi_slope = o.alibi_slopes[static_cast<std::size_t>(h)];
-  if (!o.sinks.empty()) head.sink = o.sinks[static_cast<std::size_t>(h)];
-  return head;
+/// resolve_attention with o's own slope, sink and pattern (one-head calls).
+template <class Acc>
+ResolvedAttention<Acc> resolve_attention(const char* fn, Index nq, Index nk, Index d, Index dk,
+                                         Index nv, const HeadOptions& o) {
+  return resolve_attention<Acc>(fn, nq, nk, d, dk, nv, o, own_fields(o));
 }
 
 }  // namespace detail

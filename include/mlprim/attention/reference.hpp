@@ -9,6 +9,7 @@
 
 #include "mlprim/attention/detail/masked_product.hpp"
 #include "mlprim/attention/options.hpp"
+#include "mlprim/attention/shape.hpp"
 #include "mlprim/core/types.hpp"
 
 namespace mlprim {
@@ -56,6 +57,21 @@ AttentionProbabilities<Acc> attention_probabilities(const ResolvedAttention<Acc>
   return out;
 }
 
+/// softmax(s) V for resolved options, with the scores materialised.
+template <class T, class DQ, class DK, class DV>
+RowMatrix<T> reference_forward(const ResolvedAttention<AccumulatorT<T>>& r,
+                               const Eigen::MatrixBase<DQ>& Q, const Eigen::MatrixBase<DK>& K,
+                               const Eigen::MatrixBase<DV>& V) {
+  using Acc = AccumulatorT<T>;
+  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(),
+                       v = V.template cast<Acc>();
+  const auto probabilities = attention_probabilities(r, q, k);
+  RowMatrix<Acc> out = RowMatrix<Acc>::Zero(r.nq, v.cols());
+  add_masked_product<Acc>(out, probabilities.p, SplitRows<Acc>(v), 0,
+                          [&](Index i, Index j) { return r.visible(i, j); });
+  return out.template cast<T>();
+}
+
 }  // namespace detail
 
 /// Softmax attention softmax(s) V for one head, with s as defined in
@@ -69,16 +85,9 @@ RowMatrix<T> scaled_dot_product_attention(const Eigen::MatrixBase<DQ>& Q,
                                           const Eigen::MatrixBase<DK>& K,
                                           const Eigen::MatrixBase<DV>& V,
                                           const AttentionOptions& options = {}) {
-  using Acc = AccumulatorT<T>;
-  const auto r = detail::resolve_attention<Acc>("scaled_dot_product_attention", Q.rows(), K.rows(),
-                                                Q.cols(), K.cols(), V.rows(), options);
-  const RowMatrix<Acc> q = Q.template cast<Acc>(), k = K.template cast<Acc>(),
-                       v = V.template cast<Acc>();
-  const auto probabilities = detail::attention_probabilities(r, q, k);
-  RowMatrix<Acc> out = RowMatrix<Acc>::Zero(r.nq, v.cols());
-  detail::add_masked_product<Acc>(out, probabilities.p, detail::SplitRows<Acc>(v), 0,
-                                  [&](Index i, Index j) { return r.visible(i, j); });
-  return out.template cast<T>();
+  const auto r = detail::resolve_attention<AccumulatorT<T>>(
+      "scaled_dot_product_attention", Q.rows(), K.rows(), Q.cols(), K.cols(), V.rows(), options);
+  return detail::reference_forward<T>(r, Q, K, V);
 }
 
 /// Gradients of a scalar loss through scaled_dot_product_attention, from
@@ -125,6 +134,28 @@ AttentionGradients<T> scaled_dot_product_attention_backward(const Eigen::MatrixB
   g.dK = (r.scale * dk).template cast<T>();
   g.dV = dv.template cast<T>();
   return g;
+}
+
+/// Batched scaled_dot_product_attention (layout in attention/shape.hpp): q [.., heads_q, dim], k [..,
+/// heads_kv, dim], v [.., heads_kv, dim_v] into out [.., heads_q, dim_v].
+template <class T>
+void scaled_dot_product_attention(const T* q, const T* k, const T* v, T* out,
+                                  const AttentionShape& shape,
+                                  const BatchedAttentionOptions& options = {}) {
+  const char* fn = "scaled_dot_product_attention";
+  const auto l = detail::resolve_shape(fn, shape);
+  detail::require_inputs(fn, q, k, v, l);
+  detail::require_query_buffer(fn, "out", out, l, l.dv);
+  detail::check_per_head(fn, options, l.hq);
+  detail::for_each_head(fn, l, l.hq, options.num_threads, [&](Index b, Index h) {
+    const auto qh = l.view(q, l.q_offsets, b, h, l.hq, l.d);
+    const auto kh = l.view(k, l.k_offsets, b, h / l.group, l.hkv, l.d);
+    const auto vh = l.view(v, l.k_offsets, b, h / l.group, l.hkv, l.dv);
+    l.view(out, l.q_offsets, b, h, l.hq, l.dv) = detail::reference_forward<T>(
+        detail::resolve_attention<AccumulatorT<T>>(fn, qh.rows(), kh.rows(), l.d, l.d, vh.rows(),
+                                                   options, detail::head_fields(options, h)),
+        qh, kh, vh);
+  });
 }
 
 }  // namespace mlprim

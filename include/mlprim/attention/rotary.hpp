@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mlprim/core/error.hpp"
+#include "mlprim/core/parallel.hpp"
 #include "mlprim/core/types.hpp"
 
 namespace mlprim {
@@ -23,10 +24,12 @@ namespace mlprim {
 struct RotaryOptions {
   double base = 10000;       ///< theta_p = base^(-2p/d), > 0
   bool interleaved = false;  ///< pairs (2p, 2p+1) instead of (p, p + d/2)
+  int num_threads = 0;       ///< threads over rows (0 = all)
 };
 
 /// Rotates every row i of X (N x d, d even) by its position positions[i]
-/// (any offsets, e.g. a decoding step's absolute positions). O(N d).
+/// (any offsets, e.g. a decoding step's absolute positions). O(N d), in
+/// parallel over rows.
 template <class Derived>
 void apply_rotary(Eigen::MatrixBase<Derived>& X, const std::vector<Index>& positions,
                   const RotaryOptions& options = {}) {
@@ -44,7 +47,7 @@ void apply_rotary(Eigen::MatrixBase<Derived>& X, const std::vector<Index>& posit
   for (Index p = 0; p < half; ++p)
     theta[static_cast<std::size_t>(p)] =
         std::pow(options.base, -2.0 * static_cast<double>(p) / static_cast<double>(d));
-  for (Index i = 0; i < n; ++i) {
+  parallel_for(Index{0}, n, resolve_threads(fn, options.num_threads), [&](Index i) {
     const double t = static_cast<double>(positions[static_cast<std::size_t>(i)]);
     for (Index p = 0; p < half; ++p) {
       const double a = t * theta[static_cast<std::size_t>(p)], c = std::cos(a), s = std::sin(a);
@@ -54,7 +57,7 @@ void apply_rotary(Eigen::MatrixBase<Derived>& X, const std::vector<Index>& posit
       X(i, first) = static_cast<T>(x1 * c - x2 * s);
       X(i, second) = static_cast<T>(x2 * c + x1 * s);
     }
-  }
+  });
 }
 
 /// apply_rotary with positions start, start + 1, ... (a contiguous block).

@@ -88,9 +88,9 @@ inline TreeAttentionMask tree_attention_mask(std::vector<Index> parents) {
 /// (and harmless). Windows, ALiBi and sparsity patterns are laid out by row
 /// position, which a tree does not have: they are rejected.
 template <class DQ, class T>
-RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<T>& cache,
-                              const TreeAttentionMask& tree, const AttentionOptions& options = {},
-                              Index layer = 0, RowMatrix<AccumulatorT<T>>* lse = nullptr) {
+DecodeOutput<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<T>& cache,
+                                 const TreeAttentionMask& tree,
+                                 const BatchedAttentionOptions& options = {}, Index layer = 0) {
   const char* fn = "attention_decode";
   const Index t = tree.size(), n = cache.size(layer);
   if (q_new.rows() != t)
@@ -119,9 +119,9 @@ RowMatrix<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<
       bias(i, j) = !seen ? -std::numeric_limits<double>::infinity()
                          : (options.bias.empty() ? 0.0 : options.bias(i, j));
     }
-  AttentionOptions with_tree = options;
+  BatchedAttentionOptions with_tree = options;
   with_tree.bias = bias;
-  return attention_decode(q_new, cache, with_tree, layer, lse);
+  return attention_decode(q_new, cache, with_tree, layer);
 }
 
 }  // namespace mlprim
