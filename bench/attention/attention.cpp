@@ -5,6 +5,8 @@
 //              causal case only, so the ratio mlprim / linear shows where it overtakes flash
 // for N in {512, 1024, 4096, 16384}, plain and causal, 1 and all threads
 // (and causal flash and linear for N in {32, ..., 256} on one thread);
+// the dense flash forward and backward at N = 4096, d = 64 and 128, against
+// the GEMM of their own shape (flash_dense);
 // and the batched flash forward over B = 1, H = 16, N = 2048 (threads over heads);
 // the block-sparse flash forward at N = 16384 with random 64 x 64 block masks
 // of 5, 10 and 25 % (sparse_random) and the published patterns (strided,
@@ -155,8 +157,38 @@ void tree_decode(benchmark::State& state, bool one_call) {
       cache.truncate(prefix);
     }
   }
-  state.counters["candidates"] = benchmark::Counter(static_cast<double>(t * state.iterations()),
-                                                    benchmark::Counter::kIsRate);
+  state.counters["candidates"] =
+      benchmark::Counter(static_cast<double>(t * state.iterations()), benchmark::Counter::kIsRate);
+}
+
+/// The dense flash kernels against the GEMM of their own shape: N = 4096,
+/// head dimension range(0) (64 or 128), forward (range(1) = 0) or backward
+/// (1). of_gemm divides the rate by the 4096 x d x 4096 GEMM's on as many
+/// threads; the backward is credited 2.5 times the forward's 4 N^2 d flops.
+void flash_dense(benchmark::State& state) {
+  const Index n = 4096, dim = state.range(0);
+  const bool backward = state.range(1) == 1;
+  const int threads = static_cast<int>(state.range(2));
+  const auto q = random_matrix(n, dim, 1), k = random_matrix(n, dim, 2),
+             v = random_matrix(n, dim, 3), d_out = random_matrix(n, dim, 4);
+  mlprim::AttentionOptions o;
+  o.num_threads = threads;
+  const auto fwd = mlprim::flash_attention(q, k, v, o);
+  for (auto _ : state) {
+    if (backward) {
+      auto g = mlprim::flash_attention_backward(q, k, v, fwd.out, d_out, fwd.lse, o);
+      benchmark::DoNotOptimize(g.dQ.data());
+    } else {
+      auto r = mlprim::flash_attention(q, k, v, o);
+      benchmark::DoNotOptimize(r.out.data());
+    }
+  }
+  const double flops = 4.0 * double(n) * double(n) * double(dim) * (backward ? 2.5 : 1.0);
+  state.counters["GFLOP"] =
+      benchmark::Counter(1e-9 * flops * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["of_gemm"] = benchmark::Counter(
+      flops * double(state.iterations()) / mlprim::bench::gemm_roofline(threads, dim),
+      benchmark::Counter::kIsRate);
 }
 
 /// Block-sparse flash forward: N = 16384, a seeded random block mask of
@@ -276,6 +308,12 @@ BENCHMARK_CAPTURE(attention, linear_causal_short, Impl::Linear, true)
 BENCHMARK(multihead)
     ->Name("mlprim:multihead_B1_H16_N2048")
     ->Apply(mlprim::bench::thread_counts)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(flash_dense)
+    ->Name("mlprim:flash_dense_N4096")
+    ->ArgNames({"d", "backward", "threads"})
+    ->ArgsProduct({{64, 128}, {0, 1}, {1, 2}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(sparse_random)

@@ -1,6 +1,6 @@
 // The GEMM roofline: single-precision Eigen GEMM of the attention shape
-// 4096 x 64 times 64 x 4096, the compute ceiling attention kernels are quoted
-// against.
+// 4096 x k times k x 4096 (k = 64 by default), the compute ceiling attention
+// kernels are quoted against.
 #ifndef MLPRIM_BENCH_COMMON_GEMM_HPP
 #define MLPRIM_BENCH_COMMON_GEMM_HPP
 
@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <utility>
 
 #include <mlprim/core/random.hpp>
 #include <mlprim/core/types.hpp>
@@ -35,22 +36,23 @@ struct GemmProblem {
   }
 };
 
-/// GEMM flop/s of the 4096 x 64 x 4096 float product on `threads` threads:
-/// the best of 5 runs, measured once per thread count and cached.
-inline double gemm_roofline(int threads) {
-  static std::map<int, double> cache;
-  const auto found = cache.find(threads);
+/// GEMM flop/s of the 4096 x k x 4096 float product (k = 64: the shape of
+/// Q K^T at d = 64) on `threads` threads: the best of 5 runs, measured once
+/// per (thread count, k) and cached.
+inline double gemm_roofline(int threads, Eigen::Index k = 64) {
+  static std::map<std::pair<int, Eigen::Index>, double> cache;
+  const auto found = cache.find({threads, k});
   if (found != cache.end()) return found->second;
-  GemmProblem p(4096, 64, 4096);
+  GemmProblem p(4096, k, 4096);
   double best = 0;
   for (int r = 0; r < 5; ++r) {
     const auto start = std::chrono::steady_clock::now();
     p.run(threads);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    best = std::max(best, gemm_flops(4096, 64, 4096) / seconds);
+    best = std::max(best, gemm_flops(4096, k, 4096) / seconds);
   }
-  return cache[threads] = best;
+  return cache[{threads, k}] = best;
 }
 
 }  // namespace mlprim::bench

@@ -42,11 +42,10 @@ AttentionOutput<T> flash_forward(const ResolvedAttention<AccumulatorT<T>>& r,
                                  const Eigen::MatrixBase<DV>& V, int threads) {
   using Acc = AccumulatorT<T>;
   constexpr Acc inf = std::numeric_limits<Acc>::infinity();
-  // Without bias, ALiBi or softcap the score is scale * q.k: fold the scale
-  // into Q and touch only the tiles the masks cut.
-  const bool plain = r.bias.empty() && r.alibi_slope == 0 && !(r.softcap > 0);
-  const RowMatrix<Acc> q = plain ? RowMatrix<Acc>(r.scale * Q.template cast<Acc>())
-                                 : RowMatrix<Acc>(Q.template cast<Acc>());
+  // Plain scores are scale * q.k: the scale is folded into Q.
+  const RowMatrix<Acc> q = detail::plain_scores(r)
+                               ? RowMatrix<Acc>(r.scale * Q.template cast<Acc>())
+                               : RowMatrix<Acc>(Q.template cast<Acc>());
   const RowMatrix<Acc> k = K.template cast<Acc>(), v = V.template cast<Acc>();
   const detail::SplitRows<Acc> v_rows(v);  // masked keys' non-finite values stay out
   // Causal and window masks cut the tiles along their edge, half of which is
@@ -69,18 +68,12 @@ AttentionOutput<T> flash_forward(const ResolvedAttention<AccumulatorT<T>>& r,
       if (!detail::tile_visible(r, i0, i0 + rows, j0, j0 + cols)) return;
       auto scores = s.leftCols(cols);
       scores.noalias() = q.middleRows(i0, rows) * k.middleRows(j0, cols).transpose();
-      if (!plain) {
-        detail::score_tile<Acc>(r, i0, j0, scores, nullptr);
-      } else {
-        if (!detail::tile_fully_visible(r, i0, i0 + rows, j0, j0 + cols))
-          detail::mask_tile<Acc>(r, i0, j0, scores);
-        detail::mask_rule<Acc>(r, i0, j0, scores);
-      }
+      detail::tile_scores<Acc>(r, i0, j0, scores, nullptr);
       // Online softmax (a NaN score makes its row NaN through exp and the sums).
       m_new = m.cwiseMax(scores.rowwise().maxCoeff());
       shift = (m_new.array() == -inf)
                   .select(Acc(0), m_new);  // rows with nothing visible yet stay at zero
-      scores = (scores.colwise() - shift).array().exp();
+      detail::exp_shifted_rows<Acc>(scores, shift);
       const Vector<Acc> alpha = (m - shift).array().exp();
       l = l.cwiseProduct(alpha) + scores.rowwise().sum();
       acc.array().colwise() *= alpha.array();
@@ -130,6 +123,8 @@ AttentionGradients<T> flash_backward(const char* fn, const ResolvedAttention<Acc
   const RowMatrix<Acc> d_out = dO.template cast<Acc>();
   const Vector<Acc> row_lse = lse.derived().reshaped().template cast<Acc>();
   const Vector<Acc> delta = (d_out.array() * O.template cast<Acc>().array()).rowwise().sum();
+  const Vector<Acc> shift = (row_lse.array() == -inf).select(Acc(0), row_lse);
+  const bool plain = detail::plain_scores(r);
   // A sparsity pattern sets the tiles of the pass that owns them: key tiles
   // are its key blocks in the first pass, query tiles its query blocks in
   // the second.
@@ -154,14 +149,17 @@ AttentionGradients<T> flash_backward(const char* fn, const ResolvedAttention<Acc
                            RowMatrix<Acc>& dz, RowMatrix<Acc>& capped) {
     p.resize(rows, cols);
     capped.resize(rows, cols);
-    p.noalias() = q.middleRows(i0, rows) * k.middleRows(j0, cols).transpose();
-    detail::score_tile<Acc>(r, i0, j0, p, &capped);
-    const auto tile_lse = row_lse.segment(i0, rows).array();
+    if (plain)
+      p.noalias() = (r.scale * q.middleRows(i0, rows)) * k.middleRows(j0, cols).transpose();
+    else
+      p.noalias() = q.middleRows(i0, rows) * k.middleRows(j0, cols).transpose();
+    detail::tile_scores<Acc>(r, i0, j0, p, &capped);
     // Masked scores give exp(-inf) = 0; a row with lse = -inf has nothing visible.
-    p = (p.array().colwise() - (tile_lse == -inf).select(Acc(0), tile_lse)).exp();
+    detail::exp_shifted_rows<Acc>(p, shift.segment(i0, rows));
     dz.resize(rows, cols);
     dz.noalias() = d_out.middleRows(i0, rows) * v.middleRows(j0, cols).transpose();
-    dz = p.array() * (dz.array().colwise() - delta.segment(i0, rows).array());
+    for (Index a = 0; a < rows; ++a)
+      dz.row(a) = p.row(a).array() * (dz.row(a).array() - delta(i0 + a));
     if (r.softcap > 0) dz.array() *= 1 - (capped.array() / r.softcap).square();
     auto zero_if_masked = [&](Index a, Index b) {
       if (!r.visible(i0 + a, j0 + b)) p(a, b) = dz(a, b) = 0;

@@ -71,6 +71,43 @@ void mask_rule(const ResolvedAttention<Acc>& r, Index i0, Index j0, Eigen::Ref<R
       if (!r.sparsity->rule_keeps(i0 + a, j0 + b)) s(a, b) = -std::numeric_limits<Acc>::infinity();
 }
 
+/// Whether scores are just scale * q.k under the masks (no bias, ALiBi or
+/// softcap): the kernels then fold the scale into the tile product, and
+/// tile_scores touches only the entries the masks cut.
+template <class Acc>
+bool plain_scores(const ResolvedAttention<Acc>& r) {
+  return r.bias.empty() && r.alibi_slope == 0 && !(r.softcap > 0);
+}
+
+/// Turns a tile's products into scores (rows i0.., keys j0..), -inf where
+/// the masks or the pattern's element rule hide the key: s holds scale *
+/// q.k when plain_scores(r), the raw q.k otherwise (see score_tile).
+template <class Acc>
+void tile_scores(const ResolvedAttention<Acc>& r, Index i0, Index j0, Eigen::Ref<RowMatrix<Acc>> s,
+                 RowMatrix<Acc>* capped) {
+  if (!plain_scores(r)) return score_tile<Acc>(r, i0, j0, s, capped);
+  if (!tile_fully_visible(r, i0, i0 + s.rows(), j0, j0 + s.cols())) mask_tile<Acc>(r, i0, j0, s);
+  mask_rule<Acc>(r, i0, j0, s);
+}
+
+/// s(a, :) = exp(s(a, :) - shift(a)) for every row a, flushing results
+/// below the smallest normal number to 0: Eigen's vectorised double exp
+/// clamps its argument and gives 5e-309 at -inf, which would let masked keys
+/// in (the flushed true values are below 1e-308 of the row's largest).
+/// Row by row, because Eigen does not vectorise exp through a colwise
+/// broadcast over row-major rows (measured ten times slower in
+/// bench/attention), and with a plain loop for the flush, which Eigen 3.4's
+/// select would not vectorise.
+template <class Acc>
+void exp_shifted_rows(Eigen::Ref<RowMatrix<Acc>> s, const Eigen::Ref<const Vector<Acc>>& shift) {
+  constexpr Acc tiny = std::numeric_limits<Acc>::min();
+  for (Index a = 0; a < s.rows(); ++a) {
+    s.row(a) = (s.row(a).array() - shift(a)).exp();
+    Acc* row = s.row(a).data();
+    for (Index b = 0; b < s.cols(); ++b) row[b] = row[b] < tiny ? Acc(0) : row[b];
+  }
+}
+
 /// Calls fn(j0, cols) for the key tiles of at most `width` keys that rows
 /// [i0, i0 + rows) visit inside [lo, hi): the whole range, or with a
 /// sparsity pattern (whose query blocks the rows lie in: i0 is a multiple
