@@ -170,13 +170,15 @@ AcceptedPath typical_acceptance(const Eigen::MatrixBase<Derived>& probs,
                              "] = ", candidates.tokens[static_cast<std::size_t>(i)],
                              " is outside the vocabulary [0, ", vocab, ")");
   const bool greedy = options.temperature == 0;
-  // Per row: the tempered distribution and its acceptance threshold.
-  RowMatrix<double> tempered(t + 1, vocab);
+  // Per row, on first use (only rows after an accepted candidate are read):
+  // the tempered distribution and its acceptance threshold.
+  RowMatrix<double> tempered(t + 1, greedy ? 0 : vocab);
   std::vector<double> threshold(static_cast<std::size_t>(t + 1));
-  for (Index r = 0; r <= t && !greedy; ++r) {
-    double top = -std::numeric_limits<double>::infinity();
-    for (Index v = 0; v < vocab; ++v)
-      top = std::max(top, std::log(static_cast<double>(probs(r, v))));
+  std::vector<char> prepared(static_cast<std::size_t>(t + 1));
+  auto prepare = [&](Index r) {
+    if (prepared[static_cast<std::size_t>(r)]) return;
+    prepared[static_cast<std::size_t>(r)] = 1;
+    const double top = std::log(static_cast<double>(probs.row(r).maxCoeff()));
     double sum = 0;
     for (Index v = 0; v < vocab; ++v) {
       const double p = static_cast<double>(probs(r, v));
@@ -189,7 +191,7 @@ AcceptedPath typical_acceptance(const Eigen::MatrixBase<Derived>& probs,
     }
     threshold[static_cast<std::size_t>(r)] =
         std::min(options.posterior_threshold, options.posterior_alpha * std::exp(-entropy));
-  }
+  };
   // ok[i]: every candidate from the root to i is accepted; score: its likelihood.
   std::vector<char> ok(static_cast<std::size_t>(t));
   std::vector<double> likelihood(static_cast<std::size_t>(t));
@@ -198,6 +200,7 @@ AcceptedPath typical_acceptance(const Eigen::MatrixBase<Derived>& probs,
     const auto u = static_cast<std::size_t>(i);
     const Index parent = tree.parents()[u], row = parent + 1, x = candidates.tokens[u];
     if (parent >= 0 && !ok[static_cast<std::size_t>(parent)]) continue;
+    if (!greedy) prepare(row);
     const bool accepted = greedy || parent < 0
                               ? x == detail::argmax_row(probs, row)
                               : tempered(row, x) > threshold[static_cast<std::size_t>(row)];
