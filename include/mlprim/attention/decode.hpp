@@ -224,9 +224,13 @@ void decode_partial(const ResolvedAttention<Acc>& r, const RowMatrix<Acc>& q,
                     const RowMatrix<Acc>& k, const RowMatrix<Acc>& v, Index j0, RowMatrix<Acc>& o,
                     Vector<Acc>& m, Vector<Acc>& l) {
   constexpr Acc inf = std::numeric_limits<Acc>::infinity();
-  RowMatrix<Acc> s = q * k.transpose();
-  score_tile<Acc>(r, 0, j0, s, nullptr);
-  if (r.sparsity) {  // the key blocks the pattern drops (score_tile applied its rule)
+  RowMatrix<Acc> s(q.rows(), k.rows());
+  if (plain_scores(r, j0, k.rows()))
+    s.noalias() = (r.scale * q) * k.transpose();
+  else
+    s.noalias() = q * k.transpose();
+  tile_scores<Acc>(r, 0, j0, s, nullptr);
+  if (r.sparsity) {  // the key blocks the pattern drops (tile_scores applied its rule)
     const Index bq = r.sparsity->block_q(), bk = r.sparsity->block_k();
     for (Index a = 0; a < s.rows(); ++a)
       for (Index kb = j0 / bk; kb * bk < j0 + s.cols(); ++kb)
@@ -235,18 +239,12 @@ void decode_partial(const ResolvedAttention<Acc>& r, const RowMatrix<Acc>& q,
           s.row(a).segment(lo - j0, hi - lo).setConstant(-inf);
         }
   }
-  m.resize(q.rows());
-  l.resize(q.rows());
-  for (Index a = 0; a < s.rows(); ++a) {
-    Acc top = -inf;
-    for (Index b = 0; b < s.cols(); ++b)
-      if (!(s(a, b) <= top)) top = s(a, b);  // NaN wins
-    m(a) = top;
-    Acc sum = 0;
-    for (Index b = 0; b < s.cols(); ++b)
-      sum += s(a, b) = top == -inf ? Acc(0) : std::exp(s(a, b) - top);
-    l(a) = sum;
-  }
+  // A NaN score makes its row NaN through exp and the sums, as in flash.
+  m = s.rowwise().maxCoeff();
+  exp_shifted_rows<Acc>(s, (m.array() == -inf).select(Acc(0), m));
+  l = s.rowwise().sum();
+  for (Index a = 0; a < m.size(); ++a)  // a NaN the maximum skipped still wins the merge
+    if (std::isnan(l(a))) m(a) = l(a);
   o.setZero(q.rows(), v.cols());
   add_masked_product<Acc>(o, s, SplitRows<Acc>(v), 0,
                           [&](Index a, Index b) { return r.visible(a, j0 + b); });
@@ -261,14 +259,15 @@ struct DecodeOutput {
   RowMatrix<AccumulatorT<T>> lse;  ///< t x heads_q (-inf for a row with nothing visible)
 };
 
-/// Attention of the newest t query rows q_new (t x heads_q * dim, tokens laid
-/// out [heads_q, dim]) to `layer` of the cache, whose last t tokens are
-/// theirs. Options as flash_attention, with per-head ALiBi slopes, sinks and
-/// patterns for heads_q heads; parallel over heads x 512-key chunks (see the
-/// header comment).
+namespace detail {
+
+/// attention_decode, with an optional bias `tail` over the last tail.cols()
+/// keys only (options.bias must then be empty): the keys before it score
+/// plainly, as if their bias were 0.
 template <class DQ, class T>
-DecodeOutput<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<T>& cache,
-                                 const BatchedAttentionOptions& options = {}, Index layer = 0) {
+DecodeOutput<T> decode_rows(const Eigen::MatrixBase<DQ>& q_new, const KVCache<T>& cache,
+                            const BatchedAttentionOptions& options, Index layer,
+                            const AttentionBias& tail) {
   using Acc = AccumulatorT<T>;
   constexpr Acc inf = std::numeric_limits<Acc>::infinity();
   const char* fn = "attention_decode";
@@ -299,6 +298,10 @@ DecodeOutput<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCac
                              " positions, the cache holds ", n);
     resolved.back().sparsity = pattern;
     resolved.back().pattern_offset = n - t;
+    if (!tail.empty()) {
+      resolved.back().bias = tail;
+      resolved.back().bias_begin = n - tail.cols();
+    }
   }
   std::vector<RowMatrix<Acc>> o(static_cast<std::size_t>(hq * splits));
   std::vector<Vector<Acc>> m(o.size()), l(o.size());
@@ -343,6 +346,19 @@ DecodeOutput<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCac
     }
   }
   return result;
+}
+
+}  // namespace detail
+
+/// Attention of the newest t query rows q_new (t x heads_q * dim, tokens laid
+/// out [heads_q, dim]) to `layer` of the cache, whose last t tokens are
+/// theirs. Options as flash_attention, with per-head ALiBi slopes, sinks and
+/// patterns for heads_q heads; parallel over heads x 512-key chunks (see the
+/// header comment).
+template <class DQ, class T>
+DecodeOutput<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCache<T>& cache,
+                                 const BatchedAttentionOptions& options = {}, Index layer = 0) {
+  return detail::decode_rows(q_new, cache, options, layer, AttentionBias{});
 }
 
 }  // namespace mlprim

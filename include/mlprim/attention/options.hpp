@@ -147,6 +147,8 @@ struct ResolvedAttention {
   bool causal;
   Index window_left, window_right;
   AttentionBias bias;
+  Index bias_begin =
+      0;  // the bias covers keys [bias_begin, nk) (column j - bias_begin), not before
   bool has_sink;
   Acc sink;
   const SparsityPattern* sparsity;  // the options' pattern, or null
@@ -179,15 +181,16 @@ struct ResolvedAttention {
   /// exactly nothing, even when their key or value holds NaN or infinity.
   bool visible(Index i, Index j) const {
     return j >= key_begin(i) && j < key_end(i) &&
-           (bias.empty() || bias(i, j) != -std::numeric_limits<double>::infinity()) &&
+           (bias.empty() || j < bias_begin ||
+            bias(i, j - bias_begin) != -std::numeric_limits<double>::infinity()) &&
            pattern_keeps(i, j);
   }
   /// The score s_ij from z = scale * q_i . k_j (the key is in the row's
   /// range); -inf where the bias is -inf, whatever z is.
   Acc score(Acc z, Index i, Index j) const {
     Acc s = softcap > 0 ? softcap * std::tanh(z / softcap) : z;
-    if (!bias.empty()) {
-      const double b = bias(i, j);
+    if (!bias.empty() && j >= bias_begin) {
+      const double b = bias(i, j - bias_begin);
       if (b == -std::numeric_limits<double>::infinity())
         return -std::numeric_limits<Acc>::infinity();
       s += static_cast<Acc>(b);

@@ -112,12 +112,18 @@ DecodeOutput<T> attention_decode(const Eigen::MatrixBase<DQ>& q_new, const KVCac
     throw_invalid_argument(fn, "bias is ", options.bias.rows(), " x ", options.bias.cols(),
                            ", the scores ", t, " x ", n);
   const Index prefix = n - t;
+  if (options.bias.empty()) {  // the tree's mask over its own t keys; the prefix scores plainly
+    RowMatrix<double> tail(t, t);
+    for (Index i = 0; i < t; ++i)
+      for (Index j = 0; j < t; ++j)
+        tail(i, j) = tree.sees(i, j) ? 0.0 : -std::numeric_limits<double>::infinity();
+    return detail::decode_rows(q_new, cache, options, layer, AttentionBias(tail));
+  }
   RowMatrix<double> bias(t, n);
   for (Index i = 0; i < t; ++i)
     for (Index j = 0; j < n; ++j) {
       const bool seen = j < prefix || tree.sees(i, j - prefix);
-      bias(i, j) = !seen ? -std::numeric_limits<double>::infinity()
-                         : (options.bias.empty() ? 0.0 : options.bias(i, j));
+      bias(i, j) = seen ? options.bias(i, j) : -std::numeric_limits<double>::infinity();
     }
   BatchedAttentionOptions with_tree = options;
   with_tree.bias = bias;

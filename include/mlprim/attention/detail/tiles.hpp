@@ -68,24 +68,27 @@ void mask_rule(const ResolvedAttention<Acc>& r, Index i0, Index j0, Eigen::Ref<R
   if (!r.sparsity || !r.sparsity->has_rule()) return;
   for (Index a = 0; a < s.rows(); ++a)
     for (Index b = 0; b < s.cols(); ++b)
-      if (!r.sparsity->rule_keeps(i0 + a, j0 + b)) s(a, b) = -std::numeric_limits<Acc>::infinity();
+      if (!r.rule_keeps(i0 + a, j0 + b)) s(a, b) = -std::numeric_limits<Acc>::infinity();
 }
 
-/// Whether scores are just scale * q.k under the masks (no bias, ALiBi or
-/// softcap): the kernels then fold the scale into the tile product, and
-/// tile_scores touches only the entries the masks cut.
+/// Whether the scores of keys [j0, j0 + cols) are just scale * q.k under
+/// the masks (no ALiBi or softcap, and no bias over those keys): the
+/// kernels then fold the scale into the tile product, and tile_scores
+/// touches only the entries the masks cut. cols = 0: over every key.
 template <class Acc>
-bool plain_scores(const ResolvedAttention<Acc>& r) {
-  return r.bias.empty() && r.alibi_slope == 0 && !(r.softcap > 0);
+bool plain_scores(const ResolvedAttention<Acc>& r, Index j0 = 0, Index cols = 0) {
+  const bool no_bias = r.bias.empty() || (cols > 0 && j0 + cols <= r.bias_begin);
+  return no_bias && r.alibi_slope == 0 && !(r.softcap > 0);
 }
 
 /// Turns a tile's products into scores (rows i0.., keys j0..), -inf where
 /// the masks or the pattern's element rule hide the key: s holds scale *
-/// q.k when plain_scores(r), the raw q.k otherwise (see score_tile).
+/// q.k when plain_scores(r, j0, s.cols()), the raw q.k otherwise (see
+/// score_tile).
 template <class Acc>
 void tile_scores(const ResolvedAttention<Acc>& r, Index i0, Index j0, Eigen::Ref<RowMatrix<Acc>> s,
                  RowMatrix<Acc>* capped) {
-  if (!plain_scores(r)) return score_tile<Acc>(r, i0, j0, s, capped);
+  if (!plain_scores(r, j0, s.cols())) return score_tile<Acc>(r, i0, j0, s, capped);
   if (!tile_fully_visible(r, i0, i0 + s.rows(), j0, j0 + s.cols())) mask_tile<Acc>(r, i0, j0, s);
   mask_rule<Acc>(r, i0, j0, s);
 }
