@@ -9,5 +9,6 @@
 #include "mlprim/attention.hpp"
 #include "mlprim/ssm.hpp"
 #include "mlprim/ensemble.hpp"
+#include "mlprim/nn.hpp"
 
 #endif  // MLPRIM_MLPRIM_HPP
