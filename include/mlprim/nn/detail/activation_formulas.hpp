@@ -205,17 +205,19 @@ struct SiluFormula {
 struct SiluDerivativeFormula {
   template <class P>
   P operator()(const P& x) const {
-    const P s = p_sigmoid(x), sn = p_sigmoid(ei::pnegate(x));
+    // sigmoid(x) and sigmoid(-x) are r = 1 / (1 + e) and e r, e = e^-|x|.
+    const P e = p_exp_neg_abs(x), r = p_reciprocal(ei::padd(lanes<P>(1), e)), er = ei::pmul(e, r);
+    const P negative = p_lt(x, lanes<P>(0));
+    const P s = p_where(negative, er, r), sn = p_where(negative, r, er);
     return ei::pmul(s, ei::padd(lanes<P>(1), ei::pmul(x, sn)));
   }
 };
 
 /// tanh(softplus(x)) = n / (n + 2) with n = e^x (e^x + 2), and 1 - its
-/// square = 4 (n + 1) / (n + 2)^2; x is capped at 20, above which both are 1
-/// and 0 to double rounding.
+/// square = 4 (n + 1) / (n + 2)^2; e^x is taken at min(x, 20), above which
+/// they are 1 and 0 to double rounding.
 template <class P>
-P p_mish_n(const P& x) {
-  const P ex = p_exp(ei::pmin(x, lanes<P>(20)));
+P p_mish_n(const P& ex) {
   return ei::pmul(ex, ei::padd(ex, lanes<P>(2)));
 }
 /// Mish(x) = x tanh(softplus(x)) (Misra 2019), softplus without threshold
@@ -223,21 +225,26 @@ P p_mish_n(const P& x) {
 struct MishFormula {
   template <class P>
   P operator()(const P& x) const {
-    const P n = p_mish_n(x);
-    const P t = p_where(p_gt(x, lanes<P>(20)), lanes<P>(1), ei::pdiv(n, ei::padd(n, lanes<P>(2))));
+    const P n = p_mish_n(p_exp(ei::pmin(x, lanes<P>(20))));
+    const P t = p_where(p_gt(x, lanes<P>(20)), lanes<P>(1),
+                        ei::pmul(n, p_reciprocal(ei::padd(n, lanes<P>(2)))));
     return ei::pmul(x, t);
   }
 };
-/// Mish'(x) = tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2), sp = softplus(x).
+/// Mish'(x) = tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2), sp = softplus(x),
+/// with sigmoid(x) = e^x / (1 + e^x) from the same capped e^x (its term
+/// vanishes above the cap).
 struct MishDerivativeFormula {
   template <class P>
   P operator()(const P& x) const {
-    const P n = p_mish_n(x), d = ei::padd(n, lanes<P>(2)), big = p_gt(x, lanes<P>(20));
-    const P t = p_where(big, lanes<P>(1), ei::pdiv(n, d));
+    const P ex = p_exp(ei::pmin(x, lanes<P>(20))), n = p_mish_n(ex), big = p_gt(x, lanes<P>(20));
+    const P rd = p_reciprocal(ei::padd(n, lanes<P>(2)));
+    const P t = p_where(big, lanes<P>(1), ei::pmul(n, rd));
     const P sech2 =
         p_where(big, lanes<P>(0),
-                ei::pdiv(ei::pmul(lanes<P>(4), ei::padd(n, lanes<P>(1))), ei::pmul(d, d)));
-    return ei::padd(t, ei::pmul(ei::pmul(x, p_sigmoid(x)), sech2));
+                ei::pmul(ei::pmul(lanes<P>(4), ei::padd(n, lanes<P>(1))), ei::pmul(rd, rd)));
+    const P sig = ei::pmul(ex, p_reciprocal(ei::padd(lanes<P>(1), ex)));
+    return ei::padd(t, ei::pmul(ei::pmul(x, sig), sech2));
   }
 };
 
@@ -249,7 +256,7 @@ struct SoftplusFormula {
   P operator()(const P& x) const {
     const P bx = ei::pmul(x, lanes<P>(beta));
     // log(1 + e^y) = max(y, 0) + log1p(e^-|y|), exact in both tails.
-    const P sp = ei::padd(ei::pmax(bx, lanes<P>(0)), p_log1p(p_exp_neg_abs(bx)));
+    const P sp = ei::padd(ei::pmax(bx, lanes<P>(0)), p_log1p_unit(p_exp_neg_abs(bx)));
     return p_where(p_gt(bx, lanes<P>(threshold)), x, ei::pmul(sp, lanes<P>(1 / beta)));
   }
 };
@@ -273,7 +280,7 @@ struct SoftsignDerivativeFormula {
   template <class P>
   P operator()(const P& x) const {
     const P d = ei::padd(lanes<P>(1), ei::pabs(x));
-    return ei::pdiv(lanes<P>(1), ei::pmul(d, d));
+    return p_reciprocal(ei::pmul(d, d));
   }
 };
 
