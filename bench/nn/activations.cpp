@@ -63,8 +63,10 @@ void run(benchmark::State& state, const Kernel& kernel) {
       benchmark::Counter::kIsRate);
 }
 
-#define MLPRIM_ACT(name, expr)                                                          \
-  {"mlprim:" name "_16M", [](ConstSegment x, Segment y) { y = expr; }}
+#define MLPRIM_ACT(name, expr)                                         \
+  {                                                                    \
+    "mlprim:" name "_16M", [](ConstSegment x, Segment y) { y = expr; } \
+  }
 
 std::vector<std::pair<std::string, Kernel>> kernels() {
   namespace m = mlprim;
