@@ -1,12 +1,14 @@
 // Neural-network layers as PyTorch computes them, forward and backward:
 // elementwise activations with their derivatives, gated linear units and
-// PReLU; nearest and bilinear upsampling and sub-pixel shuffles of images.
+// PReLU; nearest and bilinear upsampling, sub-pixel shuffles and transposed
+// convolution of images.
 #ifndef MLPRIM_NN_HPP
 #define MLPRIM_NN_HPP
 
 #include "mlprim/core.hpp"
 #include "mlprim/nn/activations.hpp"
 #include "mlprim/nn/gated.hpp"
+#include "mlprim/nn/conv_transpose.hpp"
 #include "mlprim/nn/image.hpp"
 #include "mlprim/nn/pixel_shuffle.hpp"
 #include "mlprim/nn/prelu.hpp"

@@ -11,17 +11,10 @@
 import mpmath
 import torch
 import torch.nn.functional as F
+from torch_blocks import block
 
 torch.manual_seed(20261204)
 torch.set_default_dtype(torch.float64)
-
-
-def block(name, a):
-    a = a.detach().reshape(a.shape[0], -1) if a.dim() > 1 else a.detach().reshape(-1, 1)
-    print(name, a.shape[0], a.shape[1])
-    for row in a.tolist():
-        print(" ".join(repr(float(v)) for v in row))
-
 
 print("# torch", torch.__version__, "mpmath", mpmath.__version__)
 special = [0.0, 1e-8, -1e-8, 1e-3, -1e-3, -3.0, 3.0, 6.0, 2.5, -2.5, 19.9, 20.5, -20.5,

@@ -7,16 +7,9 @@
 #   /usr/bin/python3 make_upsample_reference.py > upsample_reference.txt
 import torch
 import torch.nn.functional as F
+from torch_blocks import block
 
 torch.manual_seed(20261204)
-
-
-def block(name, a):
-    a = a.detach().double().reshape(a.shape[0], -1)
-    print(name, a.shape[0], a.shape[1])
-    for row in a.tolist():
-        print(" ".join(repr(float(v)) for v in row))
-
 
 print("# torch", torch.__version__)
 # 2 images of 3 x 5 x 7; cases: (name, mode, size, scale_factor, align_corners)
