@@ -1,7 +1,8 @@
 // Neural-network layers as PyTorch computes them, forward and backward:
 // elementwise activations with their derivatives, gated linear units and
-// PReLU; nearest and bilinear upsampling, sub-pixel shuffles and transposed
-// convolution of images.
+// PReLU; nearest and bilinear upsampling, sub-pixel shuffles, transposed
+// convolution, max pooling with indices and unpooling of images; receptive
+// fields of layer stacks.
 #ifndef MLPRIM_NN_HPP
 #define MLPRIM_NN_HPP
 
@@ -10,8 +11,10 @@
 #include "mlprim/nn/gated.hpp"
 #include "mlprim/nn/conv_transpose.hpp"
 #include "mlprim/nn/image.hpp"
+#include "mlprim/nn/max_pool.hpp"
 #include "mlprim/nn/pixel_shuffle.hpp"
 #include "mlprim/nn/prelu.hpp"
+#include "mlprim/nn/receptive_field.hpp"
 #include "mlprim/nn/upsample.hpp"
 
 #endif  // MLPRIM_NN_HPP
