@@ -126,7 +126,8 @@ class DecisionTree {
     const char* fn = kClassifier ? "DecisionTreeClassifier::fit" : "DecisionTreeRegressor::fit";
     if (X.rows() == 0) throw_invalid_argument(fn, "X has no rows");
     const std::vector<double> w = weights_or_ones(fn, sample_weight, X.rows());
-    if (params_.max_bin != 0) cart_settings(fn, params_, X.cols(), 1.0, kClassifier);  // before binning
+    if (params_.max_bin != 0)
+      cart_settings(fn, params_, X.cols(), 1.0, kClassifier);  // before binning
     fit_prepared(make_cart_data<Scalar>(fn, X, y, kClassifier, 1, params_.max_bin), w);
   }
 
@@ -147,7 +148,8 @@ class DecisionTree {
   }
 
   /// Index of the leaf each row of X reaches (scikit-learn's apply).
-  Eigen::Matrix<Index, Eigen::Dynamic, 1> apply(const Eigen::Ref<const RowMatrix<Scalar>>& X) const {
+  Eigen::Matrix<Index, Eigen::Dynamic, 1> apply(
+      const Eigen::Ref<const RowMatrix<Scalar>>& X) const {
     detail::check_predict_input<Scalar>("DecisionTree::apply", X, num_features_);
     Eigen::Matrix<Index, Eigen::Dynamic, 1> out(X.rows());
     for (Index i = 0; i < X.rows(); ++i) out[i] = tree_.leaf(X.data() + i * X.outerStride());
@@ -208,6 +210,21 @@ class DecisionTree {
     if (!kClassifier && !m.classes_.empty()) throw_runtime_error(fn, "a regressor with classes");
     m.tree_ = CartTree::load(r, fn, m.num_features_,
                              kClassifier ? static_cast<int>(m.classes_.size()) : 1);
+    if constexpr (kClassifier) {
+      // Weighted class counts: non-negative with a positive finite total,
+      // so that predict_proba's division is defined.
+      const std::size_t k = m.classes_.size();
+      for (std::size_t i = 0; i < m.tree_.value.size(); i += k) {
+        double total = 0;
+        for (std::size_t c = 0; c < k; ++c) {
+          if (!(m.tree_.value[i + c] >= 0))
+            throw_runtime_error(fn, "node ", i / k, " has a negative class count");
+          total += m.tree_.value[i + c];
+        }
+        if (!(total > 0 && std::isfinite(total)))
+          throw_runtime_error(fn, "node ", i / k, "'s class counts sum to ", total);
+      }
+    }
     return m;
   }
 
@@ -302,16 +319,14 @@ class DecisionTreeClassifier : public detail::DecisionTree<Scalar, true> {
     Vector<Scalar> out(X.rows());
     for (Index i = 0; i < X.rows(); ++i) {
       const double* v = this->tree_.values(this->tree_.leaf(X.data() + i * X.outerStride()));
-      out[i] = static_cast<Scalar>(this->classes_[static_cast<std::size_t>(
-          detail::argmax(v, num_classes()))]);
+      out[i] = static_cast<Scalar>(
+          this->classes_[static_cast<std::size_t>(detail::argmax(v, num_classes()))]);
     }
     return out;
   }
 
   /// The class labels, ascending (column order of predict_proba).
-  Vector<Scalar> classes() const {
-    return detail::as_vector<Scalar>(this->classes_);
-  }
+  Vector<Scalar> classes() const { return detail::as_vector<Scalar>(this->classes_); }
   /// Number of classes K.
   Index num_classes() const { return static_cast<Index>(this->classes_.size()); }
 

@@ -41,6 +41,10 @@ struct RidgeParams {
 
 namespace detail {
 
+/// Largest coefficient magnitude a loaded linear model may hold: far beyond
+/// any fit, small enough that scores of rows up to 1e150 stay finite.
+inline constexpr double kMaxLoadedCoefficient = 1e150;
+
 /// Weighted column means of X (zeros without an intercept).
 template <class Scalar>
 RowVector<double> weighted_means(const Eigen::Ref<const RowMatrix<Scalar>>& X,
@@ -84,7 +88,8 @@ class LogisticRegression {
     constexpr const char* fn = "LogisticRegression::fit";
     check_positive(fn, "C", params_.C);
     check_finite(fn, "C", params_.C);
-    if (params_.max_iter < 1) throw_invalid_argument(fn, "max_iter = ", params_.max_iter, " must be >= 1");
+    if (params_.max_iter < 1)
+      throw_invalid_argument(fn, "max_iter = ", params_.max_iter, " must be >= 1");
     check_non_negative(fn, "tol", params_.tol);
     const Index n = X.rows(), p = X.cols();
     if (n == 0 || p == 0) throw_invalid_argument(fn, "X is ", n, " x ", p);
@@ -144,8 +149,8 @@ class LogisticRegression {
         else
           resid(i, yi) -= 1.0;
       }
-      const Matrix<double> grad =
-          Z.transpose() * (resid.array().colwise() * wv.array()).matrix() + lambda * penalty_mask(theta);
+      const Matrix<double> grad = Z.transpose() * (resid.array().colwise() * wv.array()).matrix() +
+                                  lambda * penalty_mask(theta);
       iterations_ = it;
       if (grad.cwiseAbs().maxCoeff() <= params_.tol * wsum) break;
       // Hessian blocks H_cl = Z^T diag(w p_c (delta_cl - p_l)) Z + lambda I (weights only).
@@ -221,9 +226,7 @@ class LogisticRegression {
   /// Newton steps taken by the last fit.
   int n_iter() const { return iterations_; }
   /// The class labels, ascending.
-  Vector<Scalar> classes() const {
-    return detail::as_vector<Scalar>(classes_);
-  }
+  Vector<Scalar> classes() const { return detail::as_vector<Scalar>(classes_); }
   /// Features seen by fit.
   Index num_features() const { return num_features_; }
   /// Whether fit has run.
@@ -267,6 +270,12 @@ class LogisticRegression {
         static_cast<std::uint64_t>(intercept.rows()) != outs || intercept.cols() != 1 ||
         !coef.allFinite() || !intercept.allFinite())
       throw_runtime_error(fn, "the coefficients do not match the ", m.classes_.size(), " classes");
+    // No fit reaches such coefficients, and their scores overflow to
+    // inf - inf = NaN on ordinary rows.
+    if (coef.cwiseAbs().maxCoeff() > detail::kMaxLoadedCoefficient ||
+        intercept.cwiseAbs().maxCoeff() > detail::kMaxLoadedCoefficient)
+      throw_runtime_error(fn, "a coefficient exceeds ", detail::kMaxLoadedCoefficient,
+                          " in magnitude");
     m.coef_ = coef;
     m.intercept_ = intercept.col(0);
     m.num_features_ = m.coef_.cols();
@@ -328,7 +337,9 @@ class RidgeRegression {
   /// x b + c per row.
   Vector<Scalar> predict(const Eigen::Ref<const RowMatrix<Scalar>>& X) const {
     detail::check_predict_input<Scalar>("RidgeRegression::predict", X, num_features_);
-    return ((X.template cast<double>() * coef_).array() + intercept_).matrix().template cast<Scalar>();
+    return ((X.template cast<double>() * coef_).array() + intercept_)
+        .matrix()
+        .template cast<Scalar>();
   }
 
   /// The weights b (p).
@@ -361,7 +372,8 @@ class RidgeRegression {
     RidgeRegression m;
     m.params_.alpha = r.value<double>("alpha");
     m.params_.fit_intercept = r.value<bool>("fit_intercept");
-    const RowMatrix<double> coef = r.matrix<double>("coef", std::numeric_limits<std::int32_t>::max(), 1);
+    const RowMatrix<double> coef =
+        r.matrix<double>("coef", std::numeric_limits<std::int32_t>::max(), 1);
     m.intercept_ = r.value<double>("intercept");
     if (coef.rows() == 0 || coef.cols() != 1 || !coef.allFinite() || !std::isfinite(m.intercept_))
       throw_runtime_error(fn, "corrupt coefficients");
