@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "mlprim/core/error.hpp"
+#include "mlprim/core/parallel.hpp"
 #include "mlprim/core/types.hpp"
 
 namespace mlprim {
@@ -41,6 +42,19 @@ void check_images(std::string_view fn, std::string_view name, const Eigen::Matri
     throw_invalid_argument(fn, name, ".cols() = ", x.cols(),
                            " does not match C H W = ", shape.channels, " x ", shape.height, " x ",
                            shape.width, " = ", shape.size());
+}
+
+/// fn(src, dst, plane) for each image plane (plane = n C + c of the
+/// rows x C of them, on `threads` threads): src points at the plane's values
+/// in `in` (in_plane per channel), dst at the same plane of `out` (out_plane
+/// per channel).
+template <class T, class Fn>
+void map_planes(const Eigen::Ref<const RowMatrix<T>>& in, Index in_plane, RowMatrix<T>& out,
+                Index out_plane, Index channels, int threads, Fn&& fn) {
+  parallel_for(Index{0}, in.rows() * channels, threads, [&](Index plane) {
+    fn(in.data() + (plane / channels) * in.outerStride() + (plane % channels) * in_plane,
+       out.data() + plane * out_plane, plane);
+  });
 }
 
 }  // namespace detail

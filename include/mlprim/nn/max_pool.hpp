@@ -195,27 +195,24 @@ MaxPool2dResult<typename Derived::Scalar> max_pool2d(const Eigen::MatrixBase<Der
                                        o.padding_width, o.dilation_width, o.ceil_mode);
   const int threads = resolve_threads(fn, o.num_threads);
   const ImageShape out_shape{shape.channels, Index(wh.size()), Index(ww.size())};
-  const Index plane = shape.plane(), out_plane = out_shape.plane(), C = shape.channels;
   MaxPool2dResult<T> r{RowMatrix<T>(x.rows(), out_shape.size()),
                        IndexMatrix(x.rows(), out_shape.size()), out_shape};
-  const Eigen::Ref<const RowMatrix<T>> in(x.derived());
-  parallel_for(Index{0}, x.rows() * C, threads, [&](Index nc) {
-    const T* src = in.data() + (nc / C) * in.outerStride() + (nc % C) * plane;
-    T* val = r.values.data() + nc * out_plane;
-    Index* idx = r.indices.data() + nc * out_plane;
-    for (std::size_t i = 0; i < wh.size(); ++i)
-      for (std::size_t j = 0; j < ww.size(); ++j) {
-        Index best = wh[i].first * shape.width + ww[j].first;
-        T max = -std::numeric_limits<T>::infinity();
-        for (Index h = wh[i].first; h < wh[i].end; h += o.dilation_height)
-          for (Index w = ww[j].first; w < ww[j].end; w += o.dilation_width) {
-            const T v = src[h * shape.width + w];
-            if (v > max || std::isnan(v)) max = v, best = h * shape.width + w;
-          }
-        *val++ = max;
-        *idx++ = best;
-      }
-  });
+  detail::map_planes<T>(x.derived(), shape.plane(), r.values, out_shape.plane(), shape.channels,
+                        threads, [&](const T* src, T* val, Index plane) {
+                          Index* idx = r.indices.data() + plane * out_shape.plane();
+                          for (std::size_t i = 0; i < wh.size(); ++i)
+                            for (std::size_t j = 0; j < ww.size(); ++j) {
+                              Index best = wh[i].first * shape.width + ww[j].first;
+                              T max = -std::numeric_limits<T>::infinity();
+                              for (Index h = wh[i].first; h < wh[i].end; h += o.dilation_height)
+                                for (Index w = ww[j].first; w < ww[j].end; w += o.dilation_width) {
+                                  const T v = src[h * shape.width + w];
+                                  if (v > max || std::isnan(v)) max = v, best = h * shape.width + w;
+                                }
+                              *val++ = max;
+                              *idx++ = best;
+                            }
+                        });
   return r;
 }
 
@@ -233,15 +230,13 @@ RowMatrix<typename Derived::Scalar> max_pool2d_backward(const Eigen::MatrixBase<
   detail::check_images(fn, "grad_out", grad_out, out_shape);
   detail::check_plane_indices(fn, indices, grad_out.rows(), grad_out.cols(), shape.plane());
   const int threads = resolve_threads(fn, options.num_threads);
-  const Index plane = shape.plane(), out_plane = out_shape.plane(), C = shape.channels;
+  const Index out_plane = out_shape.plane();
   RowMatrix<T> grad = RowMatrix<T>::Zero(grad_out.rows(), shape.size());
-  const Eigen::Ref<const RowMatrix<T>> g(grad_out.derived());
-  parallel_for(Index{0}, grad.rows() * C, threads, [&](Index nc) {
-    const T* src = g.data() + (nc / C) * g.outerStride() + (nc % C) * out_plane;
-    const Index* idx = indices.data() + nc * out_plane;
-    T* dst = grad.data() + nc * plane;
-    for (Index q = 0; q < out_plane; ++q) dst[idx[q]] += src[q];
-  });
+  detail::map_planes<T>(grad_out.derived(), out_plane, grad, shape.plane(), shape.channels, threads,
+                        [&](const T* src, T* dst, Index plane) {
+                          const Index* idx = indices.data() + plane * out_plane;
+                          for (Index q = 0; q < out_plane; ++q) dst[idx[q]] += src[q];
+                        });
   return grad;
 }
 
@@ -266,15 +261,13 @@ RowMatrix<typename Derived::Scalar> max_unpool2d(const Eigen::MatrixBase<Derived
   const ImageShape out_shape = detail::max_unpool_output(fn, shape, options);
   detail::check_plane_indices(fn, indices, x.rows(), x.cols(), out_shape.plane());
   const int threads = resolve_threads(fn, options.num_threads);
-  const Index plane = shape.plane(), out_plane = out_shape.plane(), C = shape.channels;
+  const Index in_plane = shape.plane();
   RowMatrix<T> out = RowMatrix<T>::Zero(x.rows(), out_shape.size());
-  const Eigen::Ref<const RowMatrix<T>> in(x.derived());
-  parallel_for(Index{0}, x.rows() * C, threads, [&](Index nc) {
-    const T* src = in.data() + (nc / C) * in.outerStride() + (nc % C) * plane;
-    const Index* idx = indices.data() + nc * plane;
-    T* dst = out.data() + nc * out_plane;
-    for (Index q = 0; q < plane; ++q) dst[idx[q]] = src[q];
-  });
+  detail::map_planes<T>(x.derived(), in_plane, out, out_shape.plane(), shape.channels, threads,
+                        [&](const T* src, T* dst, Index plane) {
+                          const Index* idx = indices.data() + plane * in_plane;
+                          for (Index q = 0; q < in_plane; ++q) dst[idx[q]] = src[q];
+                        });
   return out;
 }
 
@@ -291,15 +284,13 @@ RowMatrix<typename Derived::Scalar> max_unpool2d_backward(
   detail::check_images(fn, "grad_out", grad_out, out_shape);
   detail::check_plane_indices(fn, indices, grad_out.rows(), shape.size(), out_shape.plane());
   const int threads = resolve_threads(fn, options.num_threads);
-  const Index plane = shape.plane(), out_plane = out_shape.plane(), C = shape.channels;
+  const Index in_plane = shape.plane();
   RowMatrix<T> grad(grad_out.rows(), shape.size());
-  const Eigen::Ref<const RowMatrix<T>> g(grad_out.derived());
-  parallel_for(Index{0}, grad.rows() * C, threads, [&](Index nc) {
-    const T* src = g.data() + (nc / C) * g.outerStride() + (nc % C) * out_plane;
-    const Index* idx = indices.data() + nc * plane;
-    T* dst = grad.data() + nc * plane;
-    for (Index q = 0; q < plane; ++q) dst[q] = src[idx[q]];
-  });
+  detail::map_planes<T>(grad_out.derived(), out_shape.plane(), grad, in_plane, shape.channels,
+                        threads, [&](const T* src, T* dst, Index plane) {
+                          const Index* idx = indices.data() + plane * in_plane;
+                          for (Index q = 0; q < in_plane; ++q) dst[q] = src[idx[q]];
+                        });
   return grad;
 }
 

@@ -135,18 +135,6 @@ LinearTaps<T> linear_taps(const UpsampleAxis& a, bool align_corners) {
   return t;
 }
 
-/// fn(src, dst) for each image plane (rows x C of them, on `threads`
-/// threads): src points at the plane's values in `in` (in_plane per
-/// channel), dst at the same plane of `out` (out_plane per channel).
-template <class T, class Fn>
-void map_planes(const Eigen::Ref<const RowMatrix<T>>& in, Index in_plane, RowMatrix<T>& out,
-                Index out_plane, Index channels, int threads, Fn&& fn) {
-  parallel_for(Index{0}, in.rows() * channels, threads, [&](Index plane) {
-    fn(in.data() + (plane / channels) * in.outerStride() + (plane % channels) * in_plane,
-       out.data() + plane * out_plane);
-  });
-}
-
 }  // namespace detail
 
 /// The shape upsample_nearest / upsample_bilinear give for images of `shape`.
@@ -168,7 +156,7 @@ RowMatrix<typename Derived::Scalar> upsample_nearest(const Eigen::MatrixBase<Der
   const auto sh = detail::nearest_sources(p.h), sw = detail::nearest_sources(p.w);
   RowMatrix<T> out(x.rows(), p.out.size());
   detail::map_planes<T>(x.derived(), p.in.plane(), out, p.out.plane(), p.in.channels, p.threads,
-                        [&](const T* src, T* dst) {
+                        [&](const T* src, T* dst, Index) {
                           for (Index i = 0; i < p.out.height; ++i) {
                             const T* row = src + sh[std::size_t(i)] * p.in.width;
                             for (Index j = 0; j < p.out.width; ++j)
@@ -190,7 +178,7 @@ RowMatrix<typename Derived::Scalar> upsample_nearest_backward(
   const auto sh = detail::nearest_sources(p.h), sw = detail::nearest_sources(p.w);
   RowMatrix<T> grad = RowMatrix<T>::Zero(grad_out.rows(), shape.size());
   detail::map_planes<T>(grad_out.derived(), p.out.plane(), grad, p.in.plane(), p.in.channels,
-                        p.threads, [&](const T* src, T* dst) {
+                        p.threads, [&](const T* src, T* dst, Index) {
                           for (Index i = 0; i < p.out.height; ++i) {
                             T* row = dst + sh[std::size_t(i)] * p.in.width;
                             for (Index j = 0; j < p.out.width; ++j)
@@ -214,7 +202,7 @@ RowMatrix<typename Derived::Scalar> upsample_bilinear(const Eigen::MatrixBase<De
   RowMatrix<T> out(x.rows(), p.out.size());
   detail::map_planes<T>(
       x.derived(), p.in.plane(), out, p.out.plane(), p.in.channels, p.threads,
-      [&](const T* src, T* dst) {
+      [&](const T* src, T* dst, Index) {
         for (Index i = 0; i < p.out.height; ++i) {
           const auto a = std::size_t(i);
           const T *r0 = src + th.i0[a] * p.in.width, *r1 = src + th.i1[a] * p.in.width;
@@ -243,7 +231,7 @@ RowMatrix<typename Derived::Scalar> upsample_bilinear_backward(
   const auto tw = detail::linear_taps<T>(p.w, options.align_corners);
   RowMatrix<T> grad = RowMatrix<T>::Zero(grad_out.rows(), shape.size());
   detail::map_planes<T>(grad_out.derived(), p.out.plane(), grad, p.in.plane(), p.in.channels,
-                        p.threads, [&](const T* src, T* dst) {
+                        p.threads, [&](const T* src, T* dst, Index) {
                           for (Index i = 0; i < p.out.height; ++i) {
                             const auto a = std::size_t(i);
                             T *r0 = dst + th.i0[a] * p.in.width, *r1 = dst + th.i1[a] * p.in.width;
