@@ -2,7 +2,7 @@
 // elementwise activations with their derivatives, gated linear units and
 // PReLU; nearest and bilinear upsampling, sub-pixel shuffles, transposed
 // convolution, max pooling with indices and unpooling of images; receptive
-// fields of layer stacks.
+// fields of layer stacks; vector quantisation (VQ-VAE).
 #ifndef MLPRIM_NN_HPP
 #define MLPRIM_NN_HPP
 
@@ -16,5 +16,6 @@
 #include "mlprim/nn/prelu.hpp"
 #include "mlprim/nn/receptive_field.hpp"
 #include "mlprim/nn/upsample.hpp"
+#include "mlprim/nn/vector_quantizer.hpp"
 
 #endif  // MLPRIM_NN_HPP
