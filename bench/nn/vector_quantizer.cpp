@@ -46,9 +46,9 @@ const RowMatrix<float>& codebook() {
 }
 
 void set_flops(benchmark::State& state) {
-  state.counters["GFLOPS"] = benchmark::Counter(
-      2e-9 * double(n) * double(K) * double(D) * double(state.iterations()),
-      benchmark::Counter::kIsRate);
+  state.counters["GFLOPS"] =
+      benchmark::Counter(2e-9 * double(n) * double(K) * double(D) * double(state.iterations()),
+                         benchmark::Counter::kIsRate);
 }
 
 mlprim::VectorQuantizer<float> quantizer(int threads) {

@@ -49,8 +49,8 @@ RowMatrix<double> as_column(const std::vector<Index>& v) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("VectorQuantizer::encode equals an all-pairs scan for every method",
-                   "[nn][vq]", MLPRIM_TEST_SCALARS) {
+TEMPLATE_TEST_CASE("VectorQuantizer::encode equals an all-pairs scan for every method", "[nn][vq]",
+                   MLPRIM_TEST_SCALARS) {
   using T = TestType;
   for (Index d : {2, 3, 16, 64}) {
     const Index K = d <= 3 ? 200 : 300, n = 500;
@@ -195,10 +195,8 @@ TEST_CASE("VectorQuantizer::ema_update follows its formula", "[nn][vq]") {
   REQUIRE(vq.ema_counts()(1) == 1.0);
   REQUIRE(vq.ema_sums()(0, 0) == 1.5);
   REQUIRE(vq.ema_sums()(1, 0) == 9.5);
-  REQUIRE(std::abs(vq.codebook()(0, 0) - 1.5 / ((1.5 + eps) / (total + 2 * eps) * total)) <
-          1e-15);
-  REQUIRE(std::abs(vq.codebook()(1, 0) - 9.5 / ((1.0 + eps) / (total + 2 * eps) * total)) <
-          1e-14);
+  REQUIRE(std::abs(vq.codebook()(0, 0) - 1.5 / ((1.5 + eps) / (total + 2 * eps) * total)) < 1e-15);
+  REQUIRE(std::abs(vq.codebook()(1, 0) - 9.5 / ((1.0 + eps) / (total + 2 * eps) * total)) < 1e-14);
 }
 
 TEMPLATE_TEST_CASE("VectorQuantizer::ema_update matches the same step in torch", "[nn][vq]",
@@ -295,8 +293,8 @@ TEST_CASE("VectorQuantizer rejects bad input", "[nn][vq]") {
   CHECK_THROWS_AS(vq.encode(RowMatrix<double>(0, 2)), std::invalid_argument);
   RowMatrix<double> xn = x;
   xn(2, 0) = std::numeric_limits<double>::infinity();
-  CHECK_THROWS_WITH(vq.forward(xn), Catch::Contains("VectorQuantizer::forward") &&
-                                        Catch::Contains("x row 2"));
+  CHECK_THROWS_WITH(vq.forward(xn),
+                    Catch::Contains("VectorQuantizer::forward") && Catch::Contains("x row 2"));
   CHECK_THROWS_AS(vq.decode({0, 4}), std::invalid_argument);
   CHECK_THROWS_AS(vq.decode({-1}), std::invalid_argument);
   const auto out = vq.forward(x);

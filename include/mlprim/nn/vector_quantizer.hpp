@@ -45,7 +45,7 @@ struct VectorQuantizerParams {
   /// of by gradient; the codebook loss then leaves `loss` and its gradient
   /// is zero.
   bool ema = false;
-  T decay = T(0.99);   ///< EMA decay gamma, in [0, 1)
+  T decay = T(0.99);    ///< EMA decay gamma, in [0, 1)
   T epsilon = T(1e-5);  ///< Laplace smoothing of the EMA counts (> 0)
   /// ema_update restarts every code whose EMA count N_k falls below this
   /// (in assignments per batch; Jukebox uses 1); 0 never restarts.
@@ -217,7 +217,8 @@ class VectorQuantizer {
   std::vector<Index> ema_update(const Eigen::Ref<const RowMatrix<T>>& x,
                                 const std::vector<Index>& indices) {
     const char* fn = "VectorQuantizer::ema_update";
-    if (!params_.ema) throw_invalid_argument(fn, "params.ema = false: the codebook learns by gradient");
+    if (!params_.ema)
+      throw_invalid_argument(fn, "params.ema = false: the codebook learns by gradient");
     check_input(fn, x);
     check_indices(fn, x, indices);
     using Acc = AccumulatorT<T>;
@@ -229,7 +230,8 @@ class VectorQuantizer {
       sums.row(k) += x.row(i).template cast<Acc>();
     }
     const Acc gamma = params_.decay, eps = params_.epsilon;
-    ema_count_ = (gamma * ema_count_.template cast<Acc>() + (1 - gamma) * counts).template cast<T>();
+    ema_count_ =
+        (gamma * ema_count_.template cast<Acc>() + (1 - gamma) * counts).template cast<T>();
     ema_sum_ = (gamma * ema_sum_.template cast<Acc>() + (1 - gamma) * sums).template cast<T>();
     const Acc total = ema_count_.template cast<Acc>().sum();
     const Acc k_eps = static_cast<Acc>(num_codes()) * eps;
@@ -242,8 +244,8 @@ class VectorQuantizer {
       if (ema_count_(k) < params_.dead_code_threshold) dead.push_back(k);
     if (dead.empty()) return dead;
     const Index n = x.rows(), need = static_cast<Index>(dead.size());
-    std::vector<Index> rows = need <= n ? sample_without_replacement(n, need, rng_)
-                                        : bootstrap_sample(n, need, rng_);
+    std::vector<Index> rows =
+        need <= n ? sample_without_replacement(n, need, rng_) : bootstrap_sample(n, need, rng_);
     for (std::size_t j = 0; j < dead.size(); ++j) {
       const Index k = dead[j];
       codebook_.row(k) = ema_sum_.row(k) = x.row(rows[j]);
