@@ -63,8 +63,8 @@ InfoNceResult<T> info_nce(const Eigen::Ref<const RowMatrix<T>>& queries,
     q = detail::unit_rows<T>(fn, "queries", queries);
     k = detail::unit_rows<T>(fn, "keys", keys);
   } else {
-    if (!queries.allFinite()) throw_invalid_argument(fn, "queries are not all finite");
-    if (!keys.allFinite()) throw_invalid_argument(fn, "keys are not all finite");
+    detail::check_finite_rows<T>(fn, "queries", queries);
+    detail::check_finite_rows<T>(fn, "keys", keys);
     q.unit = queries;
     k.unit = keys;
   }

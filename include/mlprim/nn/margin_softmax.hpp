@@ -73,7 +73,7 @@ MarginSoftmaxResult<T> margin_softmax(const char* fn, const Eigen::Ref<const Row
   check_positive(fn, "embeddings.rows()", x.rows());
   check_positive(fn, "weights.rows()", weights.rows());
   check_equal(fn, "weights.cols()", weights.cols(), x.cols(), "embeddings.cols()");
-  check_labels(fn, labels, x.rows(), weights.rows());
+  check_class_indices(fn, "labels", labels, x.rows(), weights.rows());
   const UnitRows<T> u = unit_rows<T>(fn, "embeddings", x);
   const UnitRows<T> v = unit_rows<T>(fn, "weights", weights);
   RowMatrix<T> cosine = (u.unit * v.unit.transpose()).cwiseMax(T(-1)).cwiseMin(T(1));

@@ -65,7 +65,7 @@ SoftMetricResult<T> soft_accuracy(const Eigen::Ref<const RowMatrix<T>>& probabil
                                   const std::vector<Index>& labels) {
   const char* fn = "soft_accuracy";
   detail::check_probabilities<T>(fn, probabilities);
-  detail::check_labels(fn, labels, probabilities.rows(), probabilities.cols());
+  detail::check_class_indices(fn, "labels", labels, probabilities.rows(), probabilities.cols());
   const Index n = probabilities.rows();
   SoftMetricResult<T> out{0, RowMatrix<T>::Zero(n, probabilities.cols())};
   AccumulatorT<T> sum = 0;
@@ -90,7 +90,8 @@ SoftMetricResult<T> soft_f1(const Eigen::Ref<const RowMatrix<T>>& probabilities,
   if (binary && probabilities.cols() != 1)
     throw_invalid_argument(fn, "probabilities.cols() = ", probabilities.cols(),
                            " must be 1 with SoftF1Average::Binary");
-  detail::check_labels(fn, labels, probabilities.rows(), binary ? 2 : probabilities.cols());
+  detail::check_class_indices(fn, "labels", labels, probabilities.rows(),
+                              binary ? 2 : probabilities.cols());
   const Index n = probabilities.rows(), C = probabilities.cols();
   auto y = [&](Index i, Index c) {
     const Index label = labels[static_cast<std::size_t>(i)];

@@ -32,6 +32,7 @@
 #include "mlprim/core/types.hpp"
 #include "mlprim/neighbors/bruteforce.hpp"
 #include "mlprim/neighbors/kdtree.hpp"
+#include "mlprim/nn/detail/checks.hpp"
 
 namespace mlprim {
 
@@ -103,7 +104,7 @@ class VectorQuantizer {
     check_params(fn);
     check_positive(fn, "codebook.rows()", codebook.rows());
     check_positive(fn, "codebook.cols()", codebook.cols());
-    check_finite_rows(fn, "codebook", codebook_);
+    detail::check_finite_rows<T>(fn, "codebook", codebook_);
     ema_count_ = Vector<T>::Ones(codebook.rows());
     ema_sum_ = codebook_;
   }
@@ -140,14 +141,11 @@ class VectorQuantizer {
 
   /// The codebook rows of `indices` (each in [0, K)), one per row.
   RowMatrix<T> decode(const std::vector<Index>& indices) const {
-    const char* fn = "VectorQuantizer::decode";
-    RowMatrix<T> out(static_cast<Index>(indices.size()), dim());
-    for (std::size_t i = 0; i < indices.size(); ++i) {
-      const Index k = indices[i];
-      if (k < 0 || k >= num_codes())
-        throw_invalid_argument(fn, "indices[", i, "] = ", k, " is outside [0, ", num_codes(), ")");
-      out.row(static_cast<Index>(i)) = codebook_.row(k);
-    }
+    const auto rows = static_cast<Index>(indices.size());
+    detail::check_class_indices("VectorQuantizer::decode", "indices", indices, rows, num_codes());
+    RowMatrix<T> out(rows, dim());
+    for (Index i = 0; i < rows; ++i)
+      out.row(i) = codebook_.row(indices[static_cast<std::size_t>(i)]);
     return out;
   }
 
@@ -220,7 +218,7 @@ class VectorQuantizer {
     if (!params_.ema)
       throw_invalid_argument(fn, "params.ema = false: the codebook learns by gradient");
     check_input(fn, x);
-    check_indices(fn, x, indices);
+    detail::check_class_indices(fn, "indices", indices, x.rows(), num_codes());
     using Acc = AccumulatorT<T>;
     Vector<Acc> counts = Vector<Acc>::Zero(num_codes());
     RowMatrix<Acc> sums = RowMatrix<Acc>::Zero(num_codes(), dim());
@@ -277,30 +275,15 @@ class VectorQuantizer {
     check_non_negative(fn, "params.num_threads", params_.num_threads);
   }
 
-  static void check_finite_rows(std::string_view fn, std::string_view name,
-                                const Eigen::Ref<const RowMatrix<T>>& m) {
-    for (Index i = 0; i < m.rows(); ++i)
-      if (!m.row(i).allFinite()) throw_invalid_argument(fn, name, " row ", i, " is not finite");
-  }
-
   void check_input(std::string_view fn, const Eigen::Ref<const RowMatrix<T>>& x) const {
     check_positive(fn, "x.rows()", x.rows());
     check_equal(fn, "x.cols()", x.cols(), dim(), "the code dimension");
-    check_finite_rows(fn, "x", x);
-  }
-
-  void check_indices(std::string_view fn, const Eigen::Ref<const RowMatrix<T>>& x,
-                     const std::vector<Index>& indices) const {
-    check_equal(fn, "indices.size()", static_cast<Index>(indices.size()), x.rows(), "x.rows()");
-    for (std::size_t i = 0; i < indices.size(); ++i)
-      if (indices[i] < 0 || indices[i] >= num_codes())
-        throw_invalid_argument(fn, "indices[", i, "] = ", indices[i], " is outside [0, ",
-                               num_codes(), ")");
+    detail::check_finite_rows<T>(fn, "x", x);
   }
 
   void check_output(std::string_view fn, const Eigen::Ref<const RowMatrix<T>>& x,
                     const VectorQuantizerOutput<T>& output) const {
-    check_indices(fn, x, output.indices);
+    detail::check_class_indices(fn, "output.indices", output.indices, x.rows(), num_codes());
     check_equal(fn, "output.quantized.rows()", output.quantized.rows(), x.rows(), "x.rows()");
     check_equal(fn, "output.quantized.cols()", output.quantized.cols(), x.cols(), "x.cols()");
   }

@@ -12,6 +12,7 @@
 
 #include "mlprim/core/error.hpp"
 #include "mlprim/core/types.hpp"
+#include "mlprim/nn/detail/checks.hpp"
 
 namespace mlprim::detail {
 
@@ -27,9 +28,9 @@ struct UnitRows {
 template <class T>
 UnitRows<T> unit_rows(std::string_view fn, std::string_view name,
                       const Eigen::Ref<const RowMatrix<T>>& x) {
+  check_finite_rows<T>(fn, name, x);
   UnitRows<T> out{RowMatrix<T>(x.rows(), x.cols()), Vector<T>(x.rows())};
   for (Index i = 0; i < x.rows(); ++i) {
-    if (!x.row(i).allFinite()) throw_invalid_argument(fn, name, " row ", i, " is not finite");
     const T norm = x.row(i).norm();
     if (!(norm > T(0))) throw_invalid_argument(fn, name, " row ", i, " has length 0");
     out.norms(i) = norm;
@@ -61,23 +62,21 @@ T softmax_cross_entropy(RowMatrix<T>& logits, const std::vector<Index>& targets)
     auto row = logits.row(i);
     const Index t = targets[static_cast<std::size_t>(i)];
     const T top = row.maxCoeff();
+    total -= Acc(row(t)) - Acc(top);
+    // One exponential per entry: row(j) holds exp(logit - top) until the
+    // sum is known.
     Acc sum = 0;
-    for (Index j = 0; j < row.size(); ++j) sum += std::exp(Acc(row(j) - top));
-    const Acc lse = Acc(top) + std::log(sum);
-    total += lse - Acc(row(t));
-    for (Index j = 0; j < row.size(); ++j) row(j) = T(std::exp(Acc(row(j)) - lse) / Acc(n));
+    for (Index j = 0; j < row.size(); ++j) {
+      const Acc e = std::exp(Acc(row(j) - top));
+      row(j) = T(e);
+      sum += e;
+    }
+    total += std::log(sum);
+    const Acc scale = Acc(1) / (sum * Acc(n));
+    for (Index j = 0; j < row.size(); ++j) row(j) = T(Acc(row(j)) * scale);
     row(t) -= T(1) / T(n);
   }
   return T(total / Acc(n));
-}
-
-/// Each label in [0, classes), as many labels as rows.
-inline void check_labels(std::string_view fn, const std::vector<Index>& labels, Index rows,
-                         Index classes) {
-  check_equal(fn, "labels.size()", static_cast<Index>(labels.size()), rows, "the number of rows");
-  for (std::size_t i = 0; i < labels.size(); ++i)
-    if (labels[i] < 0 || labels[i] >= classes)
-      throw_invalid_argument(fn, "labels[", i, "] = ", labels[i], " is outside [0, ", classes, ")");
 }
 
 }  // namespace mlprim::detail
